@@ -1,0 +1,236 @@
+"""Command line: ``python -m rnnlab list | train | reproduce``.
+
+``train`` goes through the run store: a second identical call prints the stored result, says it was cached
+and never imports TensorFlow. Long work reports progress on stderr; results go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, Sequence, TextIO
+
+from rnnlab import config
+from rnnlab.models import REGISTRY
+from rnnlab.store import RunStore
+
+
+class CliError(Exception):
+    """A problem with the command line the user can fix; printed without a traceback, exit status 2."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress on stderr
+# --------------------------------------------------------------------------------------------------
+class Progress:
+    """A one-line progress bar on a terminal, one line per update otherwise (logs, CI)."""
+
+    def __init__(self, stream: TextIO = sys.stderr, prefix: str = "") -> None:
+        self.stream = stream
+        self.prefix = prefix
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+
+    def update(self, done: int, total: int, detail: str = "") -> None:
+        width = 24
+        filled = int(width * done / max(total, 1))
+        elapsed = time.monotonic() - self.started
+        left = elapsed / done * (total - done) if done else 0.0
+        bar = "#" * filled + "." * (width - filled)
+        line = f"{self.prefix}[{bar}] {done}/{total} {detail} ({elapsed:.0f}s, ~{left:.0f}s left)"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(100))
+            if done >= total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        self.stream.write(("\n" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    rows = []
+    for entry in REGISTRY.values():
+        params = "-"
+        if entry.trainable:
+            params = f"{entry.count_params(config.Experiment.book(entry.name)):,}"
+        rows.append({"name": entry.name, "display_name": entry.display_name, "modes": list(entry.modes),
+                     "book_mode": entry.book_mode, "book_params": params, "description": entry.description})
+    if args.json:
+        json.dump(rows, out, indent=1)
+        out.write("\n")
+        return 0
+    out.write(f"{'model':<16} {'modes':<38} {'params':>7}  description\n")
+    for row in rows:
+        modes = ", ".join(row["modes"])
+        out.write(f"{row['name']:<16} {modes:<38} {row['book_params']:>7}  {row['description']}\n")
+    return 0
+
+
+def _experiment_from_args(args: argparse.Namespace) -> config.Experiment:
+    flat: dict[str, Any] = {"model": args.model}
+    for name in config.FLAT_FIELDS:
+        value = getattr(args, name, None)
+        if name != "model" and value is not None:
+            flat[name] = value
+    try:
+        return config.Experiment.from_flat(flat)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
+    exp = config.Experiment.from_dict(summary["experiment"])
+    valid, test = summary["metrics"]["valid"], summary["metrics"]["test"]
+    naive = summary["naive_metrics"]["valid"]["mse"]
+    lines = [
+        f"run        {summary['key'][:16]}  ({'cached: stored result, not retrained' if cached else 'trained now'})",
+        f"experiment {exp.describe()}",
+        f"parameters {summary['params_total']:,}",
+        f"valid      MSE {valid['mse']:.6f}  MAE {valid['mae']:.6f}  RMSE {valid['rmse']:.6f}  MASE {valid['mase']:.4f}",
+        f"test       MSE {test['mse']:.6f}  MAE {test['mae']:.6f}  RMSE {test['rmse']:.6f}  MASE {test['mase']:.4f}",
+        f"naive      MSE {naive:.6f} (validation)",
+    ]
+    if summary["history"]:
+        lines.append(f"training   {len(summary['history'])} epochs in {summary['train_seconds']:.1f}s")
+    for split, steps in summary.get("mse_per_step", {}).items():
+        if split == "valid":
+            lines.append("per step   " + " ".join(f"{v:.4f}" for v in steps))
+    return lines
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    experiment = _experiment_from_args(args)
+    store = RunStore(args.home)
+    cached = None if args.force else store.get(experiment.key())
+    if cached is not None:
+        summary = cached.summary()
+        sys.stderr.write(f"cached: {experiment.describe()} was trained before ({summary['created']}); "
+                         "showing the stored result\n")
+    elif args.scheduler:
+        summary = _train_via_manager(experiment, args.scheduler, args.home)
+    else:
+        from rnnlab import training  # imports TensorFlow only when it trains
+
+        progress = Progress(prefix=f"{experiment.model.name}: ")
+
+        def on_epoch(info: dict[str, Any]) -> None:
+            progress.update(info["epoch"], info["epochs"],
+                            f"loss {info['loss']:.5f} val_loss {info['val_loss']:.5f}")
+
+        try:
+            result = training.run(experiment, on_epoch=on_epoch)
+        except training.TrainingFailed as exc:
+            raise CliError(f"training failed: {exc}") from None
+        store.put(result)
+        summary = result.summary()
+    if args.json:
+        json.dump({**summary, "cached": cached is not None}, out, indent=1)
+        out.write("\n")
+    else:
+        out.write("\n".join(_summary_lines(summary, cached is not None)) + "\n")
+    return 0
+
+
+def _train_via_manager(experiment: config.Experiment, scheduler: str, home: str | None) -> dict[str, Any]:
+    """Train through the Dask job manager (another cluster's workers) and wait for the result."""
+    from rnnlab.jobs import JobError, JobManager
+
+    manager = JobManager(scheduler=scheduler, store=RunStore(home))
+    try:
+        job = manager.submit(experiment, owner="cli")
+        progress = Progress(prefix=f"{experiment.model.name}: ")
+        shown = 0
+        while not job.finished:
+            snapshot = job.progress()
+            if snapshot["epoch"] > shown:
+                shown = snapshot["epoch"]
+                progress.update(shown, snapshot["epochs"])
+            time.sleep(0.5)
+        if job.state != "done":
+            raise CliError(f"training {job.state}: {job.error or ''}".strip())
+        return job.result().summary()
+    except JobError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        manager.close()
+
+
+def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
+    from rnnlab.reproduce import reproduce
+
+    table = reproduce(quick=args.quick, epochs=args.epochs, store=RunStore(args.home), only=args.only,
+                      skip_book=args.skip_book)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(table)
+        sys.stderr.write(f"wrote {args.output}\n")
+    out.write(table)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------------
+_FLOAT_FIELDS = {"wave1_amplitude", "wave1_freq_min", "wave1_freq_max", "wave2_amplitude", "wave2_freq_min",
+                 "wave2_freq_max", "noise", "train_fraction", "valid_fraction", "learning_rate"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnlab",
+        description="rnnlab: forecast time series with recurrent networks (chapter 15 of Hands-On ML).",
+    )
+    parser.add_argument("--home", default=None, help="run store folder (default: $RNNLAB_HOME or ~/.rnnlab)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_list = sub.add_parser("list", help="list the models, their descriptions and forecast modes")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list.set_defaults(func=cmd_list)
+
+    p_train = sub.add_parser("train", help="train one model (or show its stored result)")
+    p_train.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
+    for name in config.FLAT_FIELDS:
+        if name == "model":
+            continue
+        # Values are kept as strings and parsed by rnnlab.config, so the CLI and URLs share one validator.
+        p_train.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(),
+                             help=config.FIELD_HELP.get(name))
+    p_train.add_argument("--json", action="store_true", help="print the result as JSON")
+    p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
+    p_train.add_argument("--scheduler", default=os.environ.get("RNNLAB_SCHEDULER") or None,
+                         help="train on this Dask cluster (tcp://host:port) instead of in this process")
+    p_train.set_defaults(func=cmd_train)
+
+    p_rep = sub.add_parser("reproduce", help="train the book's models and compare with its published figures")
+    p_rep.add_argument("--quick", action="store_true", help="small data and 2 epochs: checks the pipeline only")
+    p_rep.add_argument("--epochs", type=int, default=None, help="override the number of epochs")
+    p_rep.add_argument("--only", default=None, help="comma-separated model names to reproduce")
+    p_rep.add_argument("--skip-book", action="store_true", help="do not train the book's code alongside")
+    p_rep.add_argument("--output", default=None, help="also write the markdown table to this file")
+    p_rep.set_defaults(func=cmd_reproduce)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 usage or input error)."""
+    out = out or sys.stdout
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args, out)
+    except CliError as exc:
+        sys.stderr.write(f"rnnlab {args.command}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130

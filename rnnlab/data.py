@@ -1,0 +1,147 @@
+"""The chapter's synthetic time series, their splits, the targets of each forecast mode, the naive forecast.
+
+NumPy only. With its defaults, :func:`generate_time_series` returns exactly what the book's function returns
+after ``np.random.seed(42)``, bit for bit, without touching NumPy's global random state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnlab.config import Experiment, SeriesSpec
+
+
+def generate_time_series(
+    batch_size: int,
+    n_steps: int,
+    *,
+    seed: int | None = 42,
+    wave1_amplitude: float = 0.5,
+    wave1_freq: tuple[float, float] = (10.0, 20.0),
+    wave2_amplitude: float = 0.2,
+    wave2_freq: tuple[float, float] = (20.0, 40.0),
+    noise: float = 0.1,
+) -> np.ndarray:
+    """Generate ``batch_size`` series of ``n_steps`` values: two sine waves plus uniform noise.
+
+    Args:
+        batch_size: number of series.
+        n_steps: values per series, sampled at evenly spaced times in [0, 1].
+        seed: seed of a private ``RandomState`` (the same stream as ``np.random.seed(seed)``); None draws
+            fresh entropy.
+        wave1_amplitude, wave2_amplitude: amplitudes of the two waves.
+        wave1_freq, wave2_freq: ``(low, high)`` range of each wave's angular frequency.
+        noise: total width of the uniform noise, centred on zero.
+
+    Returns:
+        float32 array of shape ``[batch_size, n_steps, 1]``.
+    """
+    rng = np.random.RandomState(seed)
+    freq1, freq2, offsets1, offsets2 = rng.rand(4, batch_size, 1)
+    time = np.linspace(0, 1, n_steps)
+    # Same operations in the same order as the book, so the defaults reproduce it bit for bit.
+    series = wave1_amplitude * np.sin((time - offsets1) * (freq1 * (wave1_freq[1] - wave1_freq[0]) + wave1_freq[0]))
+    series += wave2_amplitude * np.sin((time - offsets2) * (freq2 * (wave2_freq[1] - wave2_freq[0]) + wave2_freq[0]))
+    series += noise * (rng.rand(batch_size, n_steps) - 0.5)
+    return series[..., np.newaxis].astype(np.float32)
+
+
+def generate(spec: SeriesSpec) -> np.ndarray:
+    """All series of ``spec``: shape ``[n_series, n_steps + horizon, 1]``, float32."""
+    return generate_time_series(
+        spec.n_series,
+        spec.length,
+        seed=spec.seed,
+        wave1_amplitude=spec.wave1_amplitude,
+        wave1_freq=(spec.wave1_freq_min, spec.wave1_freq_max),
+        wave2_amplitude=spec.wave2_amplitude,
+        wave2_freq=(spec.wave2_freq_min, spec.wave2_freq_max),
+        noise=spec.noise,
+    )
+
+
+def seq2seq_targets(series: np.ndarray, n_steps: int, horizon: int) -> np.ndarray:
+    """Sequence-to-sequence targets: ``Y[:, t, k - 1] = series[:, t + k, 0]`` for k = 1..horizon.
+
+    Returns:
+        float32 array ``[batch, n_steps, horizon]``.
+    """
+    if series.shape[1] < n_steps + horizon:
+        raise ValueError(f"series of length {series.shape[1]} are too short for n_steps={n_steps} + horizon={horizon}")
+    targets = np.empty((series.shape[0], n_steps, horizon), dtype=np.float32)
+    for step_ahead in range(1, horizon + 1):
+        targets[..., step_ahead - 1] = series[:, step_ahead : step_ahead + n_steps, 0]
+    return targets
+
+
+def naive_forecast(X: np.ndarray, horizon: int = 1) -> np.ndarray:
+    """The naive forecast: the last input value, repeated ``horizon`` times. Shape ``[batch, horizon]``."""
+    if X.ndim != 3 or X.shape[1] < 1:
+        raise ValueError(f"inputs must have shape [batch, time, 1], got {X.shape}")
+    return np.repeat(X[:, -1, :1], horizon, axis=1)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of the data: inputs, the values to forecast, and the targets the model is fitted on."""
+
+    X: np.ndarray  #: inputs ``[n, n_steps, 1]``
+    future: np.ndarray  #: the actual next values ``[n, horizon]``
+    y: np.ndarray  #: fitting targets: ``[n, 1]``, ``[n, horizon]`` or ``[n, T, horizon]`` by mode
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The train, validation and test splits of one experiment's data."""
+
+    train: Split
+    valid: Split
+    test: Split
+
+
+def target_steps(experiment: Experiment) -> list[int] | None:
+    """For seq2seq models whose output sequence is shorter than the input (a strided convolution), the
+    input time indices they forecast from; None when every time step has an output."""
+    if experiment.model.mode != "seq2seq" or experiment.model.name != "conv_gru":
+        return None
+    from rnnlab.models import conv_output_steps
+
+    m = experiment.model
+    return conv_output_steps(experiment.series.n_steps, m.kernel_size, m.strides)
+
+
+def make_targets(series: np.ndarray, experiment: Experiment) -> np.ndarray:
+    """The fitting targets of ``experiment``'s forecast mode for ``series`` (``[n, n_steps + horizon, 1]``)."""
+    n_steps, horizon = experiment.series.n_steps, experiment.series.horizon
+    mode = experiment.model.mode
+    if mode in ("one_step", "iterative"):
+        return series[:, n_steps, :1].copy()
+    if mode == "seq2vec":
+        return series[:, n_steps:, 0].copy()
+    targets = seq2seq_targets(series, n_steps, horizon)
+    steps = target_steps(experiment)
+    return targets if steps is None else targets[:, steps]
+
+
+def split_bounds(spec: SeriesSpec) -> tuple[slice, slice, slice]:
+    """Index ranges of the train, validation and test series (the book's [:7000], [7000:9000], [9000:])."""
+    n_train, n_valid, _ = spec.split_sizes()
+    return slice(0, n_train), slice(n_train, n_train + n_valid), slice(n_train + n_valid, spec.n_series)
+
+
+def make_dataset(experiment: Experiment, series: np.ndarray | None = None) -> Dataset:
+    """Generate (or take) the series of ``experiment`` and cut them into the three splits with targets."""
+    if series is None:
+        series = generate(experiment.series)
+    n_steps = experiment.series.n_steps
+    targets = make_targets(series, experiment)
+    splits = []
+    for bounds in split_bounds(experiment.series):
+        part = series[bounds]
+        splits.append(Split(X=part[:, :n_steps], future=part[:, n_steps:, 0], y=targets[bounds]))
+    return Dataset(*splits)

@@ -1,0 +1,68 @@
+"""Forecast metrics: small pure NumPy functions that raise on bad input instead of hiding it.
+
+All take ``actual`` and ``predicted`` of the same shape (``[n]``, ``[n, horizon]``) and average over every
+value, computed in float64 so the result does not depend on the order of summation in float32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pair(actual, predicted) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(actual, dtype=np.float64)
+    p = np.asarray(predicted, dtype=np.float64)
+    if a.shape != p.shape:
+        raise ValueError(f"actual and predicted must have the same shape, got {a.shape} and {p.shape}")
+    if a.size == 0:
+        raise ValueError("cannot score an empty forecast")
+    if not (np.isfinite(a).all() and np.isfinite(p).all()):
+        raise ValueError("actual and predicted must be finite (found NaN or infinity)")
+    return a, p
+
+
+def mse(actual, predicted) -> float:
+    """Mean squared error."""
+    a, p = _pair(actual, predicted)
+    return float(np.mean((a - p) ** 2))
+
+
+def mae(actual, predicted) -> float:
+    """Mean absolute error."""
+    a, p = _pair(actual, predicted)
+    return float(np.mean(np.abs(a - p)))
+
+
+def rmse(actual, predicted) -> float:
+    """Root mean squared error (same unit as the series)."""
+    return float(np.sqrt(mse(actual, predicted)))
+
+
+def mase(actual, predicted, naive) -> float:
+    """Mean absolute scaled error: the forecast's MAE divided by the naive forecast's MAE on the same values.
+
+    Below 1 the forecast beats the naive forecast. Raises ValueError when the naive forecast is perfect
+    (the ratio is undefined).
+    """
+    naive_mae = mae(actual, naive)
+    if naive_mae == 0.0:
+        raise ValueError("MASE is undefined: the naive forecast has zero error on these values")
+    return mae(actual, predicted) / naive_mae
+
+
+def mse_per_step(actual, predicted) -> list[float]:
+    """MSE of each horizon step (columns of ``[n, horizon]`` arrays)."""
+    a, p = _pair(actual, predicted)
+    if a.ndim != 2:
+        raise ValueError(f"per-step MSE needs [n, horizon] arrays, got shape {a.shape}")
+    return [float(v) for v in np.mean((a - p) ** 2, axis=0)]
+
+
+def scores(actual, predicted, naive) -> dict[str, float]:
+    """MSE, MAE, RMSE and MASE of one forecast, as a dict."""
+    return {
+        "mse": mse(actual, predicted),
+        "mae": mae(actual, predicted),
+        "rmse": rmse(actual, predicted),
+        "mase": mase(actual, predicted, naive),
+    }

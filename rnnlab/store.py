@@ -1,0 +1,257 @@
+"""The run store: one content-addressed folder per experiment key.
+
+Layout under ``RNNLAB_HOME`` (default ``~/.rnnlab``)::
+
+    runs/<key>/experiment.json   the experiment (to_dict) and its key
+    runs/<key>/result.json       metrics, history, layers, inspection data, versions
+    runs/<key>/predictions.npz   validation and test forecasts, [n, horizon] float32
+    runs/<key>/model.keras       the trained model (absent for the naive baseline)
+    runs/<key>/manifest.json     size and SHA-256 of each file above
+
+A run is written into a temporary folder and renamed into place in one step, so readers never see half a
+run and two concurrent writers of the same key leave one complete copy. Reading checks the manifest, the
+JSON and the key; a damaged entry is logged and treated as missing (it will be trained again), never a crash.
+NumPy and the standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import numpy as np
+
+from rnnlab.config import experiment_key
+from rnnlab.results import RunResult
+
+log = logging.getLogger(__name__)
+
+FILES = ("experiment.json", "result.json", "predictions.npz")
+MODEL_FILE = "model.keras"
+MANIFEST = "manifest.json"
+
+
+def default_home() -> Path:
+    """``RNNLAB_HOME`` if set, else ``~/.rnnlab``."""
+    raw = os.environ.get("RNNLAB_HOME", "").strip()
+    return Path(raw).expanduser() if raw else Path.home() / ".rnnlab"
+
+
+class DamagedRun(Exception):
+    """A stored run failed its checks (reported in the log; callers treat the run as missing)."""
+
+
+def _is_key(key: Any) -> bool:
+    return isinstance(key, str) and len(key) == 64 and all(c in "0123456789abcdef" for c in key)
+
+
+class RunStore:
+    """Content-addressed store of finished runs.
+
+    Args:
+        root: the store's home folder; defaults to :func:`default_home`. Created on first write.
+    """
+
+    def __init__(self, root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root) if root is not None else default_home()
+        self.runs = self.root / "runs"
+
+    # -- paths --------------------------------------------------------------------------------------
+    def path(self, key: str) -> Path:
+        """Folder of run ``key``. Raises ValueError unless ``key`` is a 64-character hex digest."""
+        if not _is_key(key):
+            raise ValueError(f"not a run key: {str(key)[:80]!r} (expected 64 lowercase hex characters)")
+        return self.runs / key
+
+    # -- writing ------------------------------------------------------------------------------------
+    def put(self, result: RunResult) -> Path:
+        """Store ``result`` atomically under its key and return the run's folder.
+
+        If an intact run with the same key is already there it is kept (equal keys mean equal
+        experiments); a damaged one is replaced.
+        """
+        final = self.path(result.key)
+        if experiment_key(result.experiment) != result.key:
+            raise ValueError("the result's key does not match its experiment; refusing to store it")
+        self.runs.mkdir(parents=True, exist_ok=True)
+        tmp = self.runs / f".tmp-{result.key[:12]}-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            payloads = {
+                "experiment.json": _json_bytes({"key": result.key, "experiment": result.experiment}),
+                "result.json": _json_bytes(result.summary()),
+                "predictions.npz": _npz_bytes(result.predictions),
+            }
+            if result.model_bytes:
+                payloads[MODEL_FILE] = result.model_bytes
+            manifest = {name: {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+                        for name, blob in payloads.items()}
+            payloads[MANIFEST] = _json_bytes({"key": result.key, "files": manifest})
+            for name, blob in payloads.items():
+                _write_synced(tmp / name, blob)
+            _fsync_dir(tmp)
+            if final.exists():
+                if self._check(result.key, deep=True) is None:
+                    self._discard(final, "replacing a damaged copy")
+                else:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return final
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                # Another writer renamed the same key into place first: its copy is as good as ours.
+                shutil.rmtree(tmp, ignore_errors=True)
+            _fsync_dir(self.runs)
+            return final
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _discard(self, folder: Path, why: str) -> None:
+        trash = self.root / "damaged"
+        trash.mkdir(parents=True, exist_ok=True)
+        target = trash / f"{folder.name}-{uuid.uuid4().hex[:8]}"
+        log.warning("run store: %s %s (moved to %s)", why, folder.name, target)
+        try:
+            os.rename(folder, target)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    # -- reading ------------------------------------------------------------------------------------
+    def _check(self, key: str, *, deep: bool) -> dict[str, Any] | None:
+        """The run's parsed ``result.json`` if the run passes its checks, else None (and a log line)."""
+        try:
+            return self._load_checked(key, deep=deep)
+        except FileNotFoundError:
+            return None
+        except (DamagedRun, OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("run store: run %s is damaged and is treated as missing: %s", key[:12], exc)
+            return None
+
+    def _load_checked(self, key: str, *, deep: bool) -> dict[str, Any]:
+        folder = self.path(key)
+        if not folder.is_dir():
+            raise FileNotFoundError(folder)
+        manifest = json.loads((folder / MANIFEST).read_bytes())
+        if manifest.get("key") != key:
+            raise DamagedRun("manifest names another key")
+        files = manifest["files"]
+        missing = [name for name in FILES if name not in files]
+        if missing:
+            raise DamagedRun(f"manifest lacks {', '.join(missing)}")
+        for name, meta in files.items():
+            path = folder / name
+            size = path.stat().st_size
+            if size != meta["size"]:
+                raise DamagedRun(f"{name} has {size} bytes, expected {meta['size']}")
+            if deep or name != MODEL_FILE:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                if digest != meta["sha256"]:
+                    raise DamagedRun(f"{name} does not match its checksum")
+        stored = json.loads((folder / "experiment.json").read_bytes())
+        if stored.get("key") != key or experiment_key(stored["experiment"]) != key:
+            raise DamagedRun("experiment does not hash to the folder's key")
+        result = json.loads((folder / "result.json").read_bytes())
+        if result.get("key") != key or result.get("experiment") != stored["experiment"]:
+            raise DamagedRun("result.json belongs to another experiment")
+        return result
+
+    def has(self, key: str) -> bool:
+        """True if an intact run ``key`` is stored."""
+        return _is_key(key) and self._check(key, deep=False) is not None
+
+    def get(self, key: str, *, with_model: bool = False) -> RunResult | None:
+        """The stored run ``key``, or None if it is missing or damaged (damage is logged).
+
+        Args:
+            key: experiment key.
+            with_model: also read ``model.keras`` into ``model_bytes``.
+        """
+        if not _is_key(key):
+            return None
+        summary = self._check(key, deep=with_model)
+        if summary is None:
+            return None
+        folder = self.path(key)
+        try:
+            with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
+                predictions = {name: npz[name] for name in npz.files}
+            model_bytes = None
+            if with_model and (folder / MODEL_FILE).exists():
+                model_bytes = (folder / MODEL_FILE).read_bytes()
+            return RunResult(**summary, predictions=predictions, model_bytes=model_bytes)
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("run store: run %s is damaged and is treated as missing: %s", key[:12], exc)
+            return None
+
+    def model_bytes(self, key: str) -> bytes | None:
+        """The bytes of run ``key``'s ``model.keras`` (checked against the manifest), or None."""
+        result = self.get(key, with_model=True)
+        return None if result is None else result.model_bytes
+
+    def keys(self) -> Iterator[str]:
+        """Keys of every folder in the store (intact or not), in no particular order."""
+        if not self.runs.is_dir():
+            return iter(())
+        return (p.name for p in self.runs.iterdir() if _is_key(p.name) and p.is_dir())
+
+    def list(self, *, series: Mapping[str, Any] | None = None, model: str | None = None,
+             mode: str | None = None) -> list[dict[str, Any]]:
+        """Summaries (``result.json`` contents) of the intact runs, newest first.
+
+        Args:
+            series: keep runs whose experiment's ``series`` section equals this (``SeriesSpec`` as a dict).
+            model: keep runs of this registry model.
+            mode: keep runs in this forecast mode.
+        """
+        out = []
+        for key in self.keys():
+            summary = self._check(key, deep=False)
+            if summary is None:
+                continue
+            exp = summary["experiment"]
+            if series is not None and exp["series"] != dict(series):
+                continue
+            if model is not None and exp["model"]["name"] != model:
+                continue
+            if mode is not None and exp["model"]["mode"] != mode:
+                continue
+            out.append(summary)
+        out.sort(key=lambda s: s.get("created", ""), reverse=True)
+        return out
+
+
+# --------------------------------------------------------------------------------------------------
+def _json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, indent=1, allow_nan=True).encode("utf-8")
+
+
+def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **{name: np.asarray(value, dtype=np.float32) for name, value in arrays.items()})
+    return buffer.getvalue()
+
+
+def _write_synced(path: Path, blob: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(blob)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

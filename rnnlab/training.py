@@ -1,0 +1,296 @@
+"""Training, evaluation and inspection of one experiment. Runs in a worker process: imports Keras/TensorFlow.
+
+:func:`run` returns a :class:`RunResult` made of plain data only (numbers, lists, NumPy arrays, bytes), so it
+pickles across processes and the web process can show everything without importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import platform
+import tempfile
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+
+from rnnlab import data as data_mod
+from rnnlab import metrics
+from rnnlab.config import Experiment
+from rnnlab.models import build_model, get_entry
+from rnnlab.results import RunResult
+
+log = logging.getLogger(__name__)
+
+EpochCallback = Callable[[dict[str, Any]], None]
+StopCheck = Callable[[], bool]
+
+
+class TrainingCancelled(Exception):
+    """Raised by :func:`run` when ``should_stop`` asked it to stop."""
+
+
+class TrainingFailed(Exception):
+    """Raised by :func:`run` when training cannot produce a usable model (for example the loss diverged)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# TensorFlow set-up
+# --------------------------------------------------------------------------------------------------
+_TF_CONFIGURED = False
+
+
+def configure_tensorflow(threads: int | None = None) -> None:
+    """Quiet TensorFlow's logs and cap its threads (``RNNLAB_TF_THREADS``) so workers x threads <= cores.
+
+    Thread counts can only be set before TensorFlow runs its first operation, so only the first call in a
+    process has an effect. Op determinism is deliberately not enabled: Keras turns XLA off when it is, and
+    seeded XLA training on the CPU already repeats to the last digit (``tests/test_training.py``).
+    """
+    global _TF_CONFIGURED
+    if _TF_CONFIGURED:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    if threads is None:
+        raw = os.environ.get("RNNLAB_TF_THREADS", "").strip()
+        threads = int(raw) if raw.isdigit() and int(raw) > 0 else None
+    if threads:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # TensorFlow already initialised in this process: keep its settings
+            log.debug("TensorFlow thread counts already fixed in this process")
+    tf.get_logger().setLevel("ERROR")
+    _TF_CONFIGURED = True
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the libraries a result depends on."""
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    try:
+        import keras
+        import tensorflow as tf
+
+        out.update(tensorflow=tf.__version__, keras=keras.__version__)
+    except ImportError:  # pragma: no cover - workers always have them
+        pass
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Forecasting
+# --------------------------------------------------------------------------------------------------
+def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 1024) -> np.ndarray:
+    """The model's forecast of the next ``horizon`` values for inputs ``X``: ``[n, horizon]`` float32.
+
+    ``iterative`` feeds each one-step prediction back as the next input (growing the sequence for
+    recurrent models, sliding a fixed window for fixed-length ones); ``seq2seq`` keeps the forecast made at
+    the last time step.
+    """
+    mode, horizon = experiment.model.mode, experiment.series.horizon
+    if mode == "iterative":
+        fixed = get_entry(experiment.model.name).fixed_length
+        n_steps = X.shape[1]
+        window = X
+        for _ in range(horizon):
+            inputs = window[:, -n_steps:] if fixed else window
+            step = model.predict(inputs, batch_size=batch_size, verbose=0)
+            window = np.concatenate([window, step[:, np.newaxis, :1]], axis=1)
+        return window[:, n_steps:, 0].astype(np.float32)
+    out = model.predict(X, batch_size=batch_size, verbose=0)
+    if mode == "seq2seq":
+        out = out[:, -1, :]
+    return np.asarray(out, dtype=np.float32).reshape(len(X), horizon)
+
+
+def _score(dataset: data_mod.Dataset, predictions: dict[str, np.ndarray], horizon: int):
+    results, naive_results, per_step = {}, {}, {}
+    for split in ("valid", "test"):
+        part = getattr(dataset, split)
+        naive = data_mod.naive_forecast(part.X, horizon)
+        results[split] = metrics.scores(part.future, predictions[split], naive)
+        naive_results[split] = metrics.scores(part.future, naive, naive)
+        if horizon > 1:
+            per_step[split] = metrics.mse_per_step(part.future, predictions[split])
+    return results, naive_results, per_step
+
+
+# --------------------------------------------------------------------------------------------------
+# Inspection (what the Inspect page shows, computed here so the web process needs no TensorFlow)
+# --------------------------------------------------------------------------------------------------
+def _layer_rows(model) -> list[dict[str, Any]]:
+    rows = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        cell = getattr(layer, "cell", None)
+        if kind == "RNN" and cell is not None:
+            kind = f"RNN({type(cell).__name__})"
+        shape = getattr(layer, "output", None)
+        shape = tuple(shape.shape) if shape is not None else None
+        rows.append({"name": layer.name, "type": kind, "output_shape": str(shape).replace("None", "batch", 1),
+                     "params": int(layer.count_params())})
+    return rows
+
+
+RECURRENT_TYPES = ("SimpleRNN", "LSTM", "GRU", "RNN")
+
+
+def _inspect(model, experiment: Experiment, sample: np.ndarray) -> dict[str, Any]:
+    """Hidden states of every recurrent layer over one sample series, and SimpleRNN(1)'s weights."""
+    import keras
+
+    out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(), "hidden_states": {}}
+    for layer in model.layers:
+        if type(layer).__name__ not in RECURRENT_TYPES:
+            continue
+        config = layer.get_config()
+        config["return_sequences"] = True
+        config["name"] = f"{layer.name}_unrolled"
+        clone = type(layer).from_config(config)
+        feed = keras.Model(model.inputs, layer.input)
+        layer_input = feed.predict(sample[np.newaxis], verbose=0)
+        clone.build(layer_input.shape)
+        clone.set_weights(layer.get_weights())
+        states = np.asarray(clone(layer_input))[0]  # [time, units]
+        out["hidden_states"][layer.name] = states.astype(float).round(6).tolist()
+    if experiment.model.name == "simple_rnn":
+        kernel, recurrent_kernel, bias = model.get_layer("rnn").get_weights()
+        out["weights"] = {"w_x": float(kernel[0, 0]), "w_y": float(recurrent_kernel[0, 0]), "b": float(bias[0])}
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# The entry point
+# --------------------------------------------------------------------------------------------------
+def run(
+    experiment: Experiment,
+    on_epoch: EpochCallback | None = None,
+    should_stop: StopCheck | None = None,
+    *,
+    save_model: bool = True,
+) -> RunResult:
+    """Train and evaluate ``experiment``.
+
+    Args:
+        experiment: what to train.
+        on_epoch: called after every epoch with ``{"epoch", "epochs", "loss", "val_loss", "seconds"}``.
+        should_stop: checked after every batch; when it returns True the training stops and
+            :class:`TrainingCancelled` is raised.
+        save_model: include the trained model as ``.keras`` bytes.
+
+    Returns:
+        The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
+    """
+    started = time.perf_counter()
+    entry = get_entry(experiment.model.name)
+    dataset = data_mod.make_dataset(experiment)
+    horizon = experiment.series.horizon
+    if not entry.trainable:
+        predictions = {s: data_mod.naive_forecast(getattr(dataset, s).X, horizon) for s in ("valid", "test")}
+        scored, naive_scored, per_step = _score(dataset, predictions, horizon)
+        return RunResult(
+            key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
+            naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
+            wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(),
+            created=_now(),
+        )
+
+    configure_tensorflow()
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(experiment.train.seed)
+    model = build_model(experiment)
+    optimizer = keras.optimizers.get({"class_name": experiment.train.optimizer,
+                                      "config": {"learning_rate": experiment.train.learning_rate}})
+    model.compile(loss="mse", optimizer=optimizer, jit_compile=entry.jit_compile)
+
+    history: list[dict[str, float]] = []
+    callback = _ProgressCallback(keras, experiment.train.epochs, history, on_epoch, should_stop)
+    train_started = time.perf_counter()
+    model.fit(
+        dataset.train.X, dataset.train.y,
+        epochs=experiment.train.epochs, batch_size=experiment.train.batch_size,
+        validation_data=(dataset.valid.X, dataset.valid.y), callbacks=[callback], verbose=0,
+    )
+    train_seconds = time.perf_counter() - train_started
+
+    predictions = {s: forecast(model, getattr(dataset, s).X, experiment) for s in ("valid", "test")}
+    for split, values in predictions.items():
+        if not np.isfinite(values).all():
+            raise TrainingFailed(f"the model's {split} forecasts are not finite: try a smaller learning rate")
+    scored, naive_scored, per_step = _score(dataset, predictions, horizon)
+    return RunResult(
+        key=experiment.key(), experiment=experiment.to_dict(), history=history, metrics=scored,
+        naive_metrics=naive_scored, mse_per_step=per_step, params_total=int(model.count_params()),
+        layers=_layer_rows(model), predictions=predictions, wall_seconds=time.perf_counter() - started,
+        train_seconds=train_seconds, versions=versions(), jit_compile=bool(entry.jit_compile),
+        inspect=_inspect(model, experiment, dataset.valid.X[0]),
+        model_bytes=model_to_bytes(model) if save_model else None, created=_now(),
+    )
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def model_to_bytes(model) -> bytes:
+    """The model as the bytes of a ``.keras`` file."""
+    with tempfile.TemporaryDirectory(prefix="rnnlab-model-") as tmp:
+        path = os.path.join(tmp, "model.keras")
+        model.save(path)
+        with open(path, "rb") as fh:
+            return fh.read()
+
+
+def model_from_bytes(blob: bytes):
+    """Load a model saved by :func:`model_to_bytes` (imports Keras; registers rnnlab's custom cell)."""
+    import keras
+
+    from rnnlab.models import layer_norm_cell_class
+
+    layer_norm_cell_class()
+    with tempfile.TemporaryDirectory(prefix="rnnlab-model-") as tmp:
+        path = os.path.join(tmp, "model.keras")
+        with open(path, "wb") as fh:
+            fh.write(blob)
+        return keras.models.load_model(path)
+
+
+class _ProgressCallback:
+    """Keras callback (built lazily on the Keras base class): per-epoch history, progress, cancellation."""
+
+    def __new__(cls, keras, epochs, history, on_epoch, should_stop):
+        base = keras.callbacks.Callback
+
+        class ProgressCallback(base):
+            def on_epoch_begin(self, epoch, logs=None):
+                self._epoch_started = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                if should_stop is not None and should_stop():
+                    raise TrainingCancelled("training was cancelled")
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                loss, val_loss = float(logs.get("loss", math.nan)), float(logs.get("val_loss", math.nan))
+                row = {"epoch": epoch + 1, "loss": loss, "val_loss": val_loss,
+                       "seconds": time.perf_counter() - self._epoch_started}
+                history.append(row)
+                if not (math.isfinite(loss) and math.isfinite(val_loss)):
+                    raise TrainingFailed(
+                        f"the loss diverged at epoch {epoch + 1} (loss={loss}, val_loss={val_loss}): "
+                        "try a smaller learning rate"
+                    )
+                if on_epoch is not None:
+                    on_epoch({**row, "epochs": epochs})
+
+        return ProgressCallback()
+

@@ -1,0 +1,73 @@
+"""rnnlab.models: every registry entry builds and trains one tiny epoch in every mode it claims."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnlab import training
+from rnnlab.models import REGISTRY, get_entry, receptive_field
+
+from conftest import ROOT, tiny
+
+CASES = [(name, mode) for name, entry in REGISTRY.items() for mode in entry.modes]
+
+
+@pytest.mark.parametrize("name, mode", CASES, ids=[f"{n}-{m}" for n, m in CASES])
+def test_every_model_trains_one_tiny_epoch_in_every_mode(name, mode):
+    horizon = 1 if mode == "one_step" else 3
+    exp = tiny(name, mode, horizon)
+    epochs_seen = []
+    result = training.run(exp, on_epoch=epochs_seen.append, save_model=False)
+    n_valid = exp.series.split_sizes()[1]
+    assert result.predictions["valid"].shape == (n_valid, horizon)
+    assert result.predictions["test"].shape == (exp.series.split_sizes()[2], horizon)
+    assert np.isfinite(result.metrics["valid"]["mse"]) and result.metrics["valid"]["mse"] > 0
+    entry = get_entry(name)
+    if entry.trainable:
+        assert [e["epoch"] for e in epochs_seen] == [1] and epochs_seen[0]["epochs"] == 1
+        assert len(result.history) == 1 and result.history[0]["seconds"] > 0
+        # The parameter formula (used before building, for limits and the Inspect page) matches Keras.
+        assert result.params_total == entry.count_params(exp)
+        assert sum(layer["params"] for layer in result.layers) == result.params_total
+    else:
+        assert result.params_total == 0 and result.history == []
+        assert result.metrics["valid"]["mase"] == pytest.approx(1.0)
+    if horizon > 1:
+        assert len(result.mse_per_step["valid"]) == horizon
+
+
+def test_book_parameter_counts():
+    from rnnlab.config import Experiment
+
+    counts = {name: get_entry(name).count_params(Experiment.book(name)) for name in REGISTRY if name != "naive"}
+    assert counts["linear"] == 51 and counts["simple_rnn"] == 3 and counts["deep_rnn_dense"] == 1281
+
+
+def test_unknown_model_lists_the_valid_ones():
+    with pytest.raises(ValueError) as info:
+        get_entry("transformer")
+    assert "transformer" in str(info.value) and all(name in str(info.value) for name in REGISTRY)
+
+
+def test_every_entry_is_documented():
+    for entry in REGISTRY.values():
+        assert entry.display_name and entry.description and entry.book_mode in entry.modes
+        assert set(entry.defaults) == set(entry.params)
+        assert all(p in entry.param_help for p in entry.params)
+
+
+def test_registry_import_does_not_load_keras():
+    code = ("import sys, rnnlab.models, rnnlab.config, rnnlab.store, rnnlab.data; "
+            "rnnlab.config.Experiment.book('lstm'); "
+            "print(sorted(m for m in ('keras', 'tensorflow', 'streamlit') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_receptive_field():
+    assert receptive_field(2, (1, 2, 4, 8)) == 16
+    assert receptive_field(2, (1, 2, 4, 8, 1, 2, 4, 8)) == 31

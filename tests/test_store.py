@@ -1,0 +1,136 @@
+"""rnnlab.store: round trip, atomic concurrent writes, damaged entries treated as missing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from rnnlab import training
+from rnnlab.config import Experiment
+from rnnlab.store import RunStore, default_home
+
+from conftest import tiny
+
+
+@pytest.fixture(scope="module")
+def naive_result():
+    return training.run(tiny("naive"))
+
+
+@pytest.fixture(scope="module")
+def linear_result():
+    return training.run(tiny("linear"))
+
+
+def test_default_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("RNNLAB_HOME", raising=False)
+    assert default_home().name == ".rnnlab"
+    monkeypatch.setenv("RNNLAB_HOME", str(tmp_path / "x"))
+    assert default_home() == tmp_path / "x"
+
+
+def test_round_trip(home, linear_result):
+    store = RunStore()
+    folder = store.put(linear_result)
+    assert folder == home / "runs" / linear_result.key
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "experiment.json", "manifest.json", "model.keras", "predictions.npz", "result.json"]
+    again = store.get(linear_result.key, with_model=True)
+    assert again.summary() == json.loads(json.dumps(linear_result.summary()))
+    assert np.array_equal(again.predictions["valid"], linear_result.predictions["valid"])
+    assert again.model_bytes == linear_result.model_bytes
+    assert store.get(linear_result.key).model_bytes is None  # the model is read only on request
+    assert store.has(linear_result.key) and not store.has("0" * 64)
+    assert store.get("0" * 64) is None
+
+
+def test_bad_keys_never_touch_the_filesystem(home):
+    store = RunStore()
+    for key in ("../../etc/passwd", "a" * 63, "A" * 64, "", None):
+        assert store.get(key) is None and not store.has(key)
+    with pytest.raises(ValueError, match="not a run key"):
+        store.path("../x")
+
+
+def test_concurrent_writers_leave_one_intact_run(home, linear_result):
+    store = RunStore()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: store.put(linear_result), range(16)))
+    assert list(store.keys()) == [linear_result.key]
+    assert [p.name for p in (home / "runs").iterdir()] == [linear_result.key]  # no temporary folders left
+    assert store.get(linear_result.key, with_model=True) is not None
+
+
+def _damage_truncate(folder):
+    path = folder / "result.json"
+    path.write_bytes(path.read_bytes()[:50])
+
+
+def _damage_bad_json(folder):
+    manifest = folder / "manifest.json"
+    manifest.write_text("{not json")
+
+
+def _damage_key(folder):
+    # A consistent-looking entry whose experiment does not hash to the folder name.
+    import hashlib
+
+    exp_path = folder / "experiment.json"
+    payload = json.loads(exp_path.read_text())
+    payload["experiment"]["train"]["epochs"] = 7
+    blob = json.dumps(payload).encode()
+    exp_path.write_bytes(blob)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["experiment.json"] = {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _damage_missing(folder):
+    (folder / "predictions.npz").unlink()
+
+
+def _damage_model(folder):
+    path = folder / "model.keras"
+    path.write_bytes(path.read_bytes()[:-10])
+
+
+@pytest.mark.parametrize("damage", [_damage_truncate, _damage_bad_json, _damage_key, _damage_missing, _damage_model])
+def test_damaged_entries_are_logged_and_treated_as_missing(home, linear_result, damage, caplog):
+    store = RunStore()
+    folder = store.put(linear_result)
+    damage(folder)
+    with caplog.at_level(logging.WARNING, logger="rnnlab.store"):
+        assert store.get(linear_result.key, with_model=True) is None
+        assert store.list() == [] or damage is _damage_model  # listing does not read the model file
+    assert "damaged" in caplog.text and linear_result.key[:12] in caplog.text
+    # Storing again replaces the damaged copy with an intact one.
+    store.put(linear_result)
+    assert store.get(linear_result.key, with_model=True).model_bytes == linear_result.model_bytes
+
+
+def test_list_filters(home, naive_result, linear_result):
+    store = RunStore()
+    other = training.run(tiny("naive", noise=0.3))
+    for result in (naive_result, linear_result, other):
+        store.put(result)
+    assert len(store.list()) == 3
+    series = Experiment.from_dict(linear_result.experiment).series
+    same_data = store.list(series=Experiment.from_dict(linear_result.experiment).to_dict()["series"])
+    assert {s["key"] for s in same_data} == {naive_result.key, linear_result.key}
+    assert [s["key"] for s in store.list(model="linear")] == [linear_result.key]
+    assert store.list(mode="seq2seq") == []
+    assert series.noise == 0.1
+
+
+def test_refuses_a_result_whose_key_does_not_match(home, naive_result):
+    import copy
+
+    forged = copy.deepcopy(naive_result)
+    forged.experiment["train"]["epochs"] = 3
+    with pytest.raises(ValueError, match="does not match"):
+        RunStore().put(forged)
+    assert list(RunStore().keys()) == []

@@ -1,15 +1,40 @@
-"""Home page (placeholder until the dashboard pages land)."""
+"""Home: what rnnlab is, the chapter's story, where to start, and the training cluster's state."""
 
 import streamlit as st
 
+from rnnlab.jobs import get_manager
 from rnnlab.models import REGISTRY
 
 st.title("rnnlab")
-st.write(
-    "An interactive lab for forecasting time series with recurrent networks, after chapter 15 of "
-    "*Hands-On Machine Learning*. The training pages are on their way; meanwhile the command line "
-    "(`python -m rnnlab list | train | reproduce`) trains every model of the chapter."
+st.markdown(
+    "**Forecast time series with recurrent networks, in your browser.** rnnlab follows the time-series part "
+    "of chapter 15 of *Hands-On Machine Learning*: the same data, the same models, the same numbers, and "
+    "every setting yours to change."
 )
-st.subheader("Models")
-st.table([{"model": e.display_name, "name": e.name, "modes": ", ".join(e.modes), "what it is": e.description}
-          for e in REGISTRY.values()])
+st.markdown(
+    """
+The chapter's story in five steps:
+1. **The data**: 10,000 short series, each two sine waves plus noise. Forecast the next value.
+2. **Baselines**: repeating the last value (naive) scores an MSE of about 0.020; a linear model with 51
+   parameters gets to about 0.004.
+3. **A single recurrent neuron** has only 3 parameters and loses to the linear model, which is the point: a
+   recurrent layer must have enough units to remember anything.
+4. **Deep RNNs** stack recurrent layers and beat both; a Dense output layer makes them faster.
+5. **Ten steps ahead**: forecasting one step at a time, all ten at once, or at every time step
+   (sequence-to-sequence), with LSTM, GRU, convolutions and WaveNet.
+"""
+)
+st.subheader("Where to start")
+cols = st.columns(3)
+cols[0].page_link("pages/data.py", label="Look at the data", icon="📈")
+cols[1].page_link("pages/train.py", label="Train a model", icon="🏋️")
+
+st.subheader("Training cluster")
+info = get_manager().cluster_info()
+cols = st.columns(4)
+cols[0].metric("Workers", info["workers"] if info["started"] else "idle",
+               help="Worker processes start with the first training." if not info["started"] else None)
+cols[1].metric("Jobs running", info["running"])
+cols[2].metric("Jobs queued", info["queued"])
+cols[3].metric("Models", len(REGISTRY))
+st.caption(f"Scheduler: {info['scheduler']}")

@@ -178,6 +178,22 @@ def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
+    from rnnlab.bench import bench
+
+    if args.epochs < 2:
+        raise CliError(f"--epochs={args.epochs}: at least 2 are needed (the first epoch includes compilation)")
+    try:
+        table = bench(epochs=args.epochs, n_series=args.n_series, only=args.only)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(table)
+    out.write(table)
+    return 0
+
+
 # --------------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------------
@@ -218,6 +234,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--skip-book", action="store_true", help="do not train the book's code alongside")
     p_rep.add_argument("--output", default=None, help="also write the markdown table to this file")
     p_rep.set_defaults(func=cmd_reproduce)
+
+    p_bench = sub.add_parser("bench", help="measure every model with and without XLA, side by side")
+    p_bench.add_argument("--epochs", type=int, default=4, help="epochs per training (default 4)")
+    p_bench.add_argument("--n-series", type=int, default=10_000, help="series per experiment (default 10,000)")
+    p_bench.add_argument("--only", default=None, help="comma-separated model names")
+    p_bench.add_argument("--output", default=None, help="also write the markdown table to this file")
+    p_bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -148,7 +148,10 @@ class RunStore:
             raise DamagedRun(f"manifest lacks {', '.join(missing)}")
         for name, meta in files.items():
             path = folder / name
-            size = path.stat().st_size
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                raise DamagedRun(f"{name} is missing") from None
             if size != meta["size"]:
                 raise DamagedRun(f"{name} has {size} bytes, expected {meta['size']}")
             if deep or name != MODEL_FILE:

@@ -175,6 +175,7 @@ def run(
     should_stop: StopCheck | None = None,
     *,
     save_model: bool = True,
+    jit_compile: bool | None = None,
 ) -> RunResult:
     """Train and evaluate ``experiment``.
 
@@ -184,6 +185,7 @@ def run(
         should_stop: checked after every batch; when it returns True the training stops and
             :class:`TrainingCancelled` is raised.
         save_model: include the trained model as ``.keras`` bytes.
+        jit_compile: override the registry's XLA setting (``python -m rnnlab bench`` measures both).
 
     Returns:
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
@@ -210,7 +212,8 @@ def run(
     model = build_model(experiment)
     optimizer = keras.optimizers.get({"class_name": experiment.train.optimizer,
                                       "config": {"learning_rate": experiment.train.learning_rate}})
-    model.compile(loss="mse", optimizer=optimizer, jit_compile=entry.jit_compile)
+    use_jit = entry.jit_compile if jit_compile is None else jit_compile
+    model.compile(loss="mse", optimizer=optimizer, jit_compile=use_jit)
 
     history: list[dict[str, float]] = []
     callback = _ProgressCallback(keras, experiment.train.epochs, history, on_epoch, should_stop)
@@ -231,7 +234,7 @@ def run(
         key=experiment.key(), experiment=experiment.to_dict(), history=history, metrics=scored,
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=int(model.count_params()),
         layers=_layer_rows(model), predictions=predictions, wall_seconds=time.perf_counter() - started,
-        train_seconds=train_seconds, versions=versions(), jit_compile=bool(entry.jit_compile),
+        train_seconds=train_seconds, versions=versions(), jit_compile=bool(use_jit),
         inspect=_inspect(model, experiment, dataset.valid.X[0]),
         model_bytes=model_to_bytes(model) if save_model else None, created=_now(),
     )

@@ -40,7 +40,7 @@ def test_train_then_cached_without_tensorflow(home):
     first = run_cli("train", "linear", *TINY, "--json", env_home=home)
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
-    assert result["cached"] is False and result["params_total"] == 51
+    assert result["cached"] is False and result["params_total"] == 21  # 20 inputs + 1 bias
     assert "linear: [" in first.stderr  # progress bar on stderr
     assert RunStore(home).has(result["key"])
 

@@ -1,0 +1,42 @@
+"""Data: the chapter's series (two sine waves plus noise), how they are split, and the naive baseline."""
+
+import numpy as np
+import streamlit as st
+
+from rnnlab import plots
+from rnnlab.dashboard import results, state, widgets
+
+st.title("The data")
+experiment = state.current_experiment()
+state.show_url_problems()
+
+controls, view = st.columns([1, 2.2], gap="large")
+with controls:
+    st.caption("Every series is two sine waves with random frequencies and phases, plus noise. "
+               "The defaults are the book's.")
+    state.seed_widgets(experiment)
+    widgets.series_controls()
+    experiment = widgets.apply(experiment)
+
+s = experiment.series
+ds = results.dataset(experiment.to_dict()["series"])
+n_train, n_valid, n_test = s.split_sizes()
+naive = ds.valid.X[:, -1, :1].repeat(s.horizon, axis=1)
+naive_mse = float(np.mean((ds.valid.future - naive) ** 2))
+
+with view:
+    n_show = st.slider("Series shown", 1, 6, 3, help="How many validation series to draw.")
+    st.plotly_chart(
+        plots.series_preview(ds.valid.X, ds.valid.future, n_series=n_show,
+                             title=f"{s.n_steps} input steps and the {s.horizon} value(s) to forecast"),
+        key="preview")
+    cols = st.columns(4)
+    cols[0].metric("Training series", f"{n_train:,}")
+    cols[1].metric("Validation series", f"{n_valid:,}")
+    cols[2].metric("Test series", f"{n_test:,}")
+    cols[3].metric("Naive forecast MSE", f"{naive_mse:.5f}",
+                   help="Validation MSE of repeating the last input value: the baseline every model must beat. "
+                        "Computed at once, no training needed.")
+    st.caption("Inputs are the first n_steps values of each series; the targets are the values that follow. "
+               "Validation series pick the settings; test series are kept apart for the final score.")
+    st.page_link("pages/train.py", label="Train a model on this data", icon="🏋️")

@@ -1,0 +1,62 @@
+"""Inspect: what a trained model is made of: layers and parameter formulas, weights, hidden states."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from rnnlab import anatomy, plots
+from rnnlab.config import Experiment
+from rnnlab.dashboard import results, state
+
+st.title("Inspect a model")
+experiment = state.current_experiment()
+state.show_url_problems()
+
+summaries = results.store().list(series=experiment.to_dict()["series"])
+summaries = [r for r in summaries if r["params_total"] > 0]
+if not summaries:
+    st.info("No trained model on this data yet. Train one, then come back to look inside it.")
+    st.page_link("pages/train.py", label="Train a model", icon="🏋️")
+    st.stop()
+
+labels = {f"{r['experiment']['model']['name']} · {r['experiment']['model']['mode']} · {r['key'][:6]}": r["key"]
+          for r in summaries}
+keys = list(labels.values())
+current = experiment.key()
+choice = st.selectbox("Trained model", list(labels), index=keys.index(current) if current in keys else 0,
+                      key="inspect_run", help="Models trained on the current data, newest first.")
+run = results.load_result(labels[choice])
+if run is None:
+    st.warning("This run's files could not be read.")
+    st.stop()
+run_exp = Experiment.from_dict(run.experiment)
+
+st.subheader("Layers and where the parameters come from")
+table = pd.DataFrame(anatomy.layer_table(run.layers, run_exp))
+st.dataframe(table[["name", "type", "output_shape", "params", "formula"]], width="stretch", hide_index=True,
+             column_config={"output_shape": "output shape", "params": st.column_config.NumberColumn("parameters")})
+st.caption(f"{run.params_total:,} parameters in all. The batch dimension is first; recurrent layers that return "
+           "sequences keep the time axis (None: any length).")
+
+states = run.inspect.get("hidden_states", {})
+sample = np.asarray(run.inspect.get("sample_input", []))
+if run_exp.model.name == "simple_rnn" and "weights" in run.inspect:
+    w = run.inspect["weights"]
+    st.subheader("A single recurrent neuron")
+    cols = st.columns(3)
+    cols[0].metric("w_x (input weight)", f"{w['w_x']:.4f}")
+    cols[1].metric("w_y (recurrent weight)", f"{w['w_y']:.4f}")
+    cols[2].metric("b (bias)", f"{w['b']:.4f}")
+    st.plotly_chart(plots.unrolled_neuron(sample, np.asarray(states["rnn"])[:, 0], w), key="unrolled")
+    st.caption("Each step the neuron mixes the new input with its own previous output: three numbers are all it "
+               "has to remember the past, which is why it loses to the 51-weight linear model.")
+if states:
+    st.subheader("Hidden states over a validation series")
+    layer = st.selectbox("Layer", list(states), key="inspect_layer")
+    st.plotly_chart(plots.hidden_state_heatmap(states[layer], layer_name=layer,
+                                               title=f"{layer}: activations at each time step"), key="heatmap")
+else:
+    st.info("This model has no recurrent layer, so it has no hidden state to show.")
+if run_exp.model.name == "wavenet":
+    st.plotly_chart(plots.dilated_convolutions(run_exp.model.kernel_size, run_exp.model.dilations,
+                                               n_steps=run_exp.series.n_steps), key="wavenet")

@@ -1,0 +1,92 @@
+"""Train: pick a model and its settings, train it in the background, watch it learn, see how it forecasts."""
+
+import streamlit as st
+
+from rnnlab import plots
+from rnnlab.dashboard import results, state, widgets
+from rnnlab.jobs import JobError, get_manager
+from rnnlab.models import get_entry
+
+st.title("Train a model")
+experiment = state.current_experiment()
+state.show_url_problems()
+owner = state.owner()
+
+settings, output = st.columns([1, 2.2], gap="large")
+with settings:
+    state.seed_widgets(experiment)
+    widgets.model_controls()
+    with st.expander("Training", expanded=True):
+        widgets.train_controls()
+    experiment = widgets.apply(experiment)
+    s = experiment.series
+    st.caption(f"Data: {s.n_series:,} series of {s.n_steps} steps, forecasting {s.horizon} ahead, noise {s.noise:g}, "
+               f"seed {s.seed}. Change it on the Data page.")
+    st.page_link("pages/data.py", label="Data settings", icon="📈")
+
+manager = get_manager()
+key = experiment.key()
+entry = get_entry(experiment.model.name)
+job = manager.get(key)
+if job is not None and not job.finished:
+    manager.attach(key, owner)
+stored = results.load_result(key) if job is None or job.state == "done" else None
+running = job is not None and not job.finished
+
+with output:
+    st.subheader(f"{entry.display_name} · {experiment.describe().split(' · ', 1)[1]}")
+    n_params = entry.count_params(experiment)
+    st.caption(f"{n_params:,} parameters · experiment {key[:12]}" if n_params is not None else f"experiment {key[:12]}")
+
+    def submit() -> None:
+        # A callback runs before the next script run, so that run already draws the button disabled.
+        try:
+            manager.submit(experiment, owner=owner)
+            state.remember_run(key)
+        except JobError as exc:
+            st.session_state["_train_error"] = str(exc)
+
+    label = "Train" if stored is None else "Stored result shown"
+    st.button(label, type="primary", disabled=running or stored is not None, key="train", on_click=submit,
+              help="Runs in the background on the training cluster; leaving or reloading the page does not stop it."
+              if stored is None else "This exact experiment was trained before.")
+    refused = st.session_state.pop("_train_error", None)
+    if refused:
+        st.error(refused, icon="⏳")
+
+    if running:
+        @st.fragment(run_every=1.0)
+        def live_progress() -> None:
+            current = manager.get(key)
+            if current is None or current.finished:
+                st.rerun()
+            snap = current.progress()
+            if snap["state"] == "queued":
+                st.progress(0.0, text="Waiting for a free worker…")
+            else:
+                eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
+                st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
+                                                   f"{snap['elapsed']:.0f} s{eta}")
+            st.plotly_chart(plots.loss_curves({experiment.model.name: snap["history"]}), key="live-loss")
+            if st.button("Cancel", key="cancel", help="Stops the training within about a second."):
+                manager.cancel(key, owner)
+                st.rerun()
+
+        live_progress()
+    elif job is not None and job.state == "failed":
+        st.error(f"Training failed: {job.error}", icon="💥")
+        st.button("Retry", key="retry", on_click=submit)
+    elif job is not None and job.state == "cancelled" and stored is None:
+        st.info("Training was cancelled. Press Train to start again.")
+
+    result = stored if stored is not None else (job.result() if job is not None and job.state == "done" else None)
+    if result is not None:
+        state.remember_run(key)
+        if job is None or job.from_store:
+            st.success("Stored result: this experiment was trained before, so it is shown at once.", icon="💾")
+        else:
+            st.success(f"Trained in {result.train_seconds:.1f} s.", icon="✅")
+        results.show_result(result, experiment)
+        results.downloads(result, experiment)
+    elif not running and (job is None or job.state != "failed"):
+        st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")

@@ -1,0 +1,157 @@
+"""Session and URL state shared by the pages: who is asking, and which experiment they are looking at.
+
+The experiment lives in ``st.session_state`` (per browser tab) and in the URL's query parameters (so a link
+restores it). Everything read from the URL is untrusted: it goes through :func:`rnnlab.config.parse_flat`,
+which keeps what is valid and names what it replaced.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import streamlit as st
+
+from rnnlab.config import FLAT_FIELDS, Experiment, parse_flat
+
+EXPERIMENT = "_rnnlab_experiment"
+URL_SEEN = "_rnnlab_url_seen"
+OWNER = "_rnnlab_owner"
+PROBLEMS = "_rnnlab_url_problems"
+RUNS = "_rnnlab_session_runs"
+WIDGET_PREFIX = "w_"
+
+#: Query parameters that are not part of the experiment (page options).
+PAGE_PARAMS = ("present", "lesson", "run", "all", "runs")
+MAX_PARAMS = 60
+
+
+def owner() -> str:
+    """An id for this browser tab: jobs are counted and cancelled per owner."""
+    if OWNER not in st.session_state:
+        st.session_state[OWNER] = f"session-{uuid.uuid4().hex[:12]}"
+    return st.session_state[OWNER]
+
+
+def default_experiment() -> Experiment:
+    """What a first visit shows: the book's deep RNN with a Dense output, one step ahead."""
+    return Experiment.book("deep_rnn_dense")
+
+
+def to_query(experiment: Experiment) -> dict[str, str]:
+    """The experiment as query parameters: the model, its mode, and only what differs from that model's
+    book settings (short links; :func:`rnnlab.config.parse_flat` fills the rest back in)."""
+    flat = experiment.to_flat()
+    base = {"model": flat["model"], "mode": flat["mode"], "horizon": flat["horizon"]}
+    reference, _ = parse_flat({k: str(v) for k, v in base.items()})
+    ref_flat = reference.to_flat()
+    out = {"model": flat["model"], "mode": flat["mode"]}
+    for name, value in flat.items():
+        if name in out or ref_flat.get(name) == value:
+            continue
+        out[name] = _text(value)
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _url_experiment_params() -> tuple[dict[str, str], list[str]]:
+    """The experiment's parameters in the URL, and problems with the URL itself (duplicates, too many)."""
+    problems = []
+    params: dict[str, str] = {}
+    names = [name for name in st.query_params.keys() if name not in PAGE_PARAMS]
+    if len(names) > MAX_PARAMS:
+        problems.append(f"the link has {len(names)} parameters; only the first {MAX_PARAMS} were read")
+        names = names[:MAX_PARAMS]
+    for name in names:
+        values = st.query_params.get_all(name)
+        if len(values) > 1:
+            shown = name if len(name) <= 40 else name[:40] + "…"
+            problems.append(f"parameter {shown!r} appears {len(values)} times; the last value was used")
+        params[name] = values[-1] if values else ""
+    return params, problems
+
+
+def current_experiment() -> Experiment:
+    """The experiment this tab is looking at.
+
+    A link (or an edited URL) that names experiment parameters takes precedence; otherwise the session's
+    experiment stays (page changes may drop the query string). Problems found in the URL are kept for
+    :func:`show_url_problems`.
+    """
+    params, problems = _url_experiment_params()
+    signature = tuple(sorted(params.items()))
+    if params and st.session_state.get(URL_SEEN) != signature:
+        experiment, parse_problems = parse_flat(params)
+        st.session_state[PROBLEMS] = problems + parse_problems
+        _set(experiment, reset_widgets=True)
+    elif EXPERIMENT not in st.session_state:
+        _set(default_experiment(), reset_widgets=True)
+    experiment = st.session_state[EXPERIMENT]
+    sync_url(experiment)
+    return experiment
+
+
+def _set(experiment: Experiment, *, reset_widgets: bool) -> None:
+    st.session_state[EXPERIMENT] = experiment
+    if reset_widgets:
+        seed_widgets(experiment, overwrite=True)
+
+
+def set_experiment(experiment: Experiment) -> None:
+    """Make ``experiment`` the tab's experiment and write it to the URL."""
+    st.session_state[EXPERIMENT] = experiment
+    sync_url(experiment)
+
+
+def sync_url(experiment: Experiment) -> None:
+    """Write the experiment to the query string (keeping page options such as ``present``)."""
+    query = to_query(experiment)
+    keep = {name: st.query_params.get_all(name)[-1] for name in PAGE_PARAMS if name in st.query_params}
+    wanted = {**query, **keep}
+    current = {name: st.query_params.get_all(name) for name in st.query_params.keys()}
+    if current != {k: [v] for k, v in wanted.items()}:
+        st.query_params.from_dict(wanted)
+    st.session_state[URL_SEEN] = tuple(sorted(query.items()))
+
+
+def widget_key(name: str) -> str:
+    return WIDGET_PREFIX + name
+
+
+def seed_widgets(experiment: Experiment, *, overwrite: bool = False) -> None:
+    """Put the experiment's values into the widgets' session-state keys (widgets of pages not shown are
+    forgotten by Streamlit, so every page seeds the ones it draws)."""
+    flat = experiment.to_flat()
+    for name in FLAT_FIELDS:
+        key = widget_key(name)
+        if name in flat and (overwrite or key not in st.session_state):
+            value = flat[name]
+            st.session_state[key] = ",".join(str(v) for v in value) if name == "dilations" else value
+
+
+def show_url_problems() -> None:
+    """Warn once about whatever the link contained that could not be used, and what was used instead."""
+    problems = st.session_state.pop(PROBLEMS, None)
+    if problems:
+        items = "\n".join(f"- {p}" for p in problems[:12])
+        more = f"\n- … and {len(problems) - 12} more" if len(problems) > 12 else ""
+        st.warning(f"Some settings in this link could not be used:\n{items}{more}", icon="⚠️")
+
+
+def remember_run(key: str) -> None:
+    """Note that this tab trained or looked at run ``key`` (the Compare page lists the session's runs)."""
+    runs = st.session_state.setdefault(RUNS, [])
+    if key not in runs:
+        runs.append(key)
+
+
+def session_runs() -> list[str]:
+    """Keys of the runs this tab trained or opened, oldest first."""
+    return list(st.session_state.get(RUNS, []))

@@ -1,0 +1,468 @@
+"""Training jobs on Dask: shared, deduplicated, cancellable, crash-proof.
+
+:func:`get_manager` returns the process-wide :class:`JobManager` (a module-level singleton, deliberately not a
+Streamlit cache, which any client can wipe). ``submit`` answers from the run store when it can, joins a job
+already queued or running for the same experiment, and otherwise submits a Dask task keyed
+``train-<experiment key>``. Training runs in worker processes (:mod:`rnnlab.worker`); this module never imports
+TensorFlow.
+
+Where jobs run: with no ``RNNLAB_SCHEDULER``, an embedded ``LocalCluster`` of spawned worker processes,
+started on the first submit and closed at exit; with ``RNNLAB_SCHEDULER=tcp://host:port``, that cluster.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from rnnlab.config import Experiment
+from rnnlab.results import RunResult
+from rnnlab.store import RunStore
+
+log = logging.getLogger(__name__)
+
+STATES = ("queued", "running", "done", "failed", "cancelled")
+WORKER_DIED = ("the worker process running this training died (it ran out of memory or was killed), so the "
+               "training stopped; the other jobs carry on. Try again, or use a smaller model or fewer series")
+
+
+class JobError(Exception):
+    """A submit or cancel that cannot be done; the message can be shown to the user as is."""
+
+
+class JobRefused(JobError):
+    """A submit refused by a limit (too many jobs for one owner, queue full)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JobSettings:
+    """Job limits and cluster size, from the environment (documented in the README)."""
+
+    scheduler: str | None = None
+    workers: int = 0  # 0: one per core
+    job_timeout: float = 900.0
+    jobs_per_owner: int = 2
+    queue_length: int = 32
+
+    ENV = {
+        "scheduler": "RNNLAB_SCHEDULER",
+        "workers": "RNNLAB_WORKERS",
+        "job_timeout": "RNNLAB_JOB_TIMEOUT",
+        "jobs_per_owner": "RNNLAB_JOBS_PER_OWNER",
+        "queue_length": "RNNLAB_QUEUE_LENGTH",
+    }
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "JobSettings":
+        """Read the settings; a bad value raises ValueError naming the variable and what is allowed."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        scheduler = (environ.get(cls.ENV["scheduler"]) or "").strip()
+        if scheduler:
+            if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
+                raise ValueError(f"RNNLAB_SCHEDULER={scheduler!r} must be a Dask address such as tcp://host:8786")
+            values["scheduler"] = scheduler
+        for name, low in (("workers", 1), ("jobs_per_owner", 1), ("queue_length", 1)):
+            raw = (environ.get(cls.ENV[name]) or "").strip()
+            if raw:
+                if not raw.isdigit() or int(raw) < low:
+                    raise ValueError(f"{cls.ENV[name]}={raw!r} must be a whole number of at least {low}")
+                values[name] = int(raw)
+        raw = (environ.get(cls.ENV["job_timeout"]) or "").strip()
+        if raw:
+            try:
+                timeout = float(raw)
+            except ValueError:
+                timeout = -1.0
+            if not 1 <= timeout <= 7 * 24 * 3600:
+                raise ValueError(f"RNNLAB_JOB_TIMEOUT={raw!r} must be a number of seconds between 1 and 604800")
+            values["job_timeout"] = timeout
+        return cls(**values)
+
+    def worker_count(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Jobs
+# --------------------------------------------------------------------------------------------------
+class Job:
+    """One training job. Every attribute is safe to read from any thread of the web process."""
+
+    def __init__(self, experiment: Experiment, owner: str, state: str = "queued") -> None:
+        self.experiment = experiment
+        self.key = experiment.key()
+        self.owners: set[str] = {owner}
+        self.submitted_at = time.time()
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.worker: str | None = None
+        self.worker_pid: int | None = None
+        self.error: str | None = None
+        self.from_store = False
+        self.history: list[dict[str, float]] = []
+        self._state = state
+        self._result: RunResult | None = None
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self.future = None
+        self.task_key: str | None = None
+
+    # -- reading ----------------------------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """``queued``, ``running``, ``done``, ``failed`` or ``cancelled``."""
+        return self._state
+
+    @property
+    def finished(self) -> bool:
+        return self._state in ("done", "failed", "cancelled")
+
+    def progress(self) -> dict[str, Any]:
+        """A consistent snapshot: state, epoch i of n, per-epoch history, elapsed and estimated seconds left."""
+        with self._lock:
+            history = list(self.history)
+            epochs = self.experiment.train.epochs
+            now = self.finished_at or time.time()
+            elapsed = now - self.started_at if self.started_at else 0.0
+            done = len(history)
+            eta = None
+            if self._state == "running" and done:
+                per_epoch = elapsed / done
+                eta = max(per_epoch * (epochs - done), 0.0)
+            return {"state": self._state, "epoch": done, "epochs": epochs, "history": history,
+                    "elapsed": elapsed, "eta": eta, "error": self.error,
+                    "fraction": 1.0 if self._state == "done" else done / epochs}
+
+    def result(self) -> RunResult | None:
+        """The finished run (None unless the job is done)."""
+        return self._result
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job finishes or ``timeout`` seconds pass; True if it finished."""
+        return self._finished.wait(timeout)
+
+    # -- updates (manager only) ---------------------------------------------------------------------------
+    def _started(self, worker: str | None, pid: int | None) -> None:
+        with self._lock:
+            if self._state == "queued":
+                self._state = "running"
+                self.started_at = time.time()
+            self.worker, self.worker_pid = worker, pid
+            self.history = []
+
+    def _epoch(self, row: dict[str, float]) -> None:
+        with self._lock:
+            if self._state == "queued":
+                self._state, self.started_at = "running", time.time()
+            if not any(h["epoch"] == row["epoch"] for h in self.history):
+                self.history.append(row)
+
+    def _finish(self, state: str, *, result: RunResult | None = None, error: str | None = None) -> None:
+        with self._lock:
+            if self.finished:
+                return
+            self._state, self._result, self.error = state, result, error
+            self.finished_at = time.time()
+            if result is not None and not self.history:
+                self.history = list(result.history)
+        self._finished.set()
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Job({self.key[:12]}, {self._state}, owners={sorted(self.owners)})"
+
+
+class JobManager:
+    """Submits trainings to Dask and tracks them.
+
+    Args:
+        settings: limits and cluster settings (default: from the environment).
+        store: the run store (default: ``RunStore()`` at ``RNNLAB_HOME``).
+        scheduler: overrides ``settings.scheduler`` (``tcp://host:port``).
+    """
+
+    def __init__(self, settings: JobSettings | None = None, store: RunStore | None = None,
+                 scheduler: str | None = None) -> None:
+        self.settings = settings or JobSettings.from_env()
+        if scheduler:
+            self.settings = JobSettings(**{**self.settings.__dict__, "scheduler": scheduler})
+        self.store = store or RunStore()
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.RLock()
+        self._client = None
+        self._cluster = None
+        self._attempts: dict[str, int] = {}
+        self._stats = {"started": 0, "completed": 0, "failed": 0, "cancelled": 0, "store_hits": 0, "joins": 0}
+        self._closed = False
+
+    # -- the cluster -------------------------------------------------------------------------------------
+    def _ensure_client(self):
+        with self._lock:
+            if self._client is not None:
+                return self._client
+            import dask
+            from distributed import Client, LocalCluster
+
+            # A training whose worker dies fails at once with a clear message instead of being retried on
+            # every worker in turn (the Dask default is 3 retries).
+            dask.config.set({"distributed.scheduler.allowed-failures": 0})
+            if self.settings.scheduler:
+                self._client = Client(self.settings.scheduler, timeout="15s")
+            else:
+                n_workers = self.settings.worker_count()
+                threads = max(1, (os.cpu_count() or 1) // n_workers)
+                self._cluster = LocalCluster(
+                    n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    host="127.0.0.1", silence_logs=logging.WARNING,
+                    env={"RNNLAB_TF_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"},
+                )
+                self._client = Client(self._cluster)
+            self._client.subscribe_topic("rnnlab-progress", self._on_event)
+            atexit.register(self.close)
+            return self._client
+
+    @property
+    def started(self) -> bool:
+        """True once the Dask client exists (the embedded cluster starts lazily on the first submit)."""
+        return self._client is not None
+
+    def cluster_info(self) -> dict[str, Any]:
+        """Workers and jobs: ``{"workers", "running", "queued", "scheduler", "started"}``."""
+        with self._lock:
+            running = sum(j.state == "running" for j in self._jobs.values())
+            queued = sum(j.state == "queued" for j in self._jobs.values())
+        workers = 0
+        if self._client is not None:
+            try:
+                workers = len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
+            except Exception:  # the cluster may be restarting; report what we know
+                workers = 0
+        return {"workers": workers, "running": running, "queued": queued, "started": self.started,
+                "scheduler": self.settings.scheduler or "embedded LocalCluster"}
+
+    def close(self) -> None:
+        """Close the client and the embedded cluster (registered to run at exit)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            client, cluster = self._client, self._cluster
+            self._client = self._cluster = None
+        for closable in (client, cluster):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:  # closing at interpreter exit: nothing useful to do with an error
+                    log.debug("error while closing %r", closable, exc_info=True)
+
+    # -- submitting ----------------------------------------------------------------------------------------
+    def submit(self, experiment: Experiment, owner: str = "anonymous") -> Job:
+        """Get ``experiment`` trained for ``owner``; returns the job at once (see the module docstring).
+
+        Raises:
+            JobRefused: a limit refuses a new training (message fit to show as is).
+            JobError: the cluster cannot be reached.
+        """
+        if self._closed:
+            raise JobError("the job manager is shut down")
+        key = experiment.key()
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and not job.finished:
+                job.owners.add(owner)
+                self._stats["joins"] += 1
+                return job
+            if job is not None and job.state == "done" and job.result() is not None:
+                job.owners.add(owner)
+                self._stats["store_hits"] += 1
+                return job
+        stored = self.store.get(key)
+        with self._lock:
+            if stored is not None:
+                done = Job(experiment, owner, state="queued")
+                done.from_store = True
+                done._finish("done", result=stored)
+                self._stats["store_hits"] += 1
+                self._jobs[key] = done
+                return done
+            job = self._jobs.get(key)  # someone may have submitted while we read the store
+            if job is not None and not job.finished:
+                job.owners.add(owner)
+                self._stats["joins"] += 1
+                return job
+            active = [j for j in self._jobs.values() if not j.finished]
+            mine = [j for j in active if owner in j.owners]
+            if len(mine) >= self.settings.jobs_per_owner:
+                raise JobRefused(
+                    f"you already have {len(mine)} training(s) queued or running (at most "
+                    f"{self.settings.jobs_per_owner} per person): wait for one to finish or cancel it"
+                )
+            if len(active) >= self.settings.queue_length:
+                raise JobRefused(
+                    f"the training queue is full ({len(active)} jobs, at most {self.settings.queue_length}); "
+                    "please try again in a minute"
+                )
+            self._prune()
+            job = Job(experiment, owner)
+            self._jobs[key] = job
+            try:
+                client = self._ensure_client()
+                from rnnlab.worker import cancel_event_name, train_task
+
+                attempt = self._attempts.get(key, 0)
+                self._attempts[key] = attempt + 1
+                dask_key = f"train-{key}" if attempt == 0 else f"train-{key}-retry{attempt}"
+                job.task_key = dask_key
+                job.future = client.submit(train_task, experiment.to_dict(), self.settings.job_timeout,
+                                           cancel_event_name(dask_key), key=dask_key, pure=False)
+            except Exception as exc:
+                self._jobs.pop(key, None)
+                raise JobError(f"could not reach the training cluster: {exc}") from exc
+            self._stats["started"] += 1
+        job.future.add_done_callback(lambda future, job=job: self._on_done(job, future))
+        return job
+
+    def _prune(self, keep: int = 500) -> None:
+        """Forget the oldest finished jobs beyond ``keep`` (their results stay in the store)."""
+        finished = sorted((j for j in self._jobs.values() if j.finished), key=lambda j: j.finished_at or 0)
+        for job in finished[: max(0, len(finished) - keep)]:
+            self._jobs.pop(job.key, None)
+
+    def attach(self, key: str, owner: str) -> Job | None:
+        """Count ``owner`` among those waiting for the unfinished job ``key`` (a reloaded page finds its job
+        again this way), without counting a new request. Returns the job, or None."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.finished:
+                return None
+            job.owners.add(owner)
+            return job
+
+    def get(self, key: str) -> Job | None:
+        """The job of experiment ``key`` known to this manager, if any."""
+        with self._lock:
+            return self._jobs.get(key)
+
+    def jobs(self, owner: str | None = None) -> list[Job]:
+        """Jobs known to this manager (those ``owner`` asked for, if given), newest first."""
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if owner is None or owner in j.owners]
+        return sorted(jobs, key=lambda j: j.submitted_at, reverse=True)
+
+    def cancel(self, key: str, owner: str) -> bool:
+        """Withdraw ``owner`` from job ``key``; the training stops (within about a second) once nobody
+        waits for it any more. Returns True if the training was stopped."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or job.finished:
+                return False
+            job.owners.discard(owner)
+            if job.owners:
+                return False
+            future, task_key = job.future, job.task_key
+        if self._client is not None and task_key is not None:
+            from distributed import Event
+
+            from rnnlab.worker import cancel_event_name
+
+            Event(cancel_event_name(task_key), client=self._client).set()
+        if future is not None and job.state == "queued":
+            future.cancel()
+        job._finish("cancelled", error="cancelled")
+        with self._lock:
+            self._stats["cancelled"] += 1
+        return True
+
+    def stats(self) -> dict[str, int]:
+        """Counters: trainings ``started``, ``completed``, ``failed``, ``cancelled``; ``store_hits``; ``joins``."""
+        with self._lock:
+            return dict(self._stats)
+
+    # -- events from the cluster ---------------------------------------------------------------------------
+    def _on_event(self, event) -> None:
+        _, msg = event
+        job = self.get(msg.get("key", ""))
+        if job is None or job.finished:
+            return
+        if msg.get("kind") == "started":
+            job._started(msg.get("worker"), msg.get("pid"))
+        elif msg.get("kind") == "epoch":
+            job._epoch({k: msg[k] for k in ("epoch", "loss", "val_loss", "seconds")})
+
+    def _on_done(self, job: Job, future) -> None:
+        from rnnlab.training import TrainingCancelled
+
+        try:
+            if future.cancelled():
+                job._finish("cancelled", error="cancelled")
+                return
+            exc = future.exception()
+            if exc is None:
+                result = future.result()
+                try:
+                    self.store.put(result)
+                except Exception as store_exc:  # a full disk must not lose the answer for those waiting
+                    log.exception("could not store run %s", job.key[:12])
+                    job.error = f"trained, but the result could not be stored: {store_exc}"
+                job._finish("done", result=_without_model(result))
+                with self._lock:
+                    self._stats["completed"] += 1
+                return
+            if isinstance(exc, TrainingCancelled):
+                job._finish("cancelled", error="cancelled")
+                return
+            message = WORKER_DIED if type(exc).__name__ == "KilledWorker" else str(exc) or type(exc).__name__
+            job._finish("failed", error=message)
+            with self._lock:
+                self._stats["failed"] += 1
+        except Exception as exc:  # never let a callback error leave a job hanging
+            log.exception("job %s: error while collecting the result", job.key[:12])
+            job._finish("failed", error=f"could not collect the result: {exc}")
+            with self._lock:
+                self._stats["failed"] += 1
+        finally:
+            job.future = None
+            try:
+                future.release()
+            except Exception:
+                log.debug("release failed", exc_info=True)
+
+
+def _without_model(result: RunResult) -> RunResult:
+    """Keep finished results in memory without their model bytes (the store has them)."""
+    from dataclasses import replace
+
+    return replace(result, model_bytes=None)
+
+
+# --------------------------------------------------------------------------------------------------
+# The process-wide manager
+# --------------------------------------------------------------------------------------------------
+_MANAGER: JobManager | None = None
+_MANAGER_LOCK = threading.Lock()
+
+
+def get_manager() -> JobManager:
+    """The process-wide job manager, created on first use from the environment."""
+    global _MANAGER
+    with _MANAGER_LOCK:
+        if _MANAGER is None or _MANAGER._closed:
+            _MANAGER = JobManager()
+        return _MANAGER
+
+
+def reset_manager() -> None:
+    """Close and forget the process-wide manager (tests; a changed environment)."""
+    global _MANAGER
+    with _MANAGER_LOCK:
+        if _MANAGER is not None:
+            _MANAGER.close()
+        _MANAGER = None

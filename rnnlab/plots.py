@@ -1,0 +1,679 @@
+"""Plotly figures for the lab: pure functions from arrays and result dicts to ``go.Figure`` objects.
+
+Nothing here imports Streamlit, TensorFlow or Keras, so the figures can be built and tested anywhere; a page
+only has to pass the returned figure to ``st.plotly_chart``. Every figure uses the ``plotly_white`` template,
+the colour constants below (the same meaning keeps the same colour on every page), labelled axes and modest
+margins so it stays readable in a narrow column. Bad input raises ``ValueError`` saying what was expected.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# --------------------------------------------------------------------------------------------------
+# Palette: one meaning, one colour, on every page.
+# --------------------------------------------------------------------------------------------------
+INPUT_COLOR = "#1f77b4"  # blue: the series the model sees
+ACTUAL_COLOR = "#2ca02c"  # green: what really happened next
+FORECAST_COLOR = "#d62728"  # red: what a model predicted
+NAIVE_COLOR = "#7f7f7f"  # grey: the naive "last value" baseline
+VALID_COLOR = "#1f77b4"
+TEST_COLOR = "#ff7f0e"
+BAR_COLOR = "#1f77b4"
+HIGHLIGHT_COLOR = "#ff7f0e"  # orange: the part of a diagram the eye should follow
+FAINT_COLOR = "#d9d9d9"
+NEURON_FILL = "#fde0c5"
+INPUT_FILL = "#dbe9f6"
+
+#: Colours for comparing runs. Grey is left out because it means "naive forecast" everywhere.
+RUN_COLORS: tuple[str, ...] = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+)
+
+TEMPLATE = "plotly_white"
+# Modest margins: pages are often a narrow column. The top margin is grown by plotly to fit the legend.
+MARGIN = dict(l=60, r=20, t=20, b=55)
+MARGIN_TOP_NO_LEGEND = 50  # room for the title alone
+
+__all__ = [
+    "series_preview",
+    "loss_curves",
+    "param_counts",
+    "mse_bars",
+    "prediction_scatter",
+    "mse_by_step",
+    "hidden_state_heatmap",
+    "unrolled_neuron",
+    "dilated_convolutions",
+    "metric_delta",
+]
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared helpers
+# --------------------------------------------------------------------------------------------------
+def _array(values: Any, name: str) -> np.ndarray:
+    """``values`` as a non-empty float64 array, with a readable error for ragged or non-numeric input."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric array (rectangular, no text): {exc}") from None
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty: there is nothing to plot")
+    return arr
+
+
+def _number(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}")
+    return number
+
+
+def _finish(fig: go.Figure, title: str, *, legend: bool = True) -> go.Figure:
+    """Apply the look shared by every figure: template, title, margins, legend above the plot."""
+    legend = legend and len(fig.data) > 0  # an empty legend reserves no space, so the title would need it
+    fig.update_layout(
+        template=TEMPLATE,
+        title=dict(text=title, x=0.0, xanchor="left", xref="container", y=1.0, yanchor="top",
+                   yref="container", pad=dict(t=12, l=8)),
+        margin=dict(MARGIN, t=MARGIN["t"] if legend else MARGIN_TOP_NO_LEGEND),
+        showlegend=legend,
+        hoverlabel=dict(namelength=-1),
+    )
+    if legend:
+        # Horizontal, above the plot: a vertical legend on the right eats half of a narrow column. It is
+        # pinned to the top of the figure and plotly grows the top margin to fit it, however many lines it
+        # wraps to; its blank title row is the space the figure title sits in. A legend placed just above
+        # the plot instead would grow upwards into the title as soon as it wraps.
+        fig.update_layout(legend=dict(
+            orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container",
+            title=dict(text=" ", side="top left", font=dict(size=26)),
+        ))
+    return fig
+
+
+def _integer_ticks(axis_length: int) -> dict[str, Any]:
+    """Tick settings showing whole numbers only (epochs, steps), about a dozen at most, starting at 1."""
+    step = max(1, math.ceil(axis_length / 12))
+    return dict(tickmode="linear", tick0=1, dtick=step)
+
+
+# --------------------------------------------------------------------------------------------------
+# Series and forecasts
+# --------------------------------------------------------------------------------------------------
+def series_preview(X, future, *, predictions=None, n_series: int = 3, title: str = "Sample series") -> go.Figure:
+    """A few input series with what came next and, optionally, a model's forecast (the book's plot_series).
+
+    Args:
+        X: inputs, shape ``[n, n_steps, 1]`` (``[n, n_steps]`` is accepted too).
+        future: the actual next values, shape ``[n, horizon]`` (``[n]`` or ``[n, horizon, 1]`` accepted).
+        predictions: optional forecasts, same shape as ``future``.
+        n_series: how many series to draw side by side, clipped to ``n``; must be at least 1.
+        title: figure title.
+
+    Returns:
+        A figure with one subplot per series sharing the y axis: inputs at steps ``0..n_steps-1`` as a line,
+        actual values as circles and forecasts as crosses at steps ``n_steps..n_steps+horizon-1``.
+
+    Raises:
+        ValueError: on empty arrays, shapes that do not fit together, or ``n_series < 1``.
+    """
+    x = _array(X, "X")
+    if x.ndim == 3 and x.shape[2] == 1:
+        x = x[:, :, 0]
+    if x.ndim != 2:
+        raise ValueError(f"X must have shape [n, n_steps, 1] (one feature), got {x.shape}")
+    y = _future_2d(future, "future", len(x))
+    p = None
+    if predictions is not None:
+        p = _future_2d(predictions, "predictions", len(x))
+        if p.shape != y.shape:
+            raise ValueError(f"predictions must have the shape of future {y.shape}, got {p.shape}")
+    if isinstance(n_series, bool) or not isinstance(n_series, (int, np.integer)):
+        raise ValueError(f"n_series must be an integer, got {n_series!r}")
+    if n_series < 1:
+        raise ValueError(f"n_series must be at least 1, got {n_series}")
+    count = min(int(n_series), len(x))
+
+    n_steps, horizon = x.shape[1], y.shape[1]
+    in_steps = np.arange(n_steps)
+    out_steps = np.arange(n_steps, n_steps + horizon)
+    # A single future value is a point, not a path: a line would join it to nothing.
+    future_mode = "markers" if horizon == 1 else "lines+markers"
+
+    fig = make_subplots(rows=1, cols=count, shared_yaxes=True, horizontal_spacing=0.03)
+    for i in range(count):
+        first = i == 0  # legend entries once, not once per subplot
+        fig.add_trace(go.Scatter(
+            x=in_steps, y=x[i], mode="lines+markers", name="Input x(t)", legendgroup="input",
+            showlegend=first, line=dict(color=INPUT_COLOR, width=1.5), marker=dict(size=4, color=INPUT_COLOR),
+        ), row=1, col=i + 1)
+        fig.add_trace(go.Scatter(
+            x=out_steps, y=y[i], mode=future_mode, name="Actual", legendgroup="actual", showlegend=first,
+            line=dict(color=ACTUAL_COLOR, width=1.5),
+            marker=dict(symbol="circle", size=9, color=ACTUAL_COLOR, line=dict(width=1, color="white")),
+        ), row=1, col=i + 1)
+        if p is not None:
+            fig.add_trace(go.Scatter(
+                x=out_steps, y=p[i], mode=future_mode, name="Forecast", legendgroup="forecast",
+                showlegend=first, line=dict(color=FORECAST_COLOR, width=1.5, dash="dot"),
+                marker=dict(symbol="x", size=9, color=FORECAST_COLOR),
+            ), row=1, col=i + 1)
+        fig.update_xaxes(title_text="Time step t", row=1, col=i + 1)
+    fig.update_yaxes(title_text="Value x(t)", row=1, col=1)
+    return _finish(fig, title)
+
+
+def _future_2d(values: Any, name: str, n: int) -> np.ndarray:
+    arr = _array(values, name)
+    if arr.ndim == 1:
+        arr = arr[:, np.newaxis]
+    elif arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[:, :, 0]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape [n, horizon], got {arr.shape}")
+    if len(arr) != n:
+        raise ValueError(f"{name} has {len(arr)} series but X has {n}")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has a horizon of 0 steps: there is nothing to plot")
+    return arr
+
+
+def prediction_scatter(actual, predicted, *, title: str = "Predicted vs actual") -> go.Figure:
+    """Every forecast value against the value that really came, with the ``y = x`` line of a perfect model.
+
+    Args:
+        actual: the true values, any shape (flattened).
+        predicted: the forecasts, the same shape as ``actual``.
+        title: figure title.
+
+    Returns:
+        A scatter (WebGL above 5,000 points, so big test sets stay responsive) with equal axis scales and
+        the line ``y = x`` across the range of both arrays.
+
+    Raises:
+        ValueError: when the shapes differ, the arrays are empty or hold no finite value.
+    """
+    a, p = _array(actual, "actual"), _array(predicted, "predicted")
+    if a.shape != p.shape:
+        raise ValueError(f"actual and predicted must have the same shape, got {a.shape} and {p.shape}")
+    a, p = a.ravel(), p.ravel()
+    finite = np.isfinite(a) & np.isfinite(p)
+    if not finite.any():
+        raise ValueError("actual and predicted hold no finite pair of values")
+    low = float(min(a[finite].min(), p[finite].min()))
+    high = float(max(a[finite].max(), p[finite].max()))
+
+    scatter = go.Scattergl if a.size > 5000 else go.Scatter
+    # Small translucent markers: dense regions show up as darker instead of a solid blob.
+    points = scatter(
+        x=a, y=p, mode="markers", name="forecasts",
+        marker=dict(size=4, color=FORECAST_COLOR, opacity=0.35),
+        hovertemplate="actual %{x:.4f}<br>predicted %{y:.4f}<extra></extra>",
+    )
+    diagonal = go.Scatter(
+        x=[low, high], y=[low, high], mode="lines", name="perfect forecast (y = x)",
+        line=dict(color=NAIVE_COLOR, dash="dash", width=1.5), hoverinfo="skip",
+    )
+    fig = go.Figure([points, diagonal])
+    pad = (high - low) * 0.04 or 0.5  # constant data still needs a visible window
+    view = [low - pad, high + pad]
+    fig.update_xaxes(title_text="Actual value", range=view, constrain="domain")
+    fig.update_yaxes(title_text="Predicted value", range=view, scaleanchor="x", scaleratio=1, constrain="domain")
+    return _finish(fig, title)
+
+
+# --------------------------------------------------------------------------------------------------
+# Training and results
+# --------------------------------------------------------------------------------------------------
+def loss_curves(runs: Mapping[str, Sequence[Mapping[str, Any]]], *, log_y: bool = False,
+                title: str = "Learning curves") -> go.Figure:
+    """Training and validation loss per epoch, one colour per run.
+
+    Args:
+        runs: run label -> history, a list of dicts with keys ``"epoch"``, ``"loss"``, ``"val_loss"`` (may be
+            None or absent when the run has no validation set) and optionally ``"seconds"`` (shown on hover).
+        log_y: use a logarithmic loss axis (useful when the first epochs dwarf the rest).
+        title: figure title.
+
+    Returns:
+        A figure with a solid training line and a dashed validation line per run. With no epochs at all
+        (an empty mapping, or only empty histories) the figure is empty but for a "No epochs yet" note, so a
+        page can show it before training reports anything.
+
+    Raises:
+        ValueError: when ``runs`` is not a mapping or a history entry lacks ``epoch`` or ``loss``.
+    """
+    if not isinstance(runs, Mapping):
+        raise ValueError(f"runs must map a run label to its history, got {type(runs).__name__}")
+    fig = go.Figure()
+    longest = 0
+    drawn = 0
+    for index, (label, history) in enumerate(runs.items()):
+        if not history:
+            continue
+        epochs, loss, val_loss, seconds = _history_columns(str(label), history)
+        color = RUN_COLORS[index % len(RUN_COLORS)]
+        longest = max(longest, len(epochs))
+        hover = "epoch %{x}<br>%{y:.5g}"
+        custom = None
+        if all(s is not None for s in seconds):
+            custom = seconds
+            hover += "<br>%{customdata:.1f} s"
+        fig.add_trace(go.Scatter(
+            x=epochs, y=loss, mode="lines+markers", name=f"{label} (train)", legendgroup=str(label),
+            line=dict(color=color, width=2), marker=dict(size=4), customdata=custom,
+            hovertemplate=hover + "<extra>%{fullData.name}</extra>",
+        ))
+        if any(v is not None for v in val_loss):
+            fig.add_trace(go.Scatter(
+                x=epochs, y=val_loss, mode="lines+markers", name=f"{label} (valid)", legendgroup=str(label),
+                line=dict(color=color, width=2, dash="dash"), marker=dict(size=4, symbol="diamond"),
+                customdata=custom, hovertemplate=hover + "<extra>%{fullData.name}</extra>",
+            ))
+        drawn += 1
+
+    fig.update_xaxes(title_text="Epoch")
+    fig.update_yaxes(title_text="MSE (loss)", type="log" if log_y else "linear")
+    if drawn == 0:
+        fig.add_annotation(text="No epochs yet", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                           font=dict(size=16, color=NAIVE_COLOR))
+        fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+        fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False)
+    elif longest <= 12:
+        # Few epochs: plotly would otherwise tick at 1.5, 2.5... which are not epochs.
+        fig.update_xaxes(tickmode="linear", dtick=1)
+    return _finish(fig, title)
+
+
+def _history_columns(label: str, history: Sequence[Mapping[str, Any]]):
+    epochs, loss, val_loss, seconds = [], [], [], []
+    for i, row in enumerate(history):
+        if not isinstance(row, Mapping):
+            raise ValueError(f"run {label!r}: history entry {i} must be a dict, got {type(row).__name__}")
+        for key in ("epoch", "loss"):
+            if key not in row:
+                raise ValueError(f"run {label!r}: history entry {i} has no {key!r} key")
+        epochs.append(_number(row["epoch"], f"run {label!r} epoch"))
+        loss.append(_number(row["loss"], f"run {label!r} loss at epoch {row['epoch']}"))
+        v = row.get("val_loss")
+        val_loss.append(None if v is None else _number(v, f"run {label!r} val_loss at epoch {row['epoch']}"))
+        s = row.get("seconds")
+        seconds.append(None if s is None else _number(s, f"run {label!r} seconds"))
+    return epochs, loss, val_loss, seconds
+
+
+def param_counts(counts: Mapping[str, int], *, log_y: bool = True,
+                 title: str = "Parameters per model") -> go.Figure:
+    """How many trainable parameters each model has, as labelled bars.
+
+    Args:
+        counts: model label -> number of parameters (a non-negative integer).
+        log_y: logarithmic y axis; the default because counts span 3 (a single SimpleRNN neuron) to
+            thousands, and on a linear axis the small models vanish.
+        title: figure title.
+
+    Returns:
+        A bar chart with each count written on its bar with thousands separators.
+
+    Raises:
+        ValueError: on an empty mapping, a negative or non-integer count, or a zero count on a log axis.
+    """
+    if not isinstance(counts, Mapping) or not counts:
+        raise ValueError("counts must be a non-empty mapping of model label -> number of parameters")
+    labels, values = [], []
+    for label, count in counts.items():
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise ValueError(f"the parameter count of {label!r} must be a non-negative integer, got {count!r}")
+        if log_y and count == 0:
+            raise ValueError(f"{label!r} has 0 parameters, which a log axis cannot show; "
+                             "pass log_y=False or leave it out")
+        labels.append(str(label))
+        values.append(int(count))
+
+    fig = go.Figure(go.Bar(
+        x=labels, y=values, name="parameters", marker_color=BAR_COLOR,
+        text=[f"{v:,}" for v in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}<br>%{y:,} parameters<extra></extra>",
+    ))
+    fig.update_xaxes(title_text="Model")
+    if log_y:
+        # Bars on a log axis grow from the bottom of the range: start below the smallest count so it shows,
+        # and leave headroom for the number printed above the tallest bar.
+        low = min(0.0, math.log10(min(values)) - 0.3)
+        high = math.log10(max(values)) + 0.35
+        fig.update_yaxes(title_text="Parameters", type="log", range=[low, high])
+    else:
+        fig.update_yaxes(title_text="Parameters", range=[0, max(values) * 1.15 or 1])
+    return _finish(fig, title, legend=False)
+
+
+def mse_bars(rows: Sequence[Mapping[str, Any]], *, naive_mse: float | None = None,
+             title: str = "Validation and test MSE") -> go.Figure:
+    """Validation and test MSE of several models as grouped bars, optionally against the naive forecast.
+
+    Args:
+        rows: dicts with ``"label"``, ``"valid_mse"`` and ``"test_mse"`` (None or absent when the model was
+            not scored on the test set).
+        naive_mse: the naive forecast's MSE, drawn as a dashed grey horizontal line labelled
+            "naive forecast".
+        title: figure title.
+
+    Returns:
+        A grouped bar chart; the test bars are left out entirely when no row has a test MSE.
+
+    Raises:
+        ValueError: on no rows, a row missing ``label`` or ``valid_mse``, or a negative or non-finite MSE.
+    """
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence) or not rows:
+        raise ValueError("rows must be a non-empty list of dicts with 'label', 'valid_mse' and 'test_mse'")
+    labels, valid, test = [], [], []
+    for i, row in enumerate(rows):
+        if not isinstance(row, Mapping) or "label" not in row or "valid_mse" not in row:
+            raise ValueError(f"row {i} must be a dict with at least 'label' and 'valid_mse', got {row!r}")
+        label = str(row["label"])
+        labels.append(label)
+        valid.append(_mse_value(row["valid_mse"], f"valid_mse of {label!r}"))
+        t = row.get("test_mse")
+        test.append(None if t is None else _mse_value(t, f"test_mse of {label!r}"))
+
+    hover = "%{x}<br>%{y:.4g}<extra>%{fullData.name}</extra>"
+    fig = go.Figure(go.Bar(x=labels, y=valid, name="Validation MSE", marker_color=VALID_COLOR,
+                           hovertemplate=hover))
+    if any(t is not None for t in test):
+        fig.add_trace(go.Bar(x=labels, y=test, name="Test MSE", marker_color=TEST_COLOR, hovertemplate=hover))
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    fig.update_xaxes(title_text="Model")
+    fig.update_yaxes(title_text="MSE", rangemode="tozero")
+    if naive_mse is not None:
+        naive = _mse_value(naive_mse, "naive_mse")
+        fig.add_hline(y=naive, line=dict(color=NAIVE_COLOR, dash="dash", width=1.5),
+                      annotation=dict(text="naive forecast", font=dict(color=NAIVE_COLOR)),
+                      annotation_position="top right")
+    return _finish(fig, title)
+
+
+def _mse_value(value: Any, name: str) -> float:
+    number = _number(value, name)
+    if number < 0:
+        raise ValueError(f"{name} is a mean squared error and cannot be negative, got {number}")
+    return number
+
+
+def mse_by_step(per_step: Mapping[str, Sequence[float]], *, naive_per_step: Sequence[float] | None = None,
+                title: str = "MSE by horizon step") -> go.Figure:
+    """How the error grows with the distance of the forecast: one line per model, step 1 to the horizon.
+
+    Args:
+        per_step: model label -> MSE at each horizon step (step 1 first); all the same length.
+        naive_per_step: the naive forecast's MSE at each step, drawn as a grey dashed line.
+        title: figure title.
+
+    Returns:
+        A line chart with markers, x "Steps ahead" in whole steps starting at 1.
+
+    Raises:
+        ValueError: on an empty mapping, an empty list, or lists (including the naive one) of different
+            lengths.
+    """
+    if not isinstance(per_step, Mapping) or not per_step:
+        raise ValueError("per_step must be a non-empty mapping of model label -> MSE per horizon step")
+    curves = {str(label): _array(values, f"per_step[{label!r}]").ravel() for label, values in per_step.items()}
+    lengths = {label: len(values) for label, values in curves.items()}
+    horizon = next(iter(lengths.values()))
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"every model needs the same number of horizon steps, got {lengths}")
+    naive = None
+    if naive_per_step is not None:
+        naive = _array(naive_per_step, "naive_per_step").ravel()
+        if len(naive) != horizon:
+            raise ValueError(f"naive_per_step has {len(naive)} steps but the models have {horizon}")
+
+    steps = np.arange(1, horizon + 1)
+    fig = go.Figure()
+    for index, (label, values) in enumerate(curves.items()):
+        color = RUN_COLORS[index % len(RUN_COLORS)]
+        fig.add_trace(go.Scatter(x=steps, y=values, mode="lines+markers", name=label,
+                                 line=dict(color=color, width=2), marker=dict(size=6, color=color)))
+    if naive is not None:
+        fig.add_trace(go.Scatter(x=steps, y=naive, mode="lines+markers", name="naive forecast",
+                                 line=dict(color=NAIVE_COLOR, width=2, dash="dash"),
+                                 marker=dict(size=5, color=NAIVE_COLOR)))
+    fig.update_xaxes(title_text="Steps ahead", range=[0.5, horizon + 0.5], **_integer_ticks(horizon))
+    fig.update_yaxes(title_text="MSE", rangemode="tozero")
+    return _finish(fig, title)
+
+
+# --------------------------------------------------------------------------------------------------
+# Inside the network
+# --------------------------------------------------------------------------------------------------
+def hidden_state_heatmap(states, *, title: str = "Hidden states over time",
+                         layer_name: str | None = None) -> go.Figure:
+    """The activations of a recurrent layer's units at each time step.
+
+    Args:
+        states: shape ``[time, units]`` (list of lists or array); a 1-D array is read as a single unit.
+        title: figure title.
+        layer_name: appended to the title when given, e.g. ``"simple_rnn_1"``.
+
+    Returns:
+        A heatmap, time on x and units on y, with a diverging colour scale centred on 0 so the sign of
+        each activation reads at a glance.
+
+    Raises:
+        ValueError: on empty, ragged or more than 2-D input.
+    """
+    s = _array(states, "states")
+    if s.ndim == 1:
+        s = s[:, np.newaxis]
+    if s.ndim != 2:
+        raise ValueError(f"states must have shape [time, units], got {s.shape}")
+    n_time, n_units = s.shape
+    fig = go.Figure(go.Heatmap(
+        z=s.T, x=np.arange(n_time), y=np.arange(n_units), colorscale="RdBu", zmid=0,
+        colorbar=dict(title=dict(text="activation"), thickness=14),
+        hovertemplate="t = %{x}<br>unit %{y}<br>%{z:.4f}<extra></extra>", name="activation",
+    ))
+    fig.update_xaxes(title_text="Time step t", showgrid=False)
+    fig.update_yaxes(title_text="Unit", showgrid=False, **(dict(dtick=1) if n_units <= 24 else {}))
+    full_title = f"{title}: {layer_name}" if layer_name else title
+    return _finish(fig, full_title, legend=False)
+
+
+def unrolled_neuron(inputs, states, weights: Mapping[str, float], *, n_show: int = 6,
+                    title: str = "A recurrent neuron unrolled through time") -> go.Figure:
+    """Diagram of one recurrent neuron drawn once per time step, with its real inputs, outputs and weights.
+
+    Args:
+        inputs: the input series x(t), length T (``[T, 1]`` accepted).
+        states: the neuron's outputs y(t), length T (``[T, 1]`` accepted).
+        weights: ``{"w_x": ..., "w_y": ..., "b": ...}``, the neuron's input weight, recurrent weight and bias.
+        n_show: how many time steps to draw (clipped to T); must be at least 1.
+        title: figure title.
+
+    Returns:
+        A figure of shapes and annotations (axes hidden): an input box per step holding x(t), a circle above
+        it holding y(t), arrows x(t) -> y(t) and y(t-1) -> y(t), and the update rule as a caption. Only the
+        first arrow of each kind carries its weight: the weights are shared, and repeating them is clutter.
+
+    Raises:
+        ValueError: on empty or mismatched series, missing weights or ``n_show < 1``.
+    """
+    x = _array(inputs, "inputs")
+    y = _array(states, "states")
+    x = x.ravel() if x.ndim == 2 and x.shape[1] == 1 else x
+    y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"inputs and states must be 1-D series (or [T, 1]), got {x.shape} and {y.shape}")
+    if len(x) != len(y):
+        raise ValueError(f"inputs and states must have the same length, got {len(x)} and {len(y)}")
+    if not isinstance(weights, Mapping):
+        raise ValueError("weights must be a dict with 'w_x', 'w_y' and 'b'")
+    missing = [k for k in ("w_x", "w_y", "b") if k not in weights]
+    if missing:
+        raise ValueError(f"weights is missing {', '.join(missing)} (needs 'w_x', 'w_y' and 'b')")
+    w_x, w_y, b = (_number(weights[k], k) for k in ("w_x", "w_y", "b"))
+    if isinstance(n_show, bool) or not isinstance(n_show, (int, np.integer)) or n_show < 1:
+        raise ValueError(f"n_show must be an integer of at least 1, got {n_show!r}")
+    shown = min(int(n_show), len(x))
+
+    # Positions are in data units (one per time step, inputs at y = 0, neurons at y = 1) but the shapes are
+    # sized in pixels and the arrows stop a pixel distance short of them: the values inside always fit
+    # and the circles stay round whatever the window's width and height.
+    radius, box_w, box_h = 23, 50, 26  # pixels
+    node_y, box_y = 1.0, 0.0
+    grey = "#555555"
+    fig = go.Figure()
+    arrow = dict(xref="x", yref="y", axref="x", ayref="y", text="", showarrow=True, arrowhead=2,
+                 arrowsize=1, arrowwidth=1.5, arrowcolor=grey)
+    for t in range(shown):
+        fig.add_shape(type="rect", xsizemode="pixel", ysizemode="pixel", xanchor=t, yanchor=box_y,
+                      x0=-box_w / 2, x1=box_w / 2, y0=-box_h / 2, y1=box_h / 2,
+                      line=dict(color=INPUT_COLOR, width=1.5), fillcolor=INPUT_FILL, layer="below")
+        fig.add_shape(type="circle", xsizemode="pixel", ysizemode="pixel", xanchor=t, yanchor=node_y,
+                      x0=-radius, x1=radius, y0=-radius, y1=radius,
+                      line=dict(color=HIGHLIGHT_COLOR, width=2), fillcolor=NEURON_FILL, layer="below")
+        fig.add_annotation(x=t, y=box_y, text=f"{x[t]:.3f}", showarrow=False, font=dict(size=12))
+        fig.add_annotation(x=t, y=node_y, text=f"<b>{y[t]:.3f}</b>", showarrow=False, font=dict(size=12))
+        fig.add_annotation(x=t, y=box_y, yshift=-(box_h / 2 + 4), yanchor="top", text=f"t = {t}",
+                           showarrow=False, font=dict(size=12, color=grey))
+        fig.add_annotation(x=t, y=node_y, ax=t, ay=box_y, standoff=radius, startstandoff=box_h / 2, **arrow)
+        if t > 0:
+            fig.add_annotation(x=t, y=node_y, ax=t - 1, ay=node_y, standoff=radius, startstandoff=radius,
+                               **arrow)
+
+    # Weight labels go beside the first arrow of each kind: w_x left of the vertical arrow, w_y above the
+    # circles (between them there is no room in a narrow window).
+    fig.add_annotation(x=0, y=(node_y + box_y) / 2, xshift=-6, xanchor="right", text=f"w_x = {w_x:.3f}",
+                       showarrow=False, font=dict(size=11, color=INPUT_COLOR))
+    if shown > 1:
+        fig.add_annotation(x=0.5, y=node_y, yshift=radius + 2, yanchor="bottom", text=f"w_y = {w_y:.3f}",
+                           showarrow=False, font=dict(size=11, color=HIGHLIGHT_COLOR))
+    # Row names in the left gutter say what the numbers in the shapes are.
+    for row_y, name, color in ((node_y, "y(t)", HIGHLIGHT_COLOR), (box_y, "x(t)", INPUT_COLOR)):
+        fig.add_annotation(x=0, y=row_y, xshift=-(box_w / 2 + 6), xanchor="right", text=name, showarrow=False,
+                           font=dict(size=13, color=color))
+    if shown < len(x):
+        fig.add_annotation(x=shown - 1, y=node_y, xshift=radius + 4, xanchor="left", text="…", showarrow=False,
+                           font=dict(size=18, color=grey))
+    caption = (f"y(t) = tanh(w_x·x(t) + w_y·y(t−1) + b), b = {b:.3f}"
+               + ("" if shown > 1 else f", w_y = {w_y:.3f}"))
+    fig.add_annotation(x=0.5, y=0.0, xref="paper", yref="paper", yanchor="top", yshift=-6, text=caption,
+                       showarrow=False, font=dict(size=13))
+
+    fig.update_xaxes(visible=False, range=[-0.9, shown - 0.3])
+    fig.update_yaxes(visible=False, range=[-0.45, 1.35])
+    fig = _finish(fig, title, legend=False)
+    fig.update_layout(margin=dict(l=30, r=10, t=60, b=40), plot_bgcolor="white")
+    return fig
+
+
+def dilated_convolutions(kernel_size: int, dilations: Sequence[int], *, n_steps: int = 32,
+                         title: str | None = None) -> go.Figure:
+    """WaveNet-style diagram of stacked causal convolutions with growing dilation rates.
+
+    Args:
+        kernel_size: the kernel size of every layer (at least 1).
+        dilations: the dilation rate of each layer, bottom first, e.g. ``(1, 2, 4, 8)``.
+        n_steps: how many input time steps to draw (at least 2).
+        title: figure title; by default "Receptive field: N time steps" with
+            ``N = 1 + sum((kernel_size - 1) * d)``.
+
+    Returns:
+        A figure with one row of dots per layer above the row of inputs. Only the last output's dependencies
+        are drawn: at each layer a node at step t reads t, t - d, t - 2d, ... below it, so the highlighted
+        dots at the bottom are exactly the inputs it can see. Other nodes are faint.
+
+    Raises:
+        ValueError: on a kernel size below 1, no layers, a dilation below 1, or ``n_steps < 2``.
+    """
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, np.integer)) or kernel_size < 1:
+        raise ValueError(f"kernel_size must be an integer of at least 1, got {kernel_size!r}")
+    dilations = list(dilations)
+    if not dilations:
+        raise ValueError("dilations is empty: give one dilation rate per layer, e.g. (1, 2, 4, 8)")
+    for d in dilations:
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+            raise ValueError(f"every dilation must be an integer of at least 1, got {d!r}")
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 2:
+        raise ValueError(f"n_steps must be an integer of at least 2, got {n_steps!r}")
+    k, n_steps = int(kernel_size), int(n_steps)
+    receptive = 1 + sum((k - 1) * int(d) for d in dilations)
+    n_layers = len(dilations)
+
+    # Walk down from the last output: each active node activates the nodes its kernel reads.
+    active: list[set[int]] = [set() for _ in range(n_layers + 1)]
+    active[n_layers] = {n_steps - 1}
+    edge_x: list[float | None] = []
+    edge_y: list[float | None] = []
+    for layer in range(n_layers, 0, -1):
+        d = int(dilations[layer - 1])
+        for t in sorted(active[layer]):
+            for j in range(k):
+                source = t - j * d
+                if source < 0:  # causal padding: zeros, not inputs
+                    continue
+                active[layer - 1].add(source)
+                edge_x += [t, source, None]
+                edge_y += [layer, layer - 1, None]
+
+    faint_x, faint_y, hot_x, hot_y = [], [], [], []
+    for row in range(n_layers + 1):
+        for t in range(n_steps):
+            (hot_x if t in active[row] else faint_x).append(t)
+            (hot_y if t in active[row] else faint_y).append(row)
+
+    size = max(4, min(10, 300 / n_steps))
+    fig = go.Figure([
+        go.Scatter(x=edge_x, y=edge_y, mode="lines", name="connections to the last output",
+                   line=dict(color=HIGHLIGHT_COLOR, width=1.5), hoverinfo="skip"),
+        go.Scatter(x=faint_x, y=faint_y, mode="markers", name="other nodes",
+                   marker=dict(size=size, color=FAINT_COLOR), hoverinfo="skip"),
+        go.Scatter(x=hot_x, y=hot_y, mode="markers", name="receptive field",
+                   marker=dict(size=size + 1, color=HIGHLIGHT_COLOR, line=dict(width=1, color="white")),
+                   hovertemplate="t = %{x}<extra></extra>"),
+    ])
+    row_labels = ["input"] + [f"dilation {d}" for d in dilations]
+    fig.update_xaxes(title_text="Time step t", range=[-0.8, n_steps - 0.2], showgrid=False, zeroline=False)
+    fig.update_yaxes(tickmode="array", tickvals=list(range(n_layers + 1)), ticktext=row_labels,
+                     range=[-0.5, n_layers + 0.5], showgrid=False, zeroline=False)
+    x_title = "Time step t"
+    if receptive > n_steps:
+        # Said on the axis rather than in a note above the plot, where the legend lives.
+        x_title += f" (the field reaches {receptive - n_steps} steps before t = 0)"
+    fig.update_xaxes(title_text=x_title)
+    return _finish(fig, title or f"Receptive field: {receptive} time steps")
+
+
+# --------------------------------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------------------------------
+def metric_delta(value: float, baseline: float) -> str:
+    """The relative change of a metric against the naive baseline, e.g. ``"-87.1% vs naive"``.
+
+    Args:
+        value: the model's metric (e.g. its validation MSE).
+        baseline: the naive forecast's metric, positive.
+
+    Returns:
+        The change in percent with one decimal and an explicit sign, followed by "vs naive".
+
+    Raises:
+        ValueError: when ``baseline <= 0`` (a relative change is undefined) or either number is not finite.
+    """
+    value = _number(value, "value")
+    baseline = _number(baseline, "baseline")
+    if baseline <= 0:
+        raise ValueError(f"baseline must be positive to compute a relative change, got {baseline}")
+    change = round((value / baseline - 1.0) * 100.0, 1) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0.0%"
+    return f"{change:+.1f}% vs naive"

@@ -1,0 +1,62 @@
+"""The Dask task that trains one experiment on a worker, reporting progress and honouring cancellation.
+
+Progress goes to the scheduler's event log (topic :data:`PROGRESS_TOPIC`), which pushes it to the web
+process's client; cancellation comes back through a ``distributed.Event`` named after the job, checked at
+most every :data:`CANCEL_POLL_SECONDS` (a scheduler round trip per batch would slow small models down).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+PROGRESS_TOPIC = "rnnlab-progress"
+CANCEL_POLL_SECONDS = 0.25
+
+
+class JobTimeout(Exception):
+    """The training ran past the wall-clock limit (``RNNLAB_JOB_TIMEOUT``) and was stopped."""
+
+
+def cancel_event_name(task_key: str) -> str:
+    """Name of the ``distributed.Event`` that asks the Dask task ``task_key`` to stop training."""
+    return f"rnnlab-cancel-{task_key}"
+
+
+def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, tf_threads: int | None = None):
+    """Train ``experiment`` (``Experiment.to_dict()``) on this worker and return its ``RunResult``.
+
+    Raises ``TrainingCancelled`` when the ``distributed.Event`` ``cancel_name`` is set, :class:`JobTimeout`
+    past ``time_limit`` seconds, and whatever the training raised otherwise.
+    """
+    from distributed import Event, get_worker
+
+    from rnnlab import training
+    from rnnlab.config import Experiment
+
+    exp = Experiment.from_dict(experiment)
+    key = exp.key()
+    worker = get_worker()
+    started = time.monotonic()
+
+    def report(kind: str, **payload: Any) -> None:
+        worker.log_event(PROGRESS_TOPIC, {"key": key, "kind": kind, "worker": worker.address,
+                                          "pid": os.getpid(), **payload})
+
+    report("started", epochs=exp.train.epochs)
+    cancel = Event(cancel_name)
+    last_poll = [0.0]
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if now - started > time_limit:
+            raise JobTimeout(f"the training ran past the limit of {time_limit:.0f} s per job and was stopped; "
+                             "try fewer epochs, fewer series or a smaller model")
+        if now - last_poll[0] < CANCEL_POLL_SECONDS:
+            return False
+        last_poll[0] = now
+        return cancel.is_set()
+
+    training.configure_tensorflow(tf_threads)
+    return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)

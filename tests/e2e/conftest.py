@@ -1,0 +1,136 @@
+"""Browser tests: a real `streamlit run` server and Debian's Chromium driven by Playwright.
+
+Without Chromium the tests skip with the reason, unless RNNLAB_REQUIRE_BROWSER=1 (CI), where they fail.
+Screenshots go to test-artifacts/screenshots/ (and to docs/screenshots/ with RNNLAB_SCREENSHOTS=docs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("RNNLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRE = os.environ.get("RNNLAB_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def _browser_missing() -> str | None:
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _need_browser():
+    """Skip every browser test with the reason when Chromium is missing; fail instead in CI."""
+    reason = _browser_missing()
+    if reason is not None:
+        if REQUIRE:
+            pytest.fail(f"RNNLAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {reason}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(base: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not become healthy at {base}")
+
+
+def start_server(home: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    log = home.parent / f"streamlit-{port}.log"
+    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "1", "PYTHONPATH": str(ROOT),
+           "TF_CPP_MIN_LOG_LEVEL": "3", **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(base)
+    except RuntimeError:
+        proc.kill()
+        raise RuntimeError(log.read_text()[-3000:])
+    return proc, base, log
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    proc, base, log = start_server(home)
+    yield {"base": base, "home": home, "log": log}
+    stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished running the page's script."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+
+
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot (and a copy under docs/screenshots/ when RNNLAB_SCREENSHOTS=docs)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("RNNLAB_SCREENSHOTS") == "docs":
+        docs = ROOT / "docs" / "screenshots"
+        docs.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, docs / f"{name}.png")
+    return path

@@ -1,0 +1,131 @@
+"""AppTest over every page: renders, widgets, links that restore an experiment, bad links, a real training."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnnlab import training
+from rnnlab.config import Experiment
+from rnnlab.jobs import reset_manager
+from rnnlab.store import RunStore
+
+from conftest import ROOT, tiny
+
+PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/compare.py", "pages/inspect.py"]
+
+
+@pytest.fixture
+def app(home, monkeypatch):
+    monkeypatch.setenv("RNNLAB_WORKERS", "1")
+    reset_manager()
+
+    def make(page: str | None = None, **query) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.query_params.update({k: str(v) for k, v in query.items()})
+        if page:
+            at.switch_page(page)
+        return at.run()
+
+    yield make
+    reset_manager()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(app, page):
+    at = app(page)
+    assert not at.exception, at.exception
+    assert at.title and at.title[0].value
+
+
+def test_home_shows_the_story_and_the_cluster(app):
+    at = app()
+    assert at.title[0].value == "rnnlab"
+    labels = [m.label for m in at.metric]
+    assert labels[:3] == ["Workers", "Jobs running", "Jobs queued"]
+    assert at.metric[0].value == "idle"  # no training yet: no worker started
+
+
+def test_data_page_widgets_and_naive_baseline(app):
+    at = app("pages/data.py")
+    assert at.number_input(key="w_n_series").value == 10_000
+    assert at.number_input(key="w_n_steps").value == 50
+    assert at.number_input(key="w_noise").value == pytest.approx(0.1)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Training series"] == "7,000" and metrics["Test series"] == "1,000"
+    assert metrics["Naive forecast MSE"] == "0.02021"
+    at.number_input(key="w_n_series").set_value(1000).run()
+    assert {m.label: m.value for m in at.metric}["Training series"] == "700"
+    assert at.query_params["n_series"] == "1000"
+
+
+def test_train_page_widgets(app):
+    at = app("pages/train.py")
+    assert at.selectbox(key="w_model").value == "deep_rnn_dense"
+    assert at.radio(key="w_mode").value == "one_step"
+    assert at.number_input(key="w_units").value == 20 and at.number_input(key="w_epochs").value == 20
+    assert not at.button(key="train").disabled
+    # Picking another model brings in its book settings.
+    at.selectbox(key="w_model").set_value("simple_rnn").run()
+    assert at.number_input(key="w_learning_rate").value == pytest.approx(0.005)
+    assert at.query_params["model"] == "simple_rnn"
+
+
+def test_link_restores_every_widget(app):
+    at = app("pages/train.py", model="lstm", mode="seq2vec", horizon=5, units=8, layers=3, epochs=3,
+             learning_rate=0.01, noise=0.2)
+    assert not at.warning
+    assert at.selectbox(key="w_model").value == "lstm"
+    assert at.radio(key="w_mode").value == "seq2vec"
+    assert at.number_input(key="w_horizon").value == 5
+    assert at.number_input(key="w_units").value == 8 and at.number_input(key="w_layers").value == 3
+    assert at.number_input(key="w_epochs").value == 3
+    assert at.number_input(key="w_learning_rate").value == pytest.approx(0.01)
+    data = app("pages/data.py", model="lstm", mode="seq2vec", horizon=5, noise=0.2)
+    assert data.number_input(key="w_noise").value == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("query, names", [
+    ({"model": "lstm", "units": "-3", "epochs": "abc", "bogus": "1"}, ["units=-3", "epochs='abc'", "'bogus'"]),
+    ({"model": "transformer"}, ["unknown model 'transformer'"]),
+    ({"model": "linear", "mode": "one_step", "horizon": "10"}, ["needs horizon=1"]),
+    ({"noise": "nan", "n_series": "1e12"}, ["noise=nan", "n_series=1000000000000"]),
+])
+def test_bad_link_warns_and_names_the_parameters(app, query, names):
+    at = app("pages/train.py", **query)
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    for name in names:
+        assert name in text, text
+    assert "used instead" in text or "ignored" in text
+
+
+def test_stored_result_is_shown_at_once(app):
+    exp = tiny("linear")
+    RunStore().put(training.run(exp))
+    at = app("pages/train.py", model="linear", n_series=200, n_steps=20, epochs=1)
+    assert any("Stored result" in s.value for s in at.success)
+    assert at.button(key="train").disabled
+    assert {m.label for m in at.metric} >= {"Validation MSE", "Test MSE", "MASE", "Parameters"}
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Model (.keras)", "Predictions (CSV)", "Run (JSON)", "Python script"]
+
+
+def test_train_tiny_model_then_compare_lists_it(app):
+    at = app("pages/train.py", model="gru", mode="seq2seq", horizon=3, n_series=200, n_steps=20, epochs=2)
+    at.button(key="train").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.button(key="train").disabled  # no second click while the job runs
+    deadline = time.monotonic() + 240
+    while not any("Trained in" in s.value for s in at.success):
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.5)
+        at.run()
+    assert any(m.label == "Validation MSE" for m in at.metric)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    board = at.dataframe[0].value
+    assert list(board["model"]) == ["gru"] and list(board["mode"]) == ["seq2seq"]
+    assert board["epochs"].iloc[0] == 2

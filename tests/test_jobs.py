@@ -1,0 +1,198 @@
+"""rnnlab.jobs on a real LocalCluster: dedup, parallelism, cancel, dead workers, errors, limits, stats."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from rnnlab.jobs import WORKER_DIED, JobManager, JobRefused, JobSettings
+from rnnlab.store import RunStore
+
+from conftest import tiny
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+@pytest.fixture(scope="module")
+def manager(tmp_path_factory):
+    store = RunStore(tmp_path_factory.mktemp("jobs-home"))
+    mgr = JobManager(JobSettings(workers=2, job_timeout=120, jobs_per_owner=10, queue_length=20), store=store)
+    yield mgr
+    mgr.close()
+
+
+def slow(seed: int, epochs: int = 30):
+    """A training that takes several seconds, distinct per seed."""
+    return tiny("gru", "seq2seq", 3, n_series=2000, n_steps=40, epochs=epochs, train_seed=seed)
+
+
+def test_eight_threads_same_experiment_one_training(manager):
+    exp = tiny("deep_rnn_dense", epochs=3, train_seed=101)
+    before = manager.stats()
+    barrier = threading.Barrier(8)
+    jobs = [None] * 8
+
+    def ask(i):
+        barrier.wait()
+        jobs[i] = manager.submit(exp, owner=f"student-{i}")
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(j) for j in jobs}) == 1
+    assert jobs[0].wait(120) and jobs[0].state == "done", jobs[0].error
+    after = manager.stats()
+    assert after["started"] - before["started"] == 1
+    assert after["joins"] - before["joins"] == 7
+    assert after["completed"] - before["completed"] == 1
+    results = [j.result() for j in jobs]
+    assert len({r.val_mse for r in results}) == 1 and all(r.key == exp.key() for r in results)
+    assert manager.store.get(exp.key()).val_mse == results[0].val_mse
+    assert len(jobs[0].progress()["history"]) == 3
+    # Asked again later: answered from memory/store, no new training.
+    again = manager.submit(exp, owner="late")
+    assert again.state == "done" and manager.stats()["started"] == after["started"]
+
+
+def test_stored_result_does_not_touch_dask(tmp_path):
+    from rnnlab import training
+
+    exp = tiny("naive")
+    store = RunStore(tmp_path)
+    store.put(training.run(exp))
+    fresh = JobManager(JobSettings(workers=1), store=store)
+    job = fresh.submit(exp, owner="x")
+    assert job.state == "done" and job.from_store and job.result().key == exp.key()
+    assert not fresh.started and fresh.stats()["store_hits"] == 1 and fresh.stats()["started"] == 0
+    fresh.close()
+
+
+def test_different_experiments_run_side_by_side_up_to_the_workers(manager):
+    jobs = [manager.submit(slow(200 + i, epochs=12), owner=f"p{i}") for i in range(3)]
+    assert all(j.wait(180) for j in jobs)
+    assert all(j.state == "done" for j in jobs), [j.error for j in jobs]
+    # When each training ran on its worker: from its "started" event for as long as the worker trained.
+    intervals = [(j.started_at, j.started_at + j.result().wall_seconds) for j in jobs]
+    margin = 0.3  # event delivery jitter
+    overlaps = [sum(s <= t + margin and t - margin <= e for s, e in intervals) for t, _ in intervals]
+    assert max(overlaps) == 2, intervals  # two workers: two at once...
+    at_once = [sum(s + margin < t < e - margin for s, e in intervals) for t in
+               [a for a, _ in intervals] + [b for _, b in intervals]]
+    assert max(at_once) <= 2, intervals  # ...never three
+    assert manager.cluster_info()["workers"] == 2
+
+
+def test_progress_is_live(manager):
+    job = manager.submit(slow(300, epochs=8), owner="watcher")
+    seen = set()
+    while not job.finished:
+        snap = job.progress()
+        seen.add(snap["epoch"])
+        if snap["epoch"]:
+            assert snap["state"] == "running" and snap["eta"] is not None and snap["elapsed"] > 0
+            assert [h["epoch"] for h in snap["history"]] == list(range(1, snap["epoch"] + 1))
+        time.sleep(0.05)
+    assert job.state == "done" and len(seen) >= 4  # several intermediate epochs were observed
+    assert job.progress()["fraction"] == 1.0
+
+
+def test_cancel_stops_a_running_job(manager):
+    job = manager.submit(slow(400, epochs=200), owner="impatient")
+    assert wait_for(lambda: job.progress()["epoch"] >= 1, 120)
+    cancelled_at = time.monotonic()
+    assert manager.cancel(job.key, "impatient")
+    assert job.state == "cancelled"
+    client = manager._client
+    assert wait_for(lambda: not any(client.processing().values()), 5)
+    assert time.monotonic() - cancelled_at < 3
+    assert manager.store.get(job.key) is None
+
+
+def test_cancel_by_one_owner_keeps_the_job_for_the_others(manager):
+    exp = slow(500, epochs=6)
+    job = manager.submit(exp, owner="a")
+    assert manager.submit(exp, owner="b") is job
+    assert manager.cancel(job.key, "a") is False
+    assert job.wait(120) and job.state == "done"
+
+
+def test_exception_in_training_yields_its_message(manager):
+    exp = tiny("deep_rnn_dense", optimizer="sgd", learning_rate=1.0, epochs=3, units=32, wave1_amplitude=10)
+    job = manager.submit(exp, owner="reckless")
+    assert job.wait(120) and job.state == "failed"
+    assert "smaller learning rate" in job.error
+    assert manager.store.get(exp.key()) is None
+
+
+def test_time_limit_stops_a_job(manager):
+    manager.settings, saved = JobSettings(workers=2, job_timeout=3, jobs_per_owner=10, queue_length=20), manager.settings
+    try:
+        job = manager.submit(slow(600, epochs=200), owner="slowpoke")
+        assert job.wait(60) and job.state == "failed"
+        assert "past the limit of 3 s" in job.error
+    finally:
+        manager.settings = saved
+
+
+def test_limits_refuse_with_a_clear_message(manager):
+    saved = manager.settings
+    try:
+        manager.settings = JobSettings(workers=2, job_timeout=120, jobs_per_owner=1, queue_length=20)
+        first = manager.submit(slow(700, epochs=200), owner="greedy")
+        with pytest.raises(JobRefused, match=r"already have 1 training\(s\) queued or running \(at most 1 per person\)"):
+            manager.submit(slow(701, epochs=200), owner="greedy")
+        assert manager.submit(slow(700, epochs=200), owner="friend") is first  # joining is always allowed
+        manager.settings = JobSettings(workers=2, job_timeout=120, jobs_per_owner=5, queue_length=1)
+        with pytest.raises(JobRefused, match=r"queue is full \(1 jobs, at most 1\)"):
+            manager.submit(slow(702, epochs=200), owner="other")
+    finally:
+        manager.settings = saved
+        for owner in ("greedy", "friend"):
+            manager.cancel(first.key, owner)
+    assert first.state == "cancelled"
+
+
+def test_killed_worker_fails_the_job_and_a_resubmit_works(manager):
+    exp = slow(800, epochs=200)
+    job = manager.submit(exp, owner="victim")
+    assert wait_for(lambda: job.worker_pid is not None and job.progress()["epoch"] >= 1, 120)
+    other = manager.submit(slow(801, epochs=4), owner="bystander")
+    os.kill(job.worker_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    assert job.wait(10), "the job was not marked failed within 10 s"
+    assert time.monotonic() - killed_at < 10
+    assert job.state == "failed" and job.error == WORKER_DIED
+    assert other.wait(180) and other.state == "done", other.error  # the others carry on
+    assert wait_for(lambda: manager.cluster_info()["workers"] == 2, 60)  # the nanny restarts the worker
+    retry = manager.submit(exp.replace(epochs=2), owner="victim")
+    assert retry.wait(120) and retry.state == "done", retry.error
+    again = manager.submit(exp, owner="victim")  # the very experiment that died can be submitted again
+    assert again is not job and again.state in ("queued", "running")
+    manager.cancel(again.key, "victim")
+
+
+def test_settings_from_environment():
+    s = JobSettings.from_env({"RNNLAB_WORKERS": "3", "RNNLAB_JOB_TIMEOUT": "60", "RNNLAB_JOBS_PER_OWNER": "4",
+                              "RNNLAB_QUEUE_LENGTH": "9", "RNNLAB_SCHEDULER": "tcp://scheduler:8786"})
+    assert (s.workers, s.job_timeout, s.jobs_per_owner, s.queue_length) == (3, 60.0, 4, 9)
+    assert s.scheduler == "tcp://scheduler:8786"
+    for env, message in [
+        ({"RNNLAB_WORKERS": "0"}, "RNNLAB_WORKERS='0' must be a whole number of at least 1"),
+        ({"RNNLAB_JOB_TIMEOUT": "forever"}, "RNNLAB_JOB_TIMEOUT='forever' must be a number of seconds"),
+        ({"RNNLAB_SCHEDULER": "localhost"}, "must be a Dask address such as tcp://host:8786"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            JobSettings.from_env(env)

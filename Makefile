@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+	$(PY) -m rnnlab.dashboard.server --server.port $(PORT) --server.address 0.0.0.0
 
 browser:
 	@bash scripts/ensure-chromium.sh

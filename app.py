@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="rnnlab", page_icon="〰️", layout="wide")
+st.set_page_config(page_title="rnnlab", page_icon=":material/ssid_chart:", layout="wide")
 pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📈"),
-    st.Page("pages/train.py", title="Train", icon="🏋️"),
-    st.Page("pages/compare.py", title="Compare", icon="📊"),
-    st.Page("pages/inspect.py", title="Inspect", icon="🔬"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/show_chart:"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+    st.Page("pages/inspect.py", title="Inspect", icon=":material/biotech:"),
 ]
 st.navigation(pages).run()

@@ -24,7 +24,7 @@ st.caption(f"Data: {s.n_series:,} series, {s.n_steps} steps in, {s.horizon} out,
 if not summaries:
     st.info("No runs on this data yet" + ("" if show_all else " in this session") + ". Train a model, or switch on "
             "**All runs on this data**.")
-    st.page_link("pages/train.py", label="Train a model", icon="🏋️")
+    st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
 
@@ -54,12 +54,14 @@ if picked:
     log_y = st.toggle("Log scale for the loss", value=True, key="compare_log")
     left, right = st.columns(2)
     left.plotly_chart(plots.loss_curves({label(r): r["history"] for r in chosen if r["history"]}, log_y=log_y),
-                      key="cmp-loss")
-    right.plotly_chart(plots.param_counts({label(r): r["params_total"] for r in chosen}), key="cmp-params")
+                      key="cmp-loss", theme=None)
+    counted = {label(r): r["params_total"] for r in chosen if r["params_total"] > 0}  # naive has none
+    if counted:
+        right.plotly_chart(plots.param_counts(counted), key="cmp-params", theme=None)
     naive = chosen[0]["naive_metrics"]["valid"]["mse"]
     st.plotly_chart(plots.mse_bars([{"label": label(r), "valid_mse": r["metrics"]["valid"]["mse"],
                                      "test_mse": r["metrics"]["test"]["mse"]} for r in chosen], naive_mse=naive),
-                    key="cmp-mse")
+                    key="cmp-mse", theme=None)
 
 st.subheader("One run up close")
 focus = st.selectbox("Run", ranked, key="compare_focus")
@@ -71,9 +73,9 @@ run_exp = Experiment.from_dict(run.experiment)
 ds = results.dataset(series)
 n_show = st.slider("Validation series shown", 1, 6, 3, key="compare_n")
 st.plotly_chart(plots.series_preview(ds.valid.X, ds.valid.future, predictions=run.predictions["valid"],
-                                     n_series=n_show, title="Forecast vs actual (validation)"), key="cmp-series")
+                                     n_series=n_show, title="Forecast vs actual (validation)"), key="cmp-series", theme=None)
 left, right = st.columns(2)
-left.plotly_chart(plots.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter")
+left.plotly_chart(plots.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter", theme=None)
 if s.horizon > 1 and run.mse_per_step:
-    right.plotly_chart(plots.mse_by_step({label(by_label[focus]): run.mse_per_step["valid"]}), key="cmp-steps")
+    right.plotly_chart(plots.mse_by_step({label(by_label[focus]): run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
 results.downloads(run, run_exp)

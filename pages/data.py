@@ -29,7 +29,7 @@ with view:
     st.plotly_chart(
         plots.series_preview(ds.valid.X, ds.valid.future, n_series=n_show,
                              title=f"{s.n_steps} input steps and the {s.horizon} value(s) to forecast"),
-        key="preview")
+        key="preview", theme=None)
     cols = st.columns(4)
     cols[0].metric("Training series", f"{n_train:,}")
     cols[1].metric("Validation series", f"{n_valid:,}")
@@ -39,4 +39,4 @@ with view:
                         "Computed at once, no training needed.")
     st.caption("Inputs are the first n_steps values of each series; the targets are the values that follow. "
                "Validation series pick the settings; test series are kept apart for the final score.")
-    st.page_link("pages/train.py", label="Train a model on this data", icon="🏋️")
+    st.page_link("pages/train.py", label="Train a model on this data", icon=":material/model_training:")

@@ -26,8 +26,8 @@ The chapter's story in five steps:
 )
 st.subheader("Where to start")
 cols = st.columns(3)
-cols[0].page_link("pages/data.py", label="Look at the data", icon="📈")
-cols[1].page_link("pages/train.py", label="Train a model", icon="🏋️")
+cols[0].page_link("pages/data.py", label="Look at the data", icon=":material/show_chart:")
+cols[1].page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
 
 st.subheader("Training cluster")
 info = get_manager().cluster_info()

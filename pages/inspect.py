@@ -16,7 +16,7 @@ summaries = results.store().list(series=experiment.to_dict()["series"])
 summaries = [r for r in summaries if r["params_total"] > 0]
 if not summaries:
     st.info("No trained model on this data yet. Train one, then come back to look inside it.")
-    st.page_link("pages/train.py", label="Train a model", icon="🏋️")
+    st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
 labels = {f"{r['experiment']['model']['name']} · {r['experiment']['model']['mode']} · {r['key'][:6]}": r["key"]
@@ -47,16 +47,16 @@ if run_exp.model.name == "simple_rnn" and "weights" in run.inspect:
     cols[0].metric("w_x (input weight)", f"{w['w_x']:.4f}")
     cols[1].metric("w_y (recurrent weight)", f"{w['w_y']:.4f}")
     cols[2].metric("b (bias)", f"{w['b']:.4f}")
-    st.plotly_chart(plots.unrolled_neuron(sample, np.asarray(states["rnn"])[:, 0], w), key="unrolled")
+    st.plotly_chart(plots.unrolled_neuron(sample, np.asarray(states["rnn"])[:, 0], w), key="unrolled", theme=None)
     st.caption("Each step the neuron mixes the new input with its own previous output: three numbers are all it "
                "has to remember the past, which is why it loses to the 51-weight linear model.")
 if states:
     st.subheader("Hidden states over a validation series")
     layer = st.selectbox("Layer", list(states), key="inspect_layer")
     st.plotly_chart(plots.hidden_state_heatmap(states[layer], layer_name=layer,
-                                               title=f"{layer}: activations at each time step"), key="heatmap")
+                                               title="Activations at each time step"), key="heatmap", theme=None)
 else:
     st.info("This model has no recurrent layer, so it has no hidden state to show.")
 if run_exp.model.name == "wavenet":
     st.plotly_chart(plots.dilated_convolutions(run_exp.model.kernel_size, run_exp.model.dilations,
-                                               n_steps=run_exp.series.n_steps), key="wavenet")
+                                               n_steps=run_exp.series.n_steps), key="wavenet", theme=None)

@@ -22,7 +22,7 @@ with settings:
     s = experiment.series
     st.caption(f"Data: {s.n_series:,} series of {s.n_steps} steps, forecasting {s.horizon} ahead, noise {s.noise:g}, "
                f"seed {s.seed}. Change it on the Data page.")
-    st.page_link("pages/data.py", label="Data settings", icon="📈")
+    st.page_link("pages/data.py", label="Data settings", icon=":material/show_chart:")
 
 manager = get_manager()
 key = experiment.key()
@@ -46,13 +46,12 @@ with output:
         except JobError as exc:
             st.session_state["_train_error"] = str(exc)
 
-    label = "Train" if stored is None else "Stored result shown"
-    st.button(label, type="primary", disabled=running or stored is not None, key="train", on_click=submit,
+    st.button("Train", type="primary", disabled=running or stored is not None, key="train", on_click=submit,
               help="Runs in the background on the training cluster; leaving or reloading the page does not stop it."
               if stored is None else "This exact experiment was trained before.")
     refused = st.session_state.pop("_train_error", None)
     if refused:
-        st.error(refused, icon="⏳")
+        st.error(refused, icon=":material/hourglass_top:")
 
     if running:
         @st.fragment(run_every=1.0)
@@ -67,14 +66,14 @@ with output:
                 eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
                 st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
                                                    f"{snap['elapsed']:.0f} s{eta}")
-            st.plotly_chart(plots.loss_curves({experiment.model.name: snap["history"]}), key="live-loss")
+            st.plotly_chart(plots.loss_curves({experiment.model.name: snap["history"]}), key="live-loss", theme=None)
             if st.button("Cancel", key="cancel", help="Stops the training within about a second."):
                 manager.cancel(key, owner)
                 st.rerun()
 
         live_progress()
     elif job is not None and job.state == "failed":
-        st.error(f"Training failed: {job.error}", icon="💥")
+        st.error(f"Training failed: {job.error}", icon=":material/error:")
         st.button("Retry", key="retry", on_click=submit)
     elif job is not None and job.state == "cancelled" and stored is None:
         st.info("Training was cancelled. Press Train to start again.")
@@ -83,9 +82,9 @@ with output:
     if result is not None:
         state.remember_run(key)
         if job is None or job.from_store:
-            st.success("Stored result: this experiment was trained before, so it is shown at once.", icon="💾")
+            st.success("Stored result: this experiment was trained before, so it is shown at once.", icon=":material/inventory_2:")
         else:
-            st.success(f"Trained in {result.train_seconds:.1f} s.", icon="✅")
+            st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
         results.show_result(result, experiment)
         results.downloads(result, experiment)
     elif not running and (job is None or job.state != "failed"):

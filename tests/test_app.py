@@ -33,6 +33,20 @@ def app(home, monkeypatch):
     reset_manager()
 
 
+def test_link_round_trip_for_every_model_and_mode():
+    from rnnlab.config import parse_flat
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.models import REGISTRY
+
+    for name, entry in REGISTRY.items():
+        for mode in entry.modes:
+            for exp in (Experiment.book(name, mode), Experiment.book(name, mode).replace(epochs=3, noise=0.2)):
+                query = to_query(exp)
+                again, problems = parse_flat(query)
+                assert again == exp and not problems, (query, problems)
+                assert all(isinstance(v, str) for v in query.values())
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(app, page):
     at = app(page)

@@ -48,7 +48,7 @@ def headline(result: RunResult) -> None:
     """Validation/test MSE with the change against the naive forecast, MAE, MASE, parameters, time."""
     valid, test = result.metrics["valid"], result.metrics["test"]
     naive_valid, naive_test = result.naive_metrics["valid"]["mse"], result.naive_metrics["test"]["mse"]
-    cols = st.columns(6)
+    cols = st.columns(3) + st.columns(3)
     cols[0].metric("Validation MSE", fmt(valid["mse"]), plots.metric_delta(valid["mse"], naive_valid),
                    delta_color="inverse", help=f"Naive forecast: {fmt(naive_valid)}")
     cols[1].metric("Test MSE", fmt(test["mse"]), plots.metric_delta(test["mse"], naive_test), delta_color="inverse",
@@ -66,22 +66,23 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3)
     """Headline metrics, loss curves and predicted-vs-actual charts of a finished run."""
     headline(result)
     ds = dataset(experiment.to_dict()["series"])
-    left, right = st.columns(2)
+    st.plotly_chart(
+        plots.series_preview(ds.valid.X, ds.valid.future, predictions=result.predictions["valid"],
+                             n_series=n_series, title="Validation series: forecast vs actual"),
+        key=f"pred-{result.key}", theme=None)
+    multi = experiment.series.horizon > 1 and result.mse_per_step
+    left, right = st.columns(2) if multi else (st.container(), None)
     with left:
         if result.history:
-            st.plotly_chart(plots.loss_curves({experiment.model.name: result.history}), key=f"loss-{result.key}")
+            st.plotly_chart(plots.loss_curves({experiment.model.name: result.history}), key=f"loss-{result.key}",
+                            theme=None)
         else:
             st.info("The naive forecast needs no training: it repeats the last value it saw.")
-    with right:
-        st.plotly_chart(
-            plots.series_preview(ds.valid.X, ds.valid.future, predictions=result.predictions["valid"],
-                                 n_series=n_series, title="Validation series: forecast vs actual"),
-            key=f"pred-{result.key}")
-    if experiment.series.horizon > 1 and result.mse_per_step:
+    if multi:
         naive_steps = [float(np.mean((ds.valid.future[:, i] - ds.valid.X[:, -1, 0]) ** 2))
                        for i in range(experiment.series.horizon)]
-        st.plotly_chart(plots.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
-                                          naive_per_step=naive_steps), key=f"steps-{result.key}")
+        right.plotly_chart(plots.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
+                                             naive_per_step=naive_steps), key=f"steps-{result.key}", theme=None)
 
 
 def downloads(result: RunResult, experiment: Experiment) -> None:

@@ -46,6 +46,8 @@ def to_query(experiment: Experiment) -> dict[str, str]:
     reference, _ = parse_flat({k: str(v) for k, v in base.items()})
     ref_flat = reference.to_flat()
     out = {"model": flat["model"], "mode": flat["mode"]}
+    if flat["horizon"] != 1:  # parse_flat's default is 1: a longer horizon must always travel
+        out["horizon"] = str(flat["horizon"])
     for name, value in flat.items():
         if name in out or ref_flat.get(name) == value:
             continue
@@ -142,7 +144,7 @@ def show_url_problems() -> None:
     if problems:
         items = "\n".join(f"- {p}" for p in problems[:12])
         more = f"\n- … and {len(problems) - 12} more" if len(problems) > 12 else ""
-        st.warning(f"Some settings in this link could not be used:\n{items}{more}", icon="⚠️")
+        st.warning(f"Some settings in this link could not be used:\n{items}{more}", icon=":material/warning:")
 
 
 def remember_run(key: str) -> None:

@@ -118,11 +118,10 @@ def train_controls() -> None:
     cols = st.columns(2)
     cols[0].number_input("Epochs", 1, lim.max_epochs, key=_k("epochs"), help=FIELD_HELP["epochs"])
     cols[1].number_input("Batch size", 1, 4096, key=_k("batch_size"), help=FIELD_HELP["batch_size"])
-    cols = st.columns(2)
-    cols[0].selectbox("Optimizer", ["adam", "sgd", "rmsprop", "nadam"], key=_k("optimizer"),
-                      help=FIELD_HELP["optimizer"])
-    cols[1].number_input("Learning rate", 1e-6, 1.0, step=1e-4, format="%.4g", key=_k("learning_rate"),
-                         help=FIELD_HELP["learning_rate"])
+    st.selectbox("Optimizer", ["adam", "sgd", "rmsprop", "nadam"], key=_k("optimizer"), help=FIELD_HELP["optimizer"],
+                 format_func={"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "nadam": "Nadam"}.get)
+    st.number_input("Learning rate", 1e-6, 1.0, step=1e-4, format="%.4g", key=_k("learning_rate"),
+                    help=FIELD_HELP["learning_rate"])
     st.number_input("Training seed", 0, 2**31 - 1, key=_k("train_seed"), help=FIELD_HELP["train_seed"])
 
 
@@ -143,7 +142,7 @@ def apply(experiment: Experiment, names: tuple[str, ...] | None = None) -> Exper
         updated = Experiment.from_flat({k: (v if not isinstance(v, (list, tuple)) else ",".join(map(str, v)))
                                         for k, v in flat.items()})
     except ValueError as exc:
-        st.error(f"These settings cannot be used: {exc}", icon="🚫")
+        st.error(f"These settings cannot be used: {exc}", icon=":material/block:")
         return experiment
     if updated != experiment:
         set_experiment(updated)

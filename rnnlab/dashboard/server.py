@@ -1,0 +1,29 @@
+"""Start the Streamlit server for app.py: ``python -m rnnlab.dashboard.server [streamlit options]``.
+
+app.py declares its pages with ``st.navigation``. Streamlit, seeing a ``pages/`` folder beside app.py, serves
+in its legacy folder mode until app.py has run once in the process, so a first visit straight to
+``/train`` would show file names in the sidebar and skip app.py's page set-up. Marking the process as a
+``st.navigation`` app before the server starts removes that window. ``make run``, the Docker image and the
+browser tests all start the server this way.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run ``streamlit run app.py`` in this process with the given extra options."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.web import cli
+
+    PagesManager.uses_pages_directory = False
+    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()

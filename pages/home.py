@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnlab.jobs import get_manager
-from rnnlab.models import REGISTRY
+from rnnlab.store import RunStore
 
 st.title("rnnlab")
 st.markdown(
@@ -26,15 +26,23 @@ The chapter's story in five steps:
 )
 st.subheader("Where to start")
 cols = st.columns(3)
-cols[0].page_link("pages/data.py", label="Look at the data", icon=":material/show_chart:")
-cols[1].page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+cols[0].page_link("pages/lessons.py", label="Follow the lessons", icon=":material/school:")
+cols[1].page_link("pages/data.py", label="Look at the data", icon=":material/show_chart:")
+cols[2].page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
 
 st.subheader("Training cluster")
-info = get_manager().cluster_info()
+manager = get_manager()
+info, stats = manager.cluster_info(), manager.stats()
 cols = st.columns(4)
 cols[0].metric("Workers", info["workers"] if info["started"] else "idle",
                help="Worker processes start with the first training." if not info["started"] else None)
 cols[1].metric("Jobs running", info["running"])
 cols[2].metric("Jobs queued", info["queued"])
-cols[3].metric("Models", len(REGISTRY))
+cols[3].metric("Stored runs", sum(1 for _ in RunStore().keys()), help="Trained experiments in the run store.")
+cols = st.columns(4)
+cols[0].metric("Trainings started", stats["started"], help="Since this server started.")
+cols[1].metric("Trainings completed", stats["completed"])
+cols[2].metric("Shared", stats["joins"] + stats["store_hits"],
+               help="Requests answered by a job already running (joins) or by the run store, without training.")
+cols[3].metric("Failed or cancelled", stats["failed"] + stats["cancelled"])
 st.caption(f"Scheduler: {info['scheduler']}")

@@ -178,6 +178,33 @@ def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
+    """Train every lesson run that is not in the store yet (idempotent; an interrupted warm resumes)."""
+    from rnnlab import lessons
+
+    try:
+        scale = args.scale or lessons.lesson_scale()
+        experiments = lessons.lesson_experiments(scale)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    store = RunStore(args.home)
+    missing = [exp for exp in experiments if not store.has(exp.key())]
+    sys.stderr.write(f"warm: {len(experiments)} lesson runs at scale {scale!r}, {len(experiments) - len(missing)} "
+                     f"already stored, {len(missing)} to train\n")
+    if missing:
+        from rnnlab import training
+
+        overall = Progress(prefix="warm ")
+        for i, exp in enumerate(missing):
+            progress = Progress(prefix=f"  [{i + 1}/{len(missing)}] {exp.model.name} {exp.model.mode}: ")
+            result = training.run(exp, on_epoch=lambda info: progress.update(info["epoch"], info["epochs"]))
+            store.put(result)
+            overall.update(i + 1, len(missing), f"{exp.model.name} {exp.model.mode} val MSE {result.val_mse:.5f}")
+    out.write(f"warm: trained {len(missing)}, already stored {len(experiments) - len(missing)}, "
+              f"lesson runs {len(experiments)} ({scale})\n")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     from rnnlab.bench import bench
 
@@ -234,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_rep.add_argument("--skip-book", action="store_true", help="do not train the book's code alongside")
     p_rep.add_argument("--output", default=None, help="also write the markdown table to this file")
     p_rep.set_defaults(func=cmd_reproduce)
+
+    p_warm = sub.add_parser("warm", help="train every lesson run into the store (idempotent, resumable)")
+    p_warm.add_argument("--scale", choices=["full", "small"], default=None,
+                        help="full: the book's size (default, or RNNLAB_LESSON_SCALE); small: quick, for tests")
+    p_warm.set_defaults(func=cmd_warm)
 
     p_bench = sub.add_parser("bench", help="measure every model with and without XLA, side by side")
     p_bench.add_argument("--epochs", type=int, default=4, help="epochs per training (default 4)")

@@ -51,6 +51,7 @@ __all__ = [
     "hidden_state_heatmap",
     "unrolled_neuron",
     "dilated_convolutions",
+    "bptt_diagram",
     "metric_delta",
 ]
 
@@ -653,6 +654,80 @@ def dilated_convolutions(kernel_size: int, dilations: Sequence[int], *, n_steps:
         x_title += f" (the field reaches {receptive - n_steps} steps before t = 0)"
     fig.update_xaxes(title_text=x_title)
     return _finish(fig, title or f"Receptive field: {receptive} time steps")
+
+
+def bptt_diagram(n_steps: int = 5, *, outputs: str = "all",
+                 title: str = "Backpropagation through time") -> go.Figure:
+    """An RNN unrolled through ``n_steps`` time steps, with the gradient's way back from the loss.
+
+    Args:
+        n_steps: time steps to draw (2 to 12).
+        outputs: ``"all"`` when the loss uses every output (sequence-to-sequence) or ``"last"`` when it uses
+            only the final one (sequence-to-vector); outputs the loss ignores are drawn faint.
+        title: figure title.
+
+    Returns:
+        A figure of shapes and annotations (axes hidden): inputs x(t) at the bottom, the recurrent cell at each
+        step, outputs y(t) above, and the loss at the top. Grey arrows are the forward pass; red arrows are
+        the gradients, from the loss to every output it uses and back through the chain of cells.
+
+    Raises:
+        ValueError: on ``n_steps`` outside 2..12 or an unknown ``outputs``.
+    """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or not 2 <= n_steps <= 12:
+        raise ValueError(f"n_steps must be an integer from 2 to 12, got {n_steps!r}")
+    if outputs not in ("all", "last"):
+        raise ValueError(f"outputs must be 'all' or 'last', got {outputs!r}")
+    n = int(n_steps)
+    used = list(range(n)) if outputs == "all" else [n - 1]
+    grey, gradient = "#555555", FORECAST_COLOR
+    rows = {"x": 0.0, "h": 1.0, "y": 2.0}
+    loss_x, loss_y = (n - 1) / 2, 3.1
+    fig = go.Figure()
+
+    def box(x, y, text, line, fill, faint=False):
+        fig.add_shape(type="rect", xsizemode="pixel", ysizemode="pixel", xanchor=x, yanchor=y, x0=-22, x1=22,
+                      y0=-13, y1=13, line=dict(color=FAINT_COLOR if faint else line, width=1.5),
+                      fillcolor="white" if faint else fill, layer="below")
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False,
+                           font=dict(size=12, color=FAINT_COLOR if faint else "#222222"))
+
+    def arrow(x0, y0, x1, y1, color, width=1.3, standoff=14, yshift=0, xshift=0):
+        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width, arrowcolor=color,
+                           standoff=standoff, startstandoff=standoff, yshift=yshift, xshift=xshift)
+
+    for t in range(n):
+        faint = t not in used
+        box(t, rows["x"], f"x({t})", INPUT_COLOR, INPUT_FILL)
+        box(t, rows["h"], f"h({t})", HIGHLIGHT_COLOR, NEURON_FILL)
+        box(t, rows["y"], f"y({t})", ACTUAL_COLOR, "#e3f3e3", faint=faint)
+        arrow(t, rows["x"], t, rows["h"], grey)
+        arrow(t, rows["h"], t, rows["y"], FAINT_COLOR if faint else grey, xshift=0 if faint else -4)
+        if t > 0:
+            arrow(t - 1, rows["h"], t, rows["h"], grey, standoff=23, yshift=5)
+    fig.add_shape(type="rect", xsizemode="pixel", ysizemode="pixel", xanchor=loss_x, yanchor=loss_y, x0=-40, x1=40,
+                  y0=-14, y1=14, line=dict(color=gradient, width=2), fillcolor="#fbe3e3", layer="below")
+    fig.add_annotation(x=loss_x, y=loss_y, text="<b>loss</b>", showarrow=False, font=dict(size=13))
+    # Gradients: from the loss into each output it uses, then back along the recurrent chain to t = 0.
+    for t in used:
+        arrow(loss_x, loss_y, t, rows["y"], gradient, width=2, standoff=16)
+        arrow(t, rows["y"], t, rows["h"], gradient, width=2, xshift=8)
+    for t in range(max(used), 0, -1):
+        arrow(t, rows["h"], t - 1, rows["h"], gradient, width=2, standoff=23, yshift=-6)
+    caption = ("The loss uses every output: gradients flow back from each of them, then through all earlier steps."
+               if outputs == "all" else
+               "The loss uses only the last output: every gradient enters there and flows back through the chain.")
+    fig.add_annotation(x=0.5, y=0.0, xref="paper", yref="paper", yanchor="top", yshift=-6, text=caption,
+                       showarrow=False, font=dict(size=12))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=grey), name="forward pass"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=gradient, width=2),
+                             name="gradients (backpropagation through time)"))
+    fig.update_xaxes(visible=False, range=[-0.7, n - 0.3])
+    fig.update_yaxes(visible=False, range=[-0.5, 3.5])
+    fig = _finish(fig, title)
+    fig.update_layout(margin=dict(l=10, r=10, b=45), plot_bgcolor="white")
+    return fig
 
 
 # --------------------------------------------------------------------------------------------------

@@ -58,7 +58,8 @@ def test_home_shows_the_story_and_the_cluster(app):
     at = app()
     assert at.title[0].value == "rnnlab"
     labels = [m.label for m in at.metric]
-    assert labels[:3] == ["Workers", "Jobs running", "Jobs queued"]
+    assert labels[:4] == ["Workers", "Jobs running", "Jobs queued", "Stored runs"]
+    assert {m.label: m.value for m in at.metric}["Trainings started"] == "0"
     assert at.metric[0].value == "idle"  # no training yet: no worker started
 
 

@@ -483,3 +483,19 @@ def test_metric_delta(value, baseline, text):
 def test_metric_delta_needs_a_positive_baseline(baseline):
     with pytest.raises(ValueError, match="baseline must be positive"):
         plots.metric_delta(0.01, baseline)
+
+
+def test_bptt_diagram_marks_the_outputs_the_loss_uses():
+    from rnnlab.plots import bptt_diagram
+
+    every = bptt_diagram(4, outputs="all")
+    last = bptt_diagram(4, outputs="last")
+    red = lambda fig: [a for a in fig.layout.annotations if a.showarrow and a.arrowcolor == "#d62728"]
+    # all: loss->y and y->h for 4 outputs, plus 3 steps back along the chain; last: 1 + 1 + 3.
+    assert len(red(every)) == 4 * 2 + 3 and len(red(last)) == 1 * 2 + 3
+    assert {t.name for t in every.data} == {"forward pass", "gradients (backpropagation through time)"}
+    assert "every output" in every.layout.annotations[-1].text or any("every output" in a.text for a in every.layout.annotations)
+    with pytest.raises(ValueError, match="from 2 to 12"):
+        bptt_diagram(1)
+    with pytest.raises(ValueError, match="'all' or 'last'"):
+        bptt_diagram(3, outputs="some")

@@ -1,0 +1,35 @@
+# rnnlab: one container for a whole class. Build: docker build -t rnnlab .  Run: see README.md.
+FROM python:3.11.7-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    RNNLAB_HOME=/data
+
+WORKDIR /app
+
+# Dependencies first: this layer is rebuilt only when the pinned requirements change.
+COPY requirements.txt ./
+RUN pip install --no-cache-dir -r requirements.txt
+
+RUN groupadd --system --gid 1000 rnnlab \
+    && useradd --system --uid 1000 --gid rnnlab --create-home --home-dir /home/rnnlab rnnlab \
+    && mkdir -p /data \
+    && chown rnnlab:rnnlab /data
+
+COPY --chown=rnnlab:rnnlab . .
+
+USER 1000:1000
+
+# Train every lesson run into the store now, so lessons are instant on the first start.
+RUN python -m rnnlab warm
+
+VOLUME ["/data"]
+EXPOSE 8501
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4).read() == b'ok' else 1)"]
+
+CMD ["python", "-m", "rnnlab.dashboard.server", "--server.port=8501", "--server.address=0.0.0.0"]

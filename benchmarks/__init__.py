@@ -1,0 +1,1 @@
+"""Benchmarks that need a running server or real browsers (see README, "Benchmarks")."""

@@ -1,0 +1,225 @@
+"""Load test: N concurrent real browser sessions against one rnnlab server.
+
+Some sessions ask for the same experiment, others for different ones. Every session must get its result,
+identical experiments must be trained once, and ``/_stcore/health`` must answer within a second throughout.
+
+    python -m benchmarks.load --sessions 10          # starts its own server on a free port
+    python -m benchmarks.load --sessions 10 --url http://127.0.0.1:8501   # against a running server
+
+Chromium is Debian's (``apt-get install -y chromium``); Playwright drives it. Only loopback addresses are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("RNNLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def experiment_query(index: int) -> str:
+    """A small experiment; different indexes give different experiments (training seeds)."""
+    return f"model=gru&mode=seq2seq&horizon=3&n_series=600&n_steps=30&epochs=3&train_seed={index}"
+
+
+@dataclass
+class LoadReport:
+    sessions: int
+    distinct: int
+    seconds: float
+    session_seconds: list[float] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    health_max: float = 0.0
+    health_p50: float = 0.0
+    health_checks: int = 0
+    health_failures: int = 0
+    trainings_started: int | None = None
+    stored_runs: int | None = None
+
+    def ok(self) -> bool:
+        return (len(self.outcomes) == self.sessions and all(o in ("trained", "stored") for o in self.outcomes)
+                and self.health_failures == 0 and self.health_max < 1.0
+                and self.trainings_started == self.distinct and self.stored_runs == self.distinct)
+
+    def markdown(self) -> str:
+        return (f"| {self.sessions} | {self.distinct} | {self.seconds:.0f} s | "
+                f"{statistics.median(self.session_seconds):.1f} s / {max(self.session_seconds):.1f} s | "
+                f"{self.trainings_started} | {self.health_checks} | {self.health_p50 * 1000:.0f} ms / "
+                f"{self.health_max * 1000:.0f} ms |")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(home: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m rnnlab.dashboard.server`` on a free loopback port and wait until it is healthy."""
+    port = free_port()
+    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": str(workers), "PYTHONPATH": str(ROOT),
+           "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_JOBS_PER_OWNER": "2", "RNNLAB_QUEUE_LENGTH": "64"}
+    log = open(home.parent / f"load-server-{port}.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.dashboard.server", "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, base
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the server did not become healthy")
+
+
+class HealthProbe(threading.Thread):
+    """Polls /_stcore/health every ``interval`` seconds, recording each answer's latency."""
+
+    def __init__(self, base: str, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.base, self.interval = base, interval
+        self.latencies: list[float] = []
+        self.failures = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            started = time.monotonic()
+            try:
+                ok = urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=5).read() == b"ok"
+                self.latencies.append(time.monotonic() - started)
+                self.failures += 0 if ok else 1
+            except OSError:
+                self.failures += 1
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(10)
+
+
+async def _session(browser, base: str, query: str, timeout_ms: int) -> tuple[str, float]:
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(timeout_ms)
+    started = time.monotonic()
+    try:
+        await page.goto(f"{base}/train?{query}")
+        await page.wait_for_selector(IDLE)
+        button = page.get_by_role("button", name="Train", exact=True)
+        if await button.is_enabled():
+            await button.click()
+        done = page.get_by_text(re.compile(r"Trained in [\d.]+ s|Stored result"))
+        await done.first.wait_for()
+        text = await done.first.inner_text()
+        return ("stored" if "Stored" in text else "trained"), time.monotonic() - started
+    finally:
+        await context.close()
+
+
+async def _sessions(base: str, queries: list[str], timeout_ms: int, stagger: float):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            async def delayed(i, q):
+                await asyncio.sleep(i * stagger)
+                return await _session(browser, base, q, timeout_ms)
+
+            return await asyncio.gather(*(delayed(i, q) for i, q in enumerate(queries)))
+        finally:
+            await browser.close()
+
+
+def _read_counters(base: str) -> int | None:
+    """'Trainings started' from the Home page, read in a browser (the counters live in the server)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(base)
+        page.wait_for_selector(IDLE)
+        metric = page.get_by_test_id("stMetric").filter(has_text="Trainings started")
+        value = metric.get_by_test_id("stMetricValue").inner_text()
+        browser.close()
+        return int(value.strip())
+
+
+def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Path | None = None,
+             timeout_s: float = 600, stagger: float = 0.2) -> LoadReport:
+    """Drive ``sessions`` browser sessions at once against ``base``; returns the measurements."""
+    distinct = distinct or max(2, sessions // 3)
+    queries = [experiment_query(i % distinct) for i in range(sessions)]
+    probe = HealthProbe(base)
+    probe.start()
+    started = time.monotonic()
+    try:
+        outcomes = asyncio.run(_sessions(base, queries, int(timeout_s * 1000), stagger))
+    finally:
+        probe.stop()
+    report = LoadReport(sessions=sessions, distinct=distinct, seconds=time.monotonic() - started)
+    report.outcomes = [o for o, _ in outcomes]
+    report.session_seconds = [s for _, s in outcomes]
+    report.health_checks = len(probe.latencies)
+    report.health_failures = probe.failures
+    report.health_max = max(probe.latencies, default=0.0)
+    report.health_p50 = statistics.median(probe.latencies) if probe.latencies else 0.0
+    report.trainings_started = _read_counters(base)
+    if home is not None:
+        report.stored_runs = sum(1 for p in (home / "runs").iterdir() if not p.name.startswith("."))
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--distinct", type=int, default=None, help="distinct experiments (default sessions/3)")
+    parser.add_argument("--url", default=None, help="a running server (default: start one)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.sessions <= 50:
+        parser.error("--sessions must be between 1 and 50")
+    proc = None
+    home = None
+    if args.url is None:
+        home = Path(tempfile.mkdtemp(prefix="rnnlab-load-")) / "home"
+        proc, base = start_server(home)
+    else:
+        base = args.url
+    try:
+        report = run_load(base, args.sessions, distinct=args.distinct, home=home)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+    print("| sessions | distinct experiments | wall time | per session (median / max) | trainings started | "
+          "health checks | health latency (median / max) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print(report.markdown())
+    print(json.dumps({"outcomes": report.outcomes, "ok": report.ok()}), file=sys.stderr)
+    return 0 if report.ok() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

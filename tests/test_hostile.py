@@ -1,0 +1,134 @@
+"""A catalogue of hostile input, through URL query parameters (AppTest) and the command line.
+
+Every case must give a clear message naming what was wrong, keep the app working, write nothing to the
+store, and leave the runs already stored byte for byte as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnnlab import training
+from rnnlab.cli import main
+from rnnlab.jobs import reset_manager
+from rnnlab.store import RunStore
+
+from conftest import ROOT, tiny
+
+LONG = "9" * 10_000
+
+# (query parameters, fragments the warning must contain)
+URL_CASES = [
+    ({"epochs": "abc"}, ["epochs='abc' is not a whole number"]),
+    ({"epochs": "nan"}, ["epochs='nan' is not a whole number"]),
+    ({"epochs": "inf"}, ["epochs='inf' is not a whole number"]),
+    ({"epochs": "-5"}, ["epochs=-5 is out of range"]),
+    ({"epochs": "0"}, ["epochs=0 is out of range"]),
+    ({"epochs": "1e9"}, ["epochs=1000000000 is out of range"]),
+    ({"epochs": ""}, ["epochs='' is not a whole number"]),
+    ({"n_series": "-1"}, ["n_series=-1 is out of range"]),
+    ({"n_series": "0"}, ["n_series=0 is out of range"]),
+    ({"n_series": "1000000"}, ["n_series=1000000 is out of range"]),
+    ({"units": "1e400", "model": "lstm"}, ["units='1e400' is not a whole number"]),
+    ({"units": "20.5", "model": "lstm"}, ["units='20.5' is not a whole number"]),
+    ({"units": LONG, "model": "lstm"}, ["units: value is 10000 characters long"]),
+    ({"noise": "-0.1"}, ["noise=-0.1 is out of range"]),
+    ({"noise": "NaN"}, ["noise=nan must be a finite number"]),
+    ({"learning_rate": "inf"}, ["learning_rate=inf must be a finite number"]),
+    ({"learning_rate": "0"}, ["learning_rate=0 is out of range"]),
+    ({"model": "../../etc/passwd"}, ["unknown model '../../etc/passwd'"]),
+    ({"model": "<script>alert(1)</script>"}, ["unknown model '<script>alert(1)</script>'"]),
+    ({"mode": "sideways"}, ["mode='sideways' is not one of"]),
+    ({"horizon": "0"}, ["horizon=0 is out of range"]),
+    ({"horizon": "1000"}, ["horizon=1000 is out of range"]),
+    ({"model": "wavenet", "dilations": "1,2,x"}, ["dilations='1,2,x' must be whole numbers"]),
+    ({"model": "wavenet", "dilations": "0,0"}, ["dilations=0 is out of range"]),
+    ({"model": "wavenet", "dilations": ",".join(["2"] * 500)}, ["dilations: value is 999 characters long"]),
+    ({"../x": "1"}, ["unknown parameter '../x'"]),
+    ({"..": "1"}, ["unknown parameter '..'"]),
+    ({"a/b\\c": "1"}, ["unknown parameter 'a/b\\\\c'"]),
+    ({"batch_size": "0"}, ["batch_size=0 is out of range"]),
+    ({"optimizer": "evil"}, ["optimizer='evil' is not one of"]),
+    ({"train_fraction": "0.99"}, ["train_fraction=0.99 is out of range"]),
+    ({"wave1_freq_min": "50", "wave1_freq_max": "10"}, ["wave1_freq_max=10 is below wave1_freq_min=50"]),
+    ({"n_steps": "2"}, ["n_steps=2 is out of range"]),
+    ({"model": "naive", "mode": "seq2seq", "horizon": "5"}, ["mode='seq2seq' is not available for model 'naive'"]),
+    ({"seed": "-1"}, ["seed=-1 is out of range"]),
+    ({"model": "lstm", "units": "256", "layers": "6"}, ["parameters: allowed at most 2,000,000"]),
+    ({"model": "linear", "mode": "one_step", "horizon": "10"}, ["needs horizon=1"]),
+    ({"epochs": ["2", "3"]}, ["parameter 'epochs' appears 2 times"]),
+    ({LONG: "1"}, ["unknown parameter '" + "9" * 40 + "…'"]),
+]
+
+
+def snapshot(home) -> dict[str, str]:
+    runs = home / "runs"
+    return {str(p.relative_to(runs)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(runs.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def existing(tmp_path_factory):
+    home = tmp_path_factory.mktemp("hostile") / "home"
+    RunStore(home).put(training.run(tiny("naive")))
+    RunStore(home).put(training.run(tiny("linear")))
+    return home
+
+
+@pytest.fixture
+def guarded(existing, monkeypatch):
+    monkeypatch.setenv("RNNLAB_HOME", str(existing))
+    before = snapshot(existing)
+    reset_manager()
+    yield existing
+    assert snapshot(existing) == before, "a stored run changed or a new one appeared"
+    reset_manager()
+
+
+@pytest.mark.parametrize("query, fragments", URL_CASES, ids=[f"url{i}" for i in range(len(URL_CASES))])
+def test_hostile_url(guarded, query, fragments):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page("pages/train.py")
+    at.run()
+    assert not at.exception, at.exception
+    text = " ".join(w.value for w in at.warning)
+    for fragment in fragments:
+        assert fragment in text, text[:2000]
+    assert at.title[0].value == "Train a model"  # the page still works...
+    assert at.button(key="train") is not None  # ...with a valid experiment to train
+    at.run()  # and keeps working on the next interaction
+    assert not at.exception
+
+
+CLI_CASES = [
+    (["train", "linear", "--epochs", "abc"], "epochs='abc' is not a whole number"),
+    (["train", "linear", "--epochs", "nan"], "epochs='nan' is not a whole number"),
+    (["train", "linear", "--epochs", "-1"], "epochs=-1 is out of range"),
+    (["train", "linear", "--n-series", "99999999999"], "n_series=99999999999 is out of range"),
+    (["train", "linear", "--noise", "inf"], "noise=inf must be a finite number"),
+    (["train", "../../etc/passwd"], "unknown model '../../etc/passwd'"),
+    (["train", "lstm", "--mode", "sideways"], "mode='sideways' is not one of"),
+    (["train", "lstm", "--units", LONG], "value is 10000 characters long"),
+    (["train", "lstm", "--units", "256", "--layers", "6"], "allowed at most 2,000,000"),
+    (["train", "wavenet", "--dilations", "1,,x"], "dilations='1,,x' must be whole numbers"),
+    (["train", "linear", "--learning-rate", "0"], "learning_rate=0 is out of range"),
+    (["train", "linear", "--train-fraction", "0.9", "--valid-fraction", "0.2"], "allowed at most 0.95 together"),
+    (["warm", "--scale", "huge"], "invalid choice: 'huge'"),
+    (["bench", "--epochs", "1"], "at least 2 are needed"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("args, message", CLI_CASES, ids=[f"cli{i}" for i in range(len(CLI_CASES))])
+def test_hostile_cli(guarded, args, message, capsys):
+    try:
+        status = main(args)
+    except SystemExit as exc:  # argparse refuses unknown commands and choices itself
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and "Traceback" not in err, err[-1000:]

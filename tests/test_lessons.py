@@ -1,0 +1,136 @@
+"""Lessons, presenter mode, class board and `warm`: with a warmed store nothing trains."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnnlab import lessons
+from rnnlab.jobs import get_manager, reset_manager
+from rnnlab.store import RunStore
+
+from conftest import ROOT
+
+ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small"}
+
+
+def warm(home, *extra) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnnlab", "warm", *extra], cwd=ROOT, capture_output=True, text=True,
+                          env={**ENV, "RNNLAB_HOME": str(home)}, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def warmed(tmp_path_factory):
+    home = tmp_path_factory.mktemp("lessons") / "home"
+    first = warm(home)
+    assert first.returncode == 0, first.stderr[-3000:]
+    return home, first
+
+
+def test_warm_trains_every_lesson_run_then_nothing(warmed):
+    home, first = warmed
+    n = len(lessons.lesson_experiments("small"))
+    assert f"warm: trained {n}, already stored 0, lesson runs {n} (small)" in first.stdout
+    assert "[#" in first.stderr  # a progress bar
+    store = RunStore(home)
+    assert all(store.has(e.key()) for e in lessons.lesson_experiments("small"))
+    second = warm(home)
+    assert f"warm: trained 0, already stored {n}" in second.stdout
+
+
+def test_warm_resumes_after_an_interruption(tmp_path):
+    home = tmp_path / "home"
+    proc = subprocess.Popen([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, env={**ENV, "RNNLAB_HOME": str(home)},
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    store = RunStore(home)
+    deadline = time.monotonic() + 300
+    while len(list(store.keys())) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)  # the hardest interruption: no chance to clean up
+    proc.wait(60)
+    done_before = {k: (home / "runs" / k / "result.json").stat().st_mtime for k in store.keys()}
+    n = len(lessons.lesson_experiments("small"))
+    assert 3 <= len(done_before) < n
+    assert not any(p.name.startswith(".tmp") for p in (home / "runs").iterdir())  # nothing half-written
+    again = warm(home)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"already stored {len(done_before)}" in again.stdout and f"trained {n - len(done_before)}" in again.stdout
+    assert {k: (home / "runs" / k / "result.json").stat().st_mtime for k in done_before} == done_before
+    assert len(list(store.keys())) == n
+
+
+def test_bad_scale_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, capture_output=True, text=True,
+                          env={**ENV, "RNNLAB_HOME": str(tmp_path), "RNNLAB_LESSON_SCALE": "huge"})
+    assert proc.returncode == 2 and "RNNLAB_LESSON_SCALE='huge' is not one of: full, small" in proc.stderr
+
+
+@pytest.fixture
+def lesson_app(warmed, monkeypatch):
+    home, _ = warmed
+    monkeypatch.setenv("RNNLAB_HOME", str(home))
+    monkeypatch.setenv("RNNLAB_LESSON_SCALE", "small")
+    monkeypatch.setenv("RNNLAB_WORKERS", "1")
+    reset_manager()
+
+    def make(**query) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.query_params.update({k: str(v) for k, v in query.items()})
+        at.switch_page("pages/lessons.py")
+        return at.run()
+
+    yield make
+    reset_manager()
+
+
+def test_walk_every_lesson_without_training(lesson_app):
+    at = lesson_app()
+    seen = []
+    for i, lesson in enumerate(lessons.LESSONS):
+        assert not at.exception, at.exception
+        assert at.title[0].value == f"{i + 1}. {lesson.title}"
+        assert not at.warning, [w.value for w in at.warning]  # every run is stored
+        if lesson.runs:
+            table = at.table[0].value
+            assert list(table.index) == [run.label for run in lesson.runs]
+            assert list(table["the book's"]) == [f"{run.book_mse:g}" for run in lesson.runs]
+        seen.append(lesson.id)
+        if i < len(lessons.LESSONS) - 1:
+            at.button(key="lesson_next").click().run()
+    assert seen == [lesson.id for lesson in lessons.LESSONS]
+    assert at.query_params["lesson"] == "convolutions"
+    at.selectbox(key="lesson_pick").set_value(3).run()  # jump straight to a lesson
+    assert at.title[0].value.startswith("4. A single recurrent neuron")
+    at.button(key="lesson_prev").click().run()
+    assert at.title[0].value.startswith("3. A linear model")
+    assert get_manager().stats()["started"] == 0 and not get_manager().started
+
+
+def test_presenter_mode_has_no_controls(lesson_app):
+    at = lesson_app(present=1, lesson="simple_rnn")
+    assert not at.exception
+    assert at.title[0].value == "4. A single recurrent neuron: 3 parameters"
+    assert not at.selectbox and not at.number_input and not at.radio  # only the previous/next buttons
+    assert [b.label for b in at.button] == ["← Previous", "Next →"]
+    at.button(key="lesson_next").click().run()
+    assert at.title[0].value.startswith("5. Deep RNNs")
+    assert at.query_params["present"] == "1"
+    assert get_manager().stats()["started"] == 0
+
+
+def test_class_board_lists_the_best_runs(lesson_app):
+    at = lesson_app()
+    at.switch_page("pages/board.py").run()
+    assert not at.exception
+    frames = [df.value for df in at.dataframe]
+    assert len(frames) == 2  # one step ahead, ten steps ahead
+    one_step = frames[0]
+    assert set(one_step["model"]) == {"naive", "linear", "simple_rnn", "deep_rnn", "deep_rnn_dense"}
+    assert list(one_step["best validation MSE"]) == sorted(one_step["best validation MSE"])
+    assert not at.button and not at.number_input  # read-only

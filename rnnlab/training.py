@@ -185,7 +185,8 @@ def run(
         should_stop: checked after every batch; when it returns True the training stops and
             :class:`TrainingCancelled` is raised.
         save_model: include the trained model as ``.keras`` bytes.
-        jit_compile: override the registry's XLA setting (``python -m rnnlab bench`` measures both).
+        jit_compile: override the registry's XLA setting (``python -m rnnlab bench`` measures both);
+            ``RNNLAB_XLA=0`` turns XLA off for every run of the process.
 
     Returns:
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
@@ -212,7 +213,9 @@ def run(
     model = build_model(experiment)
     optimizer = keras.optimizers.get({"class_name": experiment.train.optimizer,
                                       "config": {"learning_rate": experiment.train.learning_rate}})
-    use_jit = entry.jit_compile if jit_compile is None else jit_compile
+    if jit_compile is None:
+        jit_compile = entry.jit_compile and os.environ.get("RNNLAB_XLA", "1").strip() != "0"
+    use_jit = jit_compile
     model.compile(loss="mse", optimizer=optimizer, jit_compile=use_jit)
 
     history: list[dict[str, float]] = []

@@ -17,7 +17,8 @@ from rnnlab.store import RunStore
 
 from conftest import ROOT
 
-ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small"}
+# XLA off: compiling is most of a tiny run's time, and these tests are about the store, not speed.
+ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small", "RNNLAB_XLA": "0"}
 
 
 def warm(home, *extra) -> subprocess.CompletedProcess:

@@ -18,30 +18,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("RNNLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-REQUIRE = os.environ.get("RNNLAB_REQUIRE_BROWSER") == "1"
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_check import CHROMIUM, need_browser  # noqa: E402
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def _browser_missing() -> str | None:
-    if not Path(CHROMIUM).exists():
-        return f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed"
-    return None
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _need_browser():
     """Skip every browser test with the reason when Chromium is missing; fail instead in CI."""
-    reason = _browser_missing()
-    if reason is not None:
-        if REQUIRE:
-            pytest.fail(f"RNNLAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        pytest.skip(f"browser tests skipped: {reason}")
+    need_browser()
 
 
 def free_port() -> int:

@@ -5,23 +5,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.load import run_load, start_server  # noqa: E402
 
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from conftest import _browser_missing, REQUIRE  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_check import need_browser  # noqa: E402
 
 
 def test_three_sessions_share_work_and_health_stays_fast(tmp_path):
-    reason = _browser_missing()
-    if reason:
-        if REQUIRE:
-            pytest.fail(f"RNNLAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        pytest.skip(f"browser tests skipped: {reason}")
+    need_browser()
     home = tmp_path / "home"
     proc, base = start_server(home)
     try:

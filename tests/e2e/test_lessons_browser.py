@@ -1,0 +1,77 @@
+"""Lessons in a real browser on a warmed store: every lesson, presenter mode, and no training started."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, screenshot, start_server, stop_server, wait_idle
+
+from rnnlab import lessons
+
+
+@pytest.fixture(scope="module")
+def warmed_server(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e-lessons") / "home"
+    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_LESSON_SCALE": "small", "TF_CPP_MIN_LOG_LEVEL": "3",
+           "RNNLAB_XLA": "0"}
+    warm = subprocess.run([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert warm.returncode == 0, warm.stderr[-2000:]
+    proc, base, _ = start_server(home, {"RNNLAB_LESSON_SCALE": "small"})
+    yield base
+    stop_server(proc)
+
+
+def trainings_started(page, base) -> int:
+    page.goto(base)
+    wait_idle(page)
+    metric = page.get_by_test_id("stMetric").filter(has_text="Trainings started")
+    return int(metric.get_by_test_id("stMetricValue").inner_text())
+
+
+def test_every_lesson_then_presenter_mode(warmed_server, page):
+    base = warmed_server
+    page.goto(f"{base}/lessons?lesson=simple_rnn")
+    wait_idle(page)
+    page.get_by_role("heading", name=re.compile(r"^4\. A single recurrent neuron")).wait_for()
+    page.get_by_text("The trained neuron, unrolled through time").wait_for()
+    page.get_by_test_id("stPlotlyChart").nth(2).wait_for()
+    screenshot(page, "lessons")
+
+    page.goto(f"{base}/lessons?present=1")
+    wait_idle(page)
+    assert page.get_by_test_id("stSidebar").count() == 0 or not page.get_by_test_id("stSidebar").is_visible()
+    for i, lesson in enumerate(lessons.LESSONS):
+        try:
+            page.get_by_role("heading", name=f"{i + 1}. {lesson.title}").wait_for()
+        except Exception:
+            screenshot(page, f"failed-lesson-{i + 1}")
+            raise
+        assert page.get_by_text("Not trained yet").count() == 0
+        assert page.get_by_test_id("stSelectbox").count() == 0  # no controls in presenter mode
+        if lesson.id == "ten_steps":
+            page.get_by_test_id("stPlotlyChart").nth(1).wait_for()
+            screenshot(page, "presenter")
+        if i < len(lessons.LESSONS) - 1:
+            nxt = lessons.LESSONS[i + 1]
+            for _ in range(3):  # charts render after the script; a click during their layout shift can miss
+                page.wait_for_timeout(500)
+                page.get_by_role("button", name="Next →").click()
+                try:
+                    page.get_by_role("heading", name=f"{i + 2}. {nxt.title}").wait_for(timeout=15_000)
+                    break
+                except Exception:
+                    continue
+            wait_idle(page)
+    assert trainings_started(page, base) == 0
+
+    page.goto(f"{base}/board")
+    wait_idle(page)
+    page.get_by_role("heading", name="Class board").wait_for()
+    page.get_by_test_id("stDataFrame").nth(1).wait_for()
+    screenshot(page, "board")

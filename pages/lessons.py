@@ -59,11 +59,12 @@ elif len(done) > 1:
     rows = [{"label": run.label, "valid_mse": result.val_mse, "test_mse": result.metrics["test"]["mse"]}
             for run, _, result in done if result.params_total > 0]
     left, right = st.columns(2)
-    left.plotly_chart(style(plots.mse_bars(rows, naive_mse=naive, title="Validation and test MSE (lower is better)")),
+    left.plotly_chart(style(plots.mse_bars(rows, naive_mse=naive, log_y=True,
+                                           title="Validation and test MSE (log scale, lower is better)")),
                       key="lesson-mse", theme=None)
     multi = {run.label: result.mse_per_step["valid"] for run, _, result in done if result.mse_per_step}
     if multi:
-        right.plotly_chart(style(plots.mse_by_step(multi, title="Error grows with the horizon")), key="lesson-steps",
+        right.plotly_chart(style(plots.mse_by_step(multi, log_y=True, title="Error grows with the horizon (log scale)")), key="lesson-steps",
                            theme=None)
     else:
         right.plotly_chart(style(plots.loss_curves({run.label: result.history for run, _, result in done

@@ -360,7 +360,7 @@ def param_counts(counts: Mapping[str, int], *, log_y: bool = True,
 
 
 def mse_bars(rows: Sequence[Mapping[str, Any]], *, naive_mse: float | None = None,
-             title: str = "Validation and test MSE") -> go.Figure:
+             title: str = "Validation and test MSE", log_y: bool = False) -> go.Figure:
     """Validation and test MSE of several models as grouped bars, optionally against the naive forecast.
 
     Args:
@@ -369,6 +369,7 @@ def mse_bars(rows: Sequence[Mapping[str, Any]], *, naive_mse: float | None = Non
         naive_mse: the naive forecast's MSE, drawn as a dashed grey horizontal line labelled
             "naive forecast".
         title: figure title.
+        log_y: log scale for the MSE axis (useful when the naive forecast dwarfs the models).
 
     Returns:
         A grouped bar chart; the test bars are left out entirely when no row has a test MSE.
@@ -401,6 +402,8 @@ def mse_bars(rows: Sequence[Mapping[str, Any]], *, naive_mse: float | None = Non
         fig.add_hline(y=naive, line=dict(color=NAIVE_COLOR, dash="dash", width=1.5),
                       annotation=dict(text="naive forecast", font=dict(color=NAIVE_COLOR)),
                       annotation_position="top right")
+    if log_y:  # errors span orders of magnitude once the naive forecast is on the chart
+        fig.update_yaxes(type="log")
     return _finish(fig, title)
 
 
@@ -412,13 +415,14 @@ def _mse_value(value: Any, name: str) -> float:
 
 
 def mse_by_step(per_step: Mapping[str, Sequence[float]], *, naive_per_step: Sequence[float] | None = None,
-                title: str = "MSE by horizon step") -> go.Figure:
+                title: str = "MSE by horizon step", log_y: bool = False) -> go.Figure:
     """How the error grows with the distance of the forecast: one line per model, step 1 to the horizon.
 
     Args:
         per_step: model label -> MSE at each horizon step (step 1 first); all the same length.
         naive_per_step: the naive forecast's MSE at each step, drawn as a grey dashed line.
         title: figure title.
+        log_y: log scale for the MSE axis.
 
     Returns:
         A line chart with markers, x "Steps ahead" in whole steps starting at 1.
@@ -452,6 +456,8 @@ def mse_by_step(per_step: Mapping[str, Sequence[float]], *, naive_per_step: Sequ
                                  marker=dict(size=5, color=NAIVE_COLOR)))
     fig.update_xaxes(title_text="Steps ahead", range=[0.5, horizon + 0.5], **_integer_ticks(horizon))
     fig.update_yaxes(title_text="MSE", rangemode="tozero")
+    if log_y:  # errors span orders of magnitude once the naive forecast is on the chart
+        fig.update_yaxes(type="log")
     return _finish(fig, title)
 
 

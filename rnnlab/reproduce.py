@@ -112,7 +112,7 @@ def reproduce(*, quick: bool = False, epochs: int | None = None, store: RunStore
         "book code val MSE | our s/epoch | book code s/epoch | speed-up |",
         "|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
-    return "\n".join(header + lines + ([""] + notes if notes else [])) + "\n"
+    return "\n".join(header + lines) + "\n" + "".join(f"\n{note}\n" for note in notes)
 
 
 SPREAD_SEEDS = (43, 44, 45, 46)
@@ -140,12 +140,19 @@ def _outside_note(ref: Reference, ours: float, book_code: float, seeds: list[flo
               f"(mean {sum(everything) / len(everything):.6f})")
     overlap = min(everything) <= high and max(everything) >= low
     where = "better than" if ours < low else "worse than"
-    book = ("inside" if ref.accepts(book_code) else "outside") + f" it ({book_code:.6f})"
-    return (f"*{ref.model} {ref.mode}*: {ours:.6f} is {where} the accepted range {low:.5f}-{high:.5f}; the book's "
-            f"own code in this run is {book}. {spread}, which "
-            f"{'overlaps' if overlap else 'does not reach'} the accepted range: the gap is the spread between "
-            "weight initialisations (seeded differently by Keras 3 and by the book's TF 2.4 code), not a different "
-            "model.")
+    head = f"*{ref.model} {ref.mode}*: {ours:.6f} is {where} the accepted range {low:.5f}-{high:.5f}. "
+    if overlap:
+        return (head + f"{spread}, which overlaps the accepted range, and the book's own code gives {book_code:.6f} in "
+                "this run: the gap is the spread between weight initialisations (Keras 3 and the book's TF 2.4 code "
+                "seed them differently), not a different model.")
+    book_side = (book_code < low) == (ours < low) and not ref.accepts(book_code)
+    if book_side:
+        return (head + f"So is the book's own code, run here on today's libraries: {book_code:.6f}, "
+                f"{(ours - book_code) / book_code * 100:+.0f}% from ours. {spread}. The printed figure comes from "
+                "TensorFlow 2.4; with Keras 3 the same architecture and settings train to a "
+                f"{'lower' if ours < low else 'higher'} error, whichever code builds it.")
+    return (head + f"{spread}, which does not reach it, while the book's own code gives {book_code:.6f} in this run: "
+            "**unexplained**, to be investigated.")
 
 
 def _iterative_the_books_way(one_step, exp: Experiment, ours, ref: Reference) -> str:

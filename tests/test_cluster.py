@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -76,3 +77,12 @@ def test_job_runs_end_to_end_on_an_external_cluster(cluster, tmp_path, monkeypat
         assert manager.stats()["completed"] == 1
     finally:
         manager.close()
+    # The command line trains on the same cluster with --scheduler, and stores the result locally.
+    cli = subprocess.run([sys.executable, "-m", "rnnlab", "--home", str(tmp_path / "cli-home"), "train", "linear",
+                          "--n-series", "200", "--n-steps", "20", "--epochs", "2", "--scheduler", cluster, "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=240,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    result = json.loads(cli.stdout)
+    assert result["cached"] is False and len(result["history"]) == 2
+    assert RunStore(tmp_path / "cli-home").has(result["key"])

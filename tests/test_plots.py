@@ -499,3 +499,12 @@ def test_bptt_diagram_marks_the_outputs_the_loss_uses():
         bptt_diagram(1)
     with pytest.raises(ValueError, match="'all' or 'last'"):
         bptt_diagram(3, outputs="some")
+
+
+def test_mse_charts_offer_a_log_axis():
+    from rnnlab.plots import mse_bars, mse_by_step
+
+    rows = [{"label": "a", "valid_mse": 0.01, "test_mse": 0.02}]
+    assert mse_bars(rows, naive_mse=0.25, log_y=True).layout.yaxis.type == "log"
+    assert mse_bars(rows).layout.yaxis.type != "log"
+    assert mse_by_step({"a": [0.01, 0.02]}, log_y=True).layout.yaxis.type == "log"

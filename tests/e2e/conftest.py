@@ -76,9 +76,19 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
+def e2e_home(tmp_path_factory, name: str) -> Path:
+    """A fresh store for a test server, or a copy of RNNLAB_E2E_HOME (a full-size store, for the documentation's
+    screenshots: ``RNNLAB_E2E_HOME=... RNNLAB_SCREENSHOTS=docs pytest tests/e2e``)."""
+    home = tmp_path_factory.mktemp(name) / "home"
+    source = os.environ.get("RNNLAB_E2E_HOME")
+    if source:
+        shutil.copytree(source, home)
+    return home
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e") / "home"
+    home = e2e_home(tmp_path_factory, "e2e")
     proc, base, log = start_server(home)
     yield {"base": base, "home": home, "log": log}
     stop_server(proc)

@@ -9,20 +9,21 @@ import sys
 
 import pytest
 
-from conftest import ROOT, screenshot, start_server, stop_server, wait_idle
+from conftest import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
 
 from rnnlab import lessons
 
 
 @pytest.fixture(scope="module")
 def warmed_server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("e2e-lessons") / "home"
-    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_LESSON_SCALE": "small", "TF_CPP_MIN_LOG_LEVEL": "3",
+    home = e2e_home(tmp_path_factory, "e2e-lessons")
+    scale = "full" if os.environ.get("RNNLAB_E2E_HOME") else "small"
+    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_LESSON_SCALE": scale, "TF_CPP_MIN_LOG_LEVEL": "3",
            "RNNLAB_XLA": "0"}
     warm = subprocess.run([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900)
     assert warm.returncode == 0, warm.stderr[-2000:]
-    proc, base, _ = start_server(home, {"RNNLAB_LESSON_SCALE": "small"})
+    proc, base, _ = start_server(home, {"RNNLAB_LESSON_SCALE": scale})
     yield base
     stop_server(proc)
 

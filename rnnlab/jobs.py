@@ -106,6 +106,8 @@ class Job:
         self.finished_at: float | None = None
         self.worker: str | None = None
         self.worker_pid: int | None = None
+        #: When the training ran on its worker, by the worker's clock: (started, finished).
+        self.worker_interval: tuple[float | None, float | None] = (None, None)
         self.error: str | None = None
         self.from_store = False
         self.history: list[dict[str, float]] = []
@@ -390,10 +392,14 @@ class JobManager:
     def _on_event(self, event) -> None:
         _, msg = event
         job = self.get(msg.get("key", ""))
+        if job is not None and msg.get("kind") == "finished":
+            job.worker_interval = (job.worker_interval[0], msg.get("time"))
+            return
         if job is None or job.finished:
             return
         if msg.get("kind") == "started":
             job._started(msg.get("worker"), msg.get("pid"))
+            job.worker_interval = (msg.get("time"), None)
         elif msg.get("kind") == "epoch":
             job._epoch({k: msg[k] for k in ("epoch", "loss", "val_loss", "seconds")})
 

@@ -44,7 +44,7 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, 
         worker.log_event(PROGRESS_TOPIC, {"key": key, "kind": kind, "worker": worker.address,
                                           "pid": os.getpid(), **payload})
 
-    report("started", epochs=exp.train.epochs)
+    report("started", epochs=exp.train.epochs, time=time.time())
     cancel = Event(cancel_name)
     last_poll = [0.0]
 
@@ -59,4 +59,7 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, 
         return cancel.is_set()
 
     training.configure_tensorflow(tf_threads)
-    return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
+    try:
+        return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
+    finally:
+        report("finished", time=time.time())

@@ -283,7 +283,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args, out)
-    except CliError as exc:
+    except (CliError, ValueError) as exc:  # rnnlab's ValueErrors name the setting and what is allowed
         sys.stderr.write(f"rnnlab {args.command}: error: {exc}\n")
         return 2
     except KeyboardInterrupt:

@@ -121,6 +121,7 @@ CLI_CASES = [
     (["warm", "--scale", "huge"], "invalid choice: 'huge'"),
     (["bench", "--epochs", "1"], "at least 2 are needed"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["reproduce", "--epochs", "0"], "epochs=0 is out of range"),
 ]
 
 

@@ -22,7 +22,7 @@ RUNS = "_rnnlab_session_runs"
 WIDGET_PREFIX = "w_"
 
 #: Query parameters that are not part of the experiment (page options).
-PAGE_PARAMS = ("present", "lesson", "run", "all", "runs")
+PAGE_PARAMS = ("present", "lesson", "all")
 MAX_PARAMS = 60
 
 

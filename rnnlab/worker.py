@@ -13,6 +13,10 @@ from typing import Any
 
 PROGRESS_TOPIC = "rnnlab-progress"
 CANCEL_POLL_SECONDS = 0.25
+#: Niceness added to a worker process before its first training: on a machine shared with the web server,
+#: trainings take the CPU the server leaves, so pages and health checks stay responsive under load.
+WORKER_NICENESS = 10
+_NICED = False
 
 
 class JobTimeout(Exception):
@@ -35,6 +39,7 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, 
     from rnnlab import training
     from rnnlab.config import Experiment
 
+    _lower_priority()
     exp = Experiment.from_dict(experiment)
     key = exp.key()
     worker = get_worker()
@@ -63,3 +68,19 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, 
         return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
     finally:
         report("finished", time=time.time())
+
+
+def _lower_priority() -> None:
+    """Lower every thread of this worker process (Linux sets priority per thread; new threads inherit it)."""
+    global _NICED
+    if _NICED:
+        return
+    _NICED = True
+    tasks = f"/proc/{os.getpid()}/task"
+    tids = [int(t) for t in os.listdir(tasks)] if os.path.isdir(tasks) else [0]
+    for tid in tids:
+        try:
+            current = os.getpriority(os.PRIO_PROCESS, tid)
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, current + WORKER_NICENESS))
+        except (OSError, AttributeError):  # not permitted, or no such call here: train at normal priority
+            continue

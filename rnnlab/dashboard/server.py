@@ -21,6 +21,14 @@ def main(argv: list[str] | None = None) -> None:
     from streamlit.web import cli
 
     PagesManager.uses_pages_directory = False
+    # Import what every page needs before the first visitor: a first import inside a script run holds the
+    # interpreter for seconds, and a room of students arriving together would stall the server with it.
+    import distributed  # noqa: F401
+    import pandas  # noqa: F401
+
+    import rnnlab.dashboard.results  # noqa: F401
+    import rnnlab.jobs  # noqa: F401
+    import rnnlab.plots  # noqa: F401
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     cli.main()
 

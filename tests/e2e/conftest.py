@@ -106,7 +106,7 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(60_000)
     yield page

@@ -137,6 +137,8 @@ def test_streamlit_config_is_hardened():
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["enableStaticServing"] is False
     assert 1 <= config["server"]["maxUploadSize"] <= 10
+    # A full gc.collect() after every script run stalled the health check for seconds under load.
+    assert config["runner"]["postScriptGC"] is False
 
 
 def test_requirements_are_pinned():

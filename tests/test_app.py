@@ -12,7 +12,7 @@ from rnnlab.config import Experiment
 from rnnlab.jobs import reset_manager
 from rnnlab.store import RunStore
 
-from conftest import ROOT, tiny
+from helpers import ROOT, tiny
 
 PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/compare.py", "pages/inspect.py"]
 

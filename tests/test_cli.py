@@ -12,7 +12,7 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.store import RunStore
 
-from conftest import ROOT
+from helpers import ROOT
 
 TINY = ["--n-series", "200", "--n-steps", "20", "--epochs", "1"]
 

@@ -15,7 +15,7 @@ import pytest
 from rnnlab.jobs import JobManager, JobSettings
 from rnnlab.store import RunStore
 
-from conftest import ROOT, tiny
+from helpers import ROOT, tiny
 
 DASK = Path(sys.executable).with_name("dask")
 

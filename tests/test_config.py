@@ -13,7 +13,7 @@ from rnnlab.config import (
 )
 from rnnlab.models import REGISTRY
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 def test_defaults_are_the_books():

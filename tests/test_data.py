@@ -8,7 +8,7 @@ import pytest
 from rnnlab import data
 from rnnlab.config import Experiment, SeriesSpec
 
-from conftest import tiny
+from helpers import tiny
 
 
 # The book's function exactly as the seed notebook writes it: the oracle.

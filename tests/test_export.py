@@ -13,7 +13,7 @@ import pytest
 
 from rnnlab import data, export, training
 
-from conftest import tiny
+from helpers import tiny
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from rnnlab.cli import main
 from rnnlab.jobs import reset_manager
 from rnnlab.store import RunStore
 
-from conftest import ROOT, tiny
+from helpers import ROOT, tiny
 
 LONG = "9" * 10_000
 

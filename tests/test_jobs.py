@@ -12,7 +12,7 @@ import pytest
 from rnnlab.jobs import WORKER_DIED, JobManager, JobRefused, JobSettings
 from rnnlab.store import RunStore
 
-from conftest import tiny
+from helpers import tiny
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.05):

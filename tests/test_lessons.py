@@ -15,7 +15,7 @@ from rnnlab import lessons
 from rnnlab.jobs import get_manager, reset_manager
 from rnnlab.store import RunStore
 
-from conftest import ROOT
+from helpers import ROOT
 
 # XLA off: compiling is most of a tiny run's time, and these tests are about the store, not speed.
 ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small", "RNNLAB_XLA": "0"}

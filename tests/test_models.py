@@ -11,7 +11,7 @@ import pytest
 from rnnlab import training
 from rnnlab.models import REGISTRY, get_entry, receptive_field
 
-from conftest import ROOT, tiny
+from helpers import ROOT, tiny
 
 CASES = [(name, mode) for name, entry in REGISTRY.items() for mode in entry.modes]
 

@@ -13,7 +13,7 @@ from rnnlab import training
 from rnnlab.config import Experiment
 from rnnlab.store import RunStore, default_home
 
-from conftest import tiny
+from helpers import tiny
 
 
 @pytest.fixture(scope="module")

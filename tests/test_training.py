@@ -13,7 +13,7 @@ import pytest
 from rnnlab import training
 from rnnlab.results import RunResult
 
-from conftest import ROOT, tiny
+from helpers import ROOT, tiny
 
 
 def test_result_is_plain_data_that_pickles():

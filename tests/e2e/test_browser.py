@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import screenshot, wait_idle
+from e2e_support import screenshot, wait_idle
 
 TRAIN_QUERY = "model=gru&mode=seq2seq&horizon=5&n_series=2000&n_steps=30&epochs=6"
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
+from e2e_support import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
 
 from rnnlab import lessons
 

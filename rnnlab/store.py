@@ -38,6 +38,11 @@ MODEL_FILE = "model.keras"
 MANIFEST = "manifest.json"
 
 
+#: Verified summaries by run folder, with the files' modification times when they were verified: listing a
+#: store (the Compare page, the class board every few seconds) re-reads only runs whose files changed.
+_SUMMARIES: dict[Path, tuple[tuple[int, ...], dict[str, Any]]] = {}
+
+
 def default_home() -> Path:
     """``RNNLAB_HOME`` if set, else ``~/.rnnlab``."""
     raw = os.environ.get("RNNLAB_HOME", "").strip()
@@ -166,6 +171,23 @@ class RunStore:
             raise DamagedRun("result.json belongs to another experiment")
         return result
 
+    def _summary(self, key: str) -> dict[str, Any] | None:
+        """``result.json`` of an intact run, verified once per change of its files."""
+        folder = self.path(key)
+        try:
+            stamp = tuple((folder / name).stat().st_mtime_ns for name in (MANIFEST, *FILES))
+        except FileNotFoundError:
+            stamp = None
+        cached = _SUMMARIES.get(folder)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return cached[1]
+        summary = self._check(key, deep=False)
+        if summary is None:
+            _SUMMARIES.pop(folder, None)
+        elif stamp is not None:
+            _SUMMARIES[folder] = (stamp, summary)
+        return summary
+
     def has(self, key: str) -> bool:
         """True if an intact run ``key`` is stored."""
         return _is_key(key) and self._check(key, deep=False) is not None
@@ -216,7 +238,7 @@ class RunStore:
         """
         out = []
         for key in self.keys():
-            summary = self._check(key, deep=False)
+            summary = self._summary(key)
             if summary is None:
                 continue
             exp = summary["experiment"]

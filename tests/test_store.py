@@ -134,3 +134,16 @@ def test_refuses_a_result_whose_key_does_not_match(home, naive_result):
     with pytest.raises(ValueError, match="does not match"):
         RunStore().put(forged)
     assert list(RunStore().keys()) == []
+
+
+def test_listing_verifies_each_run_once_per_change(home, linear_result, naive_result, monkeypatch):
+    store = RunStore()
+    store.put(linear_result)
+    store.put(naive_result)
+    calls = []
+    real = RunStore._load_checked
+    monkeypatch.setattr(RunStore, "_load_checked", lambda self, key, deep: calls.append(key) or real(self, key, deep=deep))
+    assert len(store.list()) == 2 and len(calls) == 2
+    assert len(RunStore().list()) == 2 and len(calls) == 2  # nothing changed: nothing re-read
+    _damage_truncate(home / "runs" / linear_result.key)  # a changed file is verified again, and fails
+    assert [s["key"] for s in store.list()] == [naive_result.key] and calls[-1] == linear_result.key

@@ -49,10 +49,6 @@ class Progress:
             self.stream.write(line + "\n")
         self.stream.flush()
 
-    def note(self, text: str) -> None:
-        self.stream.write(("\n" if self.tty else "") + text + "\n")
-        self.stream.flush()
-
 
 # --------------------------------------------------------------------------------------------------
 # Commands

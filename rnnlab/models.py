@@ -38,7 +38,6 @@ class ModelEntry:
     builder: Callable[["Experiment"], Any] | None = None
     count: Callable[["Experiment"], int] | None = None
     check: Callable[["Experiment"], None] | None = None
-    recurrent: bool = False
     fixed_length: bool = False
     #: Compile with XLA where ``python -m rnnlab bench`` (docs/benchmarks.md) shows a clear speed-up (1.5x or
     #: more) and a validation MSE within 2% of the run without it: the recurrent models (2-7x faster, most equal
@@ -87,15 +86,6 @@ def layernorm_rnn_params(inputs: int, units: int) -> int:
 def conv1d_params(inputs: int, filters: int, kernel_size: int) -> int:
     """Conv1D: ``filters x (kernel_size x inputs + 1)``."""
     return filters * (kernel_size * inputs + 1)
-
-
-RECURRENT_COUNTS = {
-    "simple_rnn": simple_rnn_params,
-    "deep_rnn_dense": simple_rnn_params,
-    "lstm": lstm_params,
-    "gru": gru_params,
-    "layernorm_rnn": layernorm_rnn_params,
-}
 
 
 def output_size(experiment: "Experiment") -> int:
@@ -334,39 +324,37 @@ REGISTRY: dict[str, ModelEntry] = {
         ModelEntry(
             "simple_rnn", "Simple RNN (one neuron)", "A single recurrent neuron, SimpleRNN(1): only 3 parameters.",
             modes=("one_step", "iterative"), book_mode="one_step", builder=build_simple_rnn,
-            count=_count_simple_rnn, recurrent=True,
+            count=_count_simple_rnn,
             book_learning_rate={"one_step": 0.005, "iterative": 0.005},
         ),
         ModelEntry(
             "deep_rnn", "Deep RNN", "Stacked SimpleRNN(20) layers ending in a SimpleRNN(1) output layer.",
             modes=("one_step", "iterative"), book_mode="one_step", params=RECURRENT_PARAMS,
-            defaults=_STACK_DEFAULTS, builder=build_deep_rnn, count=_count_deep_rnn, recurrent=True,
+            defaults=_STACK_DEFAULTS, builder=build_deep_rnn, count=_count_deep_rnn,
             param_help=_RNN_HELP,
         ),
         ModelEntry(
             "deep_rnn_dense", "Deep RNN + Dense output",
             "Stacked SimpleRNN(20) layers with a Dense output layer: faster and as accurate.",
             modes=ALL_MODES, book_mode="one_step", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("simple_rnn", "deep_rnn_dense"), count=_count_stack(simple_rnn_params),
-            recurrent=True, book_learning_rate={"seq2seq": 0.01}, param_help=_RNN_HELP,
+            builder=recurrent_builder("simple_rnn", "deep_rnn_dense"), count=_count_stack(simple_rnn_params), book_learning_rate={"seq2seq": 0.01}, param_help=_RNN_HELP,
         ),
         ModelEntry(
             "layernorm_rnn", "RNN with layer normalization",
             "Custom cell: SimpleRNNCell -> LayerNormalization -> tanh, stacked, with a Dense output.",
             modes=ALL_MODES, book_mode="seq2seq", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("layernorm_rnn", "layernorm_rnn"), count=_count_stack(layernorm_rnn_params),
-            recurrent=True, param_help=_RNN_HELP,
+            builder=recurrent_builder("layernorm_rnn", "layernorm_rnn"), count=_count_stack(layernorm_rnn_params), param_help=_RNN_HELP,
         ),
         ModelEntry(
             "lstm", "LSTM", "Long short-term memory layers (gated cells with a long-term state), Dense output.",
             modes=ALL_MODES, book_mode="seq2seq", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("lstm", "lstm"), count=_count_stack(lstm_params), recurrent=True,
+            builder=recurrent_builder("lstm", "lstm"), count=_count_stack(lstm_params),
             param_help=_RNN_HELP,
         ),
         ModelEntry(
             "gru", "GRU", "Gated recurrent unit layers (a lighter LSTM), Dense output.",
             modes=ALL_MODES, book_mode="seq2seq", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("gru", "gru"), count=_count_stack(gru_params), recurrent=True,
+            builder=recurrent_builder("gru", "gru"), count=_count_stack(gru_params),
             param_help=_RNN_HELP,
         ),
         ModelEntry(
@@ -375,7 +363,7 @@ REGISTRY: dict[str, ModelEntry] = {
             modes=("one_step", "seq2vec", "seq2seq"), book_mode="seq2seq",
             params=("filters", "kernel_size", "strides", *RECURRENT_PARAMS),
             defaults={"filters": 20, "kernel_size": 4, "strides": 2, **_STACK_DEFAULTS},
-            builder=build_conv_gru, count=_count_conv_gru, check=_check_conv_gru, recurrent=True,
+            builder=build_conv_gru, count=_count_conv_gru, check=_check_conv_gru,
             param_help={**_CONV_HELP, **_RNN_HELP},
         ),
         ModelEntry(

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.config import Experiment
 
 
 @dataclass
@@ -59,7 +58,3 @@ class RunResult:
         rest = seconds[1:] or seconds
         return float(sum(rest) / len(rest))
 
-    @property
-    def experiment_obj(self) -> Experiment:
-        """The experiment as an :class:`~rnnlab.config.Experiment`."""
-        return Experiment.from_dict(self.experiment)

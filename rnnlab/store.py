@@ -217,9 +217,26 @@ class RunStore:
             return None
 
     def model_bytes(self, key: str) -> bytes | None:
-        """The bytes of run ``key``'s ``model.keras`` (checked against the manifest), or None."""
-        result = self.get(key, with_model=True)
-        return None if result is None else result.model_bytes
+        """The bytes of run ``key``'s ``model.keras`` checked against the manifest, or None (no model, or a
+        damaged one, which is logged). Reads only the manifest and the model: pages call it on every rerun."""
+        if not _is_key(key):
+            return None
+        folder = self.path(key)
+        try:
+            entry = json.loads((folder / MANIFEST).read_bytes())["files"].get(MODEL_FILE)
+            if entry is None:
+                return None
+            blob = (folder / MODEL_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            log.warning("run store: run %s is damaged and is treated as missing: %s", key[:12], exc)
+            return None
+        if len(blob) != entry["size"] or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
+            log.warning("run store: run %s is damaged and is treated as missing: %s does not match its checksum",
+                        key[:12], MODEL_FILE)
+            return None
+        return blob
 
     def keys(self) -> Iterator[str]:
         """Keys of every folder in the store (intact or not), in no particular order."""

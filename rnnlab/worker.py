@@ -28,7 +28,7 @@ def cancel_event_name(task_key: str) -> str:
     return f"rnnlab-cancel-{task_key}"
 
 
-def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, tf_threads: int | None = None):
+def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str):
     """Train ``experiment`` (``Experiment.to_dict()``) on this worker and return its ``RunResult``.
 
     Raises ``TrainingCancelled`` when the ``distributed.Event`` ``cancel_name`` is set, :class:`JobTimeout`
@@ -63,7 +63,7 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str, 
         last_poll[0] = now
         return cancel.is_set()
 
-    training.configure_tensorflow(tf_threads)
+    training.configure_tensorflow()
     try:
         return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
     finally:

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import tiny  # noqa: E402
+import helpers  # noqa: E402,F401  (puts the project on sys.path)
 
 
 @pytest.fixture
@@ -19,7 +19,3 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("RNNLAB_HOME", str(path))
     return path
 
-
-@pytest.fixture
-def tiny_experiment():
-    return tiny

@@ -44,6 +44,8 @@ def test_round_trip(home, linear_result):
     assert np.array_equal(again.predictions["valid"], linear_result.predictions["valid"])
     assert again.model_bytes == linear_result.model_bytes
     assert store.get(linear_result.key).model_bytes is None  # the model is read only on request
+    assert store.model_bytes(linear_result.key) == linear_result.model_bytes
+    assert store.model_bytes("0" * 64) is None
     assert store.has(linear_result.key) and not store.has("0" * 64)
     assert store.get("0" * 64) is None
 
@@ -105,6 +107,8 @@ def test_damaged_entries_are_logged_and_treated_as_missing(home, linear_result, 
     damage(folder)
     with caplog.at_level(logging.WARNING, logger="rnnlab.store"):
         assert store.get(linear_result.key, with_model=True) is None
+        if damage in (_damage_model, _damage_bad_json):
+            assert store.model_bytes(linear_result.key) is None
         assert store.list() == [] or damage is _damage_model  # listing does not read the model file
     assert "damaged" in caplog.text and linear_result.key[:12] in caplog.text
     # Storing again replaces the damaged copy with an intact one.

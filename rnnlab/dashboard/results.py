@@ -26,16 +26,11 @@ def load_result(key: str) -> RunResult | None:
 @st.cache_data(max_entries=16, show_spinner=False)
 def dataset(series: dict) -> data.Dataset:
     """The validation/test inputs of one data specification (cached: regenerating is pure)."""
-    from rnnlab.config import SeriesSpec
+    from rnnlab.config import ModelSpec, SeriesSpec
 
-    spec = SeriesSpec(**series)
-    return data.make_dataset(Experiment(series=spec, model=_naive_model(spec)))
-
-
-def _naive_model(spec):
-    from rnnlab.config import ModelSpec
-
-    return ModelSpec("naive", "one_step" if spec.horizon == 1 else "seq2vec")
+    spec = SeriesSpec(**series)  # the inputs and future values do not depend on the model
+    naive = ModelSpec("naive", "one_step" if spec.horizon == 1 else "seq2vec")
+    return data.make_dataset(Experiment(series=spec, model=naive))
 
 
 def fmt(value: float | None, digits: int = 5) -> str:

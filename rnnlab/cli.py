@@ -207,7 +207,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     if args.epochs < 2:
         raise CliError(f"--epochs={args.epochs}: at least 2 are needed (the first epoch includes compilation)")
     try:
-        table = bench(epochs=args.epochs, n_series=args.n_series, only=args.only)
+        table = bench(epochs=args.epochs, n_series=args.n_series, only=args.only, compare=args.compare)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.output:
@@ -263,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="full: the book's size (default, or RNNLAB_LESSON_SCALE); small: quick, for tests")
     p_warm.set_defaults(func=cmd_warm)
 
-    p_bench = sub.add_parser("bench", help="measure every model with and without XLA, side by side")
+    p_bench = sub.add_parser("bench", help="measure every model two ways (XLA or not, tf.data autotuning or not), "
+                                           "side by side")
+    p_bench.add_argument("--compare", choices=("xla", "autotune"), default="xla",
+                         help="xla: with and without jit_compile (default); autotune: Keras' default input "
+                              "pipeline against rnnlab's")
     p_bench.add_argument("--epochs", type=int, default=4, help="epochs per training (default 4)")
     p_bench.add_argument("--n-series", type=int, default=10_000, help="series per experiment (default 10,000)")
     p_bench.add_argument("--only", default=None, help="comma-separated model names")

@@ -83,9 +83,54 @@ def versions() -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Feeding arrays to Keras
+# --------------------------------------------------------------------------------------------------
+_ADAPTER_CLASS: list[Any] = []
+
+
+def _feed(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int, shuffle: bool, autotune: bool = False):
+    """``x`` (and ``y``) as Keras should read them: arrays, or Keras' own array adapter with tf.data autotuning off.
+
+    Keras turns arrays into a tf.data pipeline with ``AUTOTUNE`` parallelism and builds a new iterator every
+    epoch (and every ``predict``). Tearing the old one down waits for tf.data's autotuning thread, which
+    sleeps between optimisation rounds: epochs started 0.3 s late, sometimes 2.4 s, and a cancel request
+    waited as long (measured with gdb in the stalled process). The same adapter with
+    ``autotune.enabled = False`` yields the same batches in the same order (validation MSEs are identical
+    to the last bit; ``python -m rnnlab bench --compare autotune`` measures both side by side).
+    Returns ``(x, y, batch_size)`` to pass on: the adapter carries its own targets and batch size.
+    """
+    if autotune:
+        return x, y, batch_size
+    if not _ADAPTER_CLASS:
+        try:
+            import tensorflow as tf
+            from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+        except ImportError:  # a Keras without this module: plain arrays (autotuned) still work
+            _ADAPTER_CLASS.append(None)
+        else:
+            class NoAutotuneAdapter(ArrayDataAdapter):
+                def get_tf_dataset(self):
+                    options = tf.data.Options()
+                    options.autotune.enabled = False
+                    return super().get_tf_dataset().with_options(options)
+
+            _ADAPTER_CLASS.append(NoAutotuneAdapter)
+    adapter = _ADAPTER_CLASS[0]
+    if adapter is None:
+        return x, y, batch_size
+    return adapter(x, y, batch_size=batch_size, shuffle=shuffle), None, None
+
+
+def _predict(model, X: np.ndarray, batch_size: int, autotune: bool) -> np.ndarray:
+    x, _, size = _feed(X, batch_size=batch_size, shuffle=False, autotune=autotune)
+    return model.predict(x, batch_size=size, verbose=0)
+
+
+# --------------------------------------------------------------------------------------------------
 # Forecasting
 # --------------------------------------------------------------------------------------------------
-def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 1024) -> np.ndarray:
+def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 1024,
+             autotune: bool = False) -> np.ndarray:
     """The model's forecast of the next ``horizon`` values for inputs ``X``: ``[n, horizon]`` float32.
 
     ``iterative`` feeds each one-step prediction back as the next input (growing the sequence for
@@ -99,10 +144,10 @@ def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 
         window = X
         for _ in range(horizon):
             inputs = window[:, -n_steps:] if fixed else window
-            step = model.predict(inputs, batch_size=batch_size, verbose=0)
+            step = _predict(model, inputs, batch_size, autotune)
             window = np.concatenate([window, step[:, np.newaxis, :1]], axis=1)
         return window[:, n_steps:, 0].astype(np.float32)
-    out = model.predict(X, batch_size=batch_size, verbose=0)
+    out = _predict(model, X, batch_size, autotune)
     if mode == "seq2seq":
         out = out[:, -1, :]
     return np.asarray(out, dtype=np.float32).reshape(len(X), horizon)
@@ -176,17 +221,20 @@ def run(
     *,
     save_model: bool = True,
     jit_compile: bool | None = None,
+    data_autotune: bool = False,
 ) -> RunResult:
     """Train and evaluate ``experiment``.
 
     Args:
         experiment: what to train.
         on_epoch: called after every epoch with ``{"epoch", "epochs", "loss", "val_loss", "seconds"}``.
-        should_stop: checked after every batch; when it returns True the training stops and
-            :class:`TrainingCancelled` is raised.
+        should_stop: checked at each epoch's start and end and after every training and validation
+            batch; when it returns True the training stops and :class:`TrainingCancelled` is raised.
         save_model: include the trained model as ``.keras`` bytes.
         jit_compile: override the registry's XLA setting (``python -m rnnlab bench`` measures both);
             ``RNNLAB_XLA=0`` turns XLA off for every run of the process.
+        data_autotune: feed Keras plain arrays (its default, autotuned tf.data pipeline) instead of the
+            same pipeline with autotuning off (see :func:`_feed`); for ``bench --compare autotune``.
 
     Returns:
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
@@ -221,14 +269,19 @@ def run(
     history: list[dict[str, float]] = []
     callback = _ProgressCallback(keras, experiment.train.epochs, history, on_epoch, should_stop)
     train_started = time.perf_counter()
+    batch_size = experiment.train.batch_size
+    train_x, train_y, train_batch = _feed(dataset.train.X, dataset.train.y, batch_size=batch_size, shuffle=True,
+                                          autotune=data_autotune)
+    valid_x, valid_y, _ = _feed(dataset.valid.X, dataset.valid.y, batch_size=batch_size, shuffle=False,
+                                autotune=data_autotune)
     model.fit(
-        dataset.train.X, dataset.train.y,
-        epochs=experiment.train.epochs, batch_size=experiment.train.batch_size,
-        validation_data=(dataset.valid.X, dataset.valid.y), callbacks=[callback], verbose=0,
+        train_x, train_y, epochs=experiment.train.epochs, batch_size=train_batch,
+        validation_data=(valid_x, valid_y) if valid_y is not None else valid_x, callbacks=[callback], verbose=0,
     )
     train_seconds = time.perf_counter() - train_started
 
-    predictions = {s: forecast(model, getattr(dataset, s).X, experiment) for s in ("valid", "test")}
+    predictions = {s: forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune)
+                   for s in ("valid", "test")}
     for split, values in predictions.items():
         if not np.isfinite(values).all():
             raise TrainingFailed(f"the model's {split} forecasts are not finite: try a smaller learning rate")
@@ -277,12 +330,19 @@ class _ProgressCallback:
         base = keras.callbacks.Callback
 
         class ProgressCallback(base):
+            def _check(self):
+                if should_stop is not None and should_stop():
+                    raise TrainingCancelled("training was cancelled")
+
             def on_epoch_begin(self, epoch, logs=None):
+                self._check()
                 self._epoch_started = time.perf_counter()
 
             def on_train_batch_end(self, batch, logs=None):
-                if should_stop is not None and should_stop():
-                    raise TrainingCancelled("training was cancelled")
+                self._check()
+
+            def on_test_batch_end(self, batch, logs=None):
+                self._check()
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
@@ -297,6 +357,7 @@ class _ProgressCallback:
                     )
                 if on_epoch is not None:
                     on_epoch({**row, "epochs": epochs})
+                self._check()
 
         return ProgressCallback()
 

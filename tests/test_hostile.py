@@ -120,6 +120,7 @@ CLI_CASES = [
     (["train", "linear", "--train-fraction", "0.9", "--valid-fraction", "0.2"], "allowed at most 0.95 together"),
     (["warm", "--scale", "huge"], "invalid choice: 'huge'"),
     (["bench", "--epochs", "1"], "at least 2 are needed"),
+    (["bench", "--compare", "gpu"], "invalid choice: 'gpu'"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["reproduce", "--epochs", "0"], "epochs=0 is out of range"),
 ]

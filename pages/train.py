@@ -66,7 +66,13 @@ with output:
                 eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
                 st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
                                                    f"{snap['elapsed']:.0f} s{eta}")
-            st.plotly_chart(plots.loss_curves({experiment.model.name: snap["history"]}), key="live-loss", theme=None)
+            # The curve changes once per epoch; the fragment reruns every second for every student watching.
+            signature = (key, len(snap["history"]))
+            cached = st.session_state.get("_live_loss")
+            if cached is None or cached[0] != signature:
+                cached = (signature, plots.loss_curves({experiment.model.name: snap["history"]}))
+                st.session_state["_live_loss"] = cached
+            st.plotly_chart(cached[1], key="live-loss", theme=None)
             if st.button("Cancel", key="cancel", help="Stops the training within about a second."):
                 manager.cancel(key, owner)
                 st.rerun()

@@ -1,7 +1,8 @@
 """Plotly figures for the lab: pure functions from arrays and result dicts to ``go.Figure`` objects.
 
 Nothing here imports Streamlit, TensorFlow or Keras, so the figures can be built and tested anywhere; a page
-only has to pass the returned figure to ``st.plotly_chart``. Every figure uses the ``plotly_white`` template,
+only has to pass the returned figure to ``st.plotly_chart``. Every figure uses the ``rnnlab`` template (the
+layout and trace defaults of ``plotly_white`` for the trace types drawn here),
 the colour constants below (the same meaning keeps the same colour on every page), labelled axes and modest
 margins so it stays readable in a narrow column. Bad input raises ``ValueError`` saying what was expected.
 """
@@ -36,7 +37,26 @@ RUN_COLORS: tuple[str, ...] = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
 )
 
-TEMPLATE = "plotly_white"
+
+def _lean_template() -> go.layout.Template:
+    """``plotly_white``'s layout and its defaults for the trace types these figures use, nothing else.
+
+    Plotly validates and copies the template into every figure it is set on; the full ``plotly_white`` carries
+    defaults for some forty trace types and made up half the cost of a small figure. The live loss curve is
+    rebuilt every second for every student watching a training, so that cost adds up on a shared server.
+    """
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"]
+    lean = go.layout.Template(layout=white.layout)
+    for trace_type in ("scatter", "bar", "heatmap"):
+        setattr(lean.data, trace_type, getattr(white.data, trace_type))
+    pio.templates["rnnlab"] = lean
+    return lean
+
+
+_lean_template()
+TEMPLATE = "rnnlab"
 # Modest margins: pages are often a narrow column. The top margin is grown by plotly to fit the legend.
 MARGIN = dict(l=60, r=20, t=20, b=55)
 MARGIN_TOP_NO_LEGEND = 50  # room for the title alone

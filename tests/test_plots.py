@@ -76,9 +76,18 @@ def all_figures() -> dict[str, go.Figure]:
 
 
 def test_every_figure_has_the_template_and_a_title():
+    white = pio.templates["plotly_white"]
     for name, fig in all_figures().items():
-        assert fig.layout.template == pio.templates["plotly_white"], name
+        assert fig.layout.template.layout == white.layout, name
+        for trace in fig.data:  # every trace type drawn gets plotly_white's defaults
+            assert getattr(fig.layout.template.data, trace.type) == getattr(white.data, trace.type), (name, trace.type)
         assert fig.layout.title.text, name
+
+
+def test_the_template_is_lean():
+    """The template is copied into every figure: only the trace types the figures draw carry defaults."""
+    template = pio.templates[plots.TEMPLATE]
+    assert {k for k, v in template.data.to_plotly_json().items() if v} == {"scatter", "bar", "heatmap"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -31,7 +31,6 @@ def test_student_path(server, page):
     progress = page.get_by_test_id("stProgress")
     progress.first.wait_for(timeout=120_000)
     page.get_by_text(re.compile(r"Epoch \d+ of 6")).first.wait_for(timeout=120_000)
-    screenshot(page, "train-running")
     page.get_by_text(re.compile(r"Trained in [\d.]+ s")).wait_for(timeout=240_000)
     wait_idle(page)
     charts = page.get_by_test_id("stPlotlyChart")
@@ -75,3 +74,32 @@ def test_narrow_window_keeps_pages_usable(server, browser):
     page.get_by_test_id("stPlotlyChart").first.wait_for()
     screenshot(page, "data-narrow")
     context.close()
+
+
+def test_live_curve_grows_with_each_epoch_then_cancel(server, page):
+    """The running job's loss curve gains a point per epoch (the page rebuilds it only when an epoch arrives),
+    and Cancel stops the job."""
+    page.goto(f"{server['base']}/train?model=lstm&mode=seq2seq&horizon=3&n_series=6000&n_steps=50&epochs=60")
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    chart = page.get_by_test_id("stPlotlyChart").first
+    points = chart.locator(".scatterlayer .trace").first.locator("path.point")
+    seen = []
+    for _ in range(240):  # up to a minute
+        text = page.get_by_test_id("stProgress").first.inner_text(timeout=60_000)
+        match = re.search(r"Epoch (\d+) of 60", text)
+        epoch = int(match.group(1)) if match else 0
+        if epoch >= 1:
+            page.wait_for_timeout(1500)  # the fragment redraws within a second
+            text = page.get_by_test_id("stProgress").first.inner_text()
+            shown = points.count()
+            now = int(re.search(r"Epoch (\d+) of 60", text).group(1))
+            seen.append((epoch, shown, now))
+            if len(seen) >= 2 and seen[-1][1] > seen[0][1]:
+                break
+        page.wait_for_timeout(250)
+    assert len(seen) >= 2 and seen[-1][1] > seen[0][1], seen  # the curve grew while the job ran
+    assert all(start <= shown <= now + 1 for start, shown, now in seen), seen  # a point per epoch, no more
+    screenshot(page, "train-running")
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Training was cancelled").wait_for(timeout=30_000)

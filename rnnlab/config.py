@@ -68,17 +68,28 @@ class Limits:
         environ = os.environ if environ is None else environ
         values = {}
         for name, var in cls.ENV.items():
-            raw = environ.get(var)
-            if raw is None or raw.strip() == "":
-                continue
-            try:
-                value = int(raw.strip())
-            except ValueError:
-                raise ValueError(f"{var}={raw!r} is not a whole number; set a positive integer") from None
-            if value < 1:
-                raise ValueError(f"{var}={value} must be at least 1")
-            values[name] = value
+            value = env_int(environ, var)
+            if value is not None:
+                values[name] = value
         return cls(**values)
+
+
+def env_int(environ: Mapping[str, str], var: str, *, low: int = 1) -> int | None:
+    """The whole number in environment variable ``var``; None when it is unset or blank.
+
+    A value that is not a whole number of at least ``low`` raises ValueError naming the variable, the value
+    and what is allowed (the operator reads it in the server's log or the CLI's error).
+    """
+    raw = (environ.get(var) or "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or value < low:
+        raise ValueError(f"{var}={raw!r} must be a whole number of at least {low}")
+    return value
 
 
 def limits() -> Limits:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from rnnlab.config import Experiment
+from rnnlab.config import Experiment, env_int
 from rnnlab.results import RunResult
 from rnnlab.store import RunStore
 
@@ -70,12 +70,10 @@ class JobSettings:
             if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ws://", "wss://")):
                 raise ValueError(f"RNNLAB_SCHEDULER={scheduler!r} must be a Dask address such as tcp://host:8786")
             values["scheduler"] = scheduler
-        for name, low in (("workers", 1), ("jobs_per_owner", 1), ("queue_length", 1)):
-            raw = (environ.get(cls.ENV[name]) or "").strip()
-            if raw:
-                if not raw.isdigit() or int(raw) < low:
-                    raise ValueError(f"{cls.ENV[name]}={raw!r} must be a whole number of at least {low}")
-                values[name] = int(raw)
+        for name in ("workers", "jobs_per_owner", "queue_length"):
+            value = env_int(environ, cls.ENV[name])
+            if value is not None:
+                values[name] = value
         raw = (environ.get(cls.ENV["job_timeout"]) or "").strip()
         if raw:
             try:

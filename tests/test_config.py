@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -102,8 +103,21 @@ def test_limits_from_environment(monkeypatch):
     with pytest.raises(ValueError, match="epochs=6 is out of range: allowed 1 to 5"):
         TrainSpec(epochs=6)
     monkeypatch.setenv("RNNLAB_MAX_EPOCHS", "lots")
-    with pytest.raises(ValueError, match="RNNLAB_MAX_EPOCHS='lots' is not a whole number"):
+    with pytest.raises(ValueError, match="RNNLAB_MAX_EPOCHS='lots' must be a whole number of at least 1"):
         Limits.from_env()
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "2.5", "1e3", "ten", "nan"])
+def test_environment_whole_numbers_are_checked_the_same_way_everywhere(raw):
+    from rnnlab.jobs import JobSettings
+
+    message = "must be a whole number of at least 1"
+    with pytest.raises(ValueError, match=f"RNNLAB_MAX_UNITS='{re.escape(raw)}' {message}"):
+        Limits.from_env({"RNNLAB_MAX_UNITS": raw})
+    with pytest.raises(ValueError, match=f"RNNLAB_QUEUE_LENGTH='{re.escape(raw)}' {message}"):
+        JobSettings.from_env({"RNNLAB_QUEUE_LENGTH": raw})
+    assert Limits.from_env({"RNNLAB_MAX_UNITS": " 12 "}).max_units == 12
+    assert JobSettings.from_env({"RNNLAB_QUEUE_LENGTH": ""}).queue_length == JobSettings().queue_length
 
 
 def test_unused_hyperparameters_do_not_change_the_key():

@@ -6,10 +6,12 @@ pickles across processes and the web process can show everything without importi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import platform
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -43,6 +45,24 @@ class TrainingFailed(Exception):
 _TF_CONFIGURED = False
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced(active: bool = True):
+    """Send file descriptor 2 to /dev/null for the block: native code writes there, not to ``sys.stderr``.
+    Python exceptions still propagate and are printed after the block."""
+    if not active:
+        yield
+        return
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def configure_tensorflow(threads: int | None = None) -> None:
     """Quiet TensorFlow's logs and cap its threads (``RNNLAB_TF_THREADS``) so workers x threads <= cores.
 
@@ -54,7 +74,12 @@ def configure_tensorflow(threads: int | None = None) -> None:
     if _TF_CONFIGURED:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import tensorflow as tf
+    # TensorFlow's native libraries log a few lines (oneDNN, no CUDA driver) before its logging is set up,
+    # whatever TF_CPP_MIN_LOG_LEVEL says; TF_CPP_MIN_LOG_LEVEL=0 keeps them for whoever debugs TensorFlow.
+    with _native_stderr_silenced(os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() != "0"):
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")  # probes for CUDA now, while stderr is silenced
 
     if threads is None:
         raw = os.environ.get("RNNLAB_TF_THREADS", "").strip()

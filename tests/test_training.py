@@ -155,3 +155,23 @@ def test_bench_compares_both_pipelines_in_one_run():
     assert "autotune on (Keras default)" in table
     with pytest.raises(ValueError, match="allowed are xla, autotune"):
         bench(compare="tpu")
+
+
+def test_tensorflow_start_up_lines_stay_off_stderr():
+    """TensorFlow's native start-up lines (absl, oneDNN, no CUDA driver) ignore TF_CPP_MIN_LOG_LEVEL; they are
+    silenced, unless TF_CPP_MIN_LOG_LEVEL=0 asks for every log line."""
+    import os
+
+    code = ("from rnnlab import training; training.configure_tensorflow(); import tensorflow as tf; "
+            "print(float(tf.constant(2.0) * 3))")
+    outputs = {}
+    for level in ("", "0"):
+        env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+        if level:
+            env["TF_CPP_MIN_LOG_LEVEL"] = level
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              check=True, timeout=120)
+        assert done.stdout.strip() == "6.0"
+        outputs[level] = done.stderr
+    assert "absl" not in outputs[""] and "I0000" not in outputs[""], outputs[""]
+    assert "I0000" in outputs["0"]  # what is silenced by default

@@ -73,6 +73,7 @@ __all__ = [
     "dilated_convolutions",
     "bptt_diagram",
     "metric_delta",
+    "for_projector",
 ]
 
 
@@ -120,6 +121,16 @@ def _finish(fig: go.Figure, title: str, *, legend: bool = True) -> go.Figure:
             orientation="h", x=0.0, xanchor="left", y=1.0, yanchor="top", yref="container",
             title=dict(text=" ", side="top left", font=dict(size=26)),
         ))
+    return fig
+
+
+def for_projector(fig: go.Figure, font_size: int = 20, *, min_height: int = 560) -> go.Figure:
+    """``fig`` made readable from the back of a room: larger type, a taller plot, and on log axes one
+    labelled tick per power of ten (plotly's 2 and 5 between them crowd into each other at that size)."""
+    fig.update_layout(font=dict(size=font_size), title_font=dict(size=font_size + 6),
+                      height=max(fig.layout.height or 0, min_height))
+    fig.for_each_xaxis(lambda axis: axis.update(dtick=1) if axis.type == "log" else None)
+    fig.for_each_yaxis(lambda axis: axis.update(dtick=1) if axis.type == "log" else None)
     return fig
 
 
@@ -386,8 +397,7 @@ def mse_bars(rows: Sequence[Mapping[str, Any]], *, naive_mse: float | None = Non
     Args:
         rows: dicts with ``"label"``, ``"valid_mse"`` and ``"test_mse"`` (None or absent when the model was
             not scored on the test set).
-        naive_mse: the naive forecast's MSE, drawn as a dashed grey horizontal line labelled
-            "naive forecast".
+        naive_mse: the naive forecast's MSE, drawn as a dashed grey horizontal line, named in the legend.
         title: figure title.
         log_y: log scale for the MSE axis (useful when the naive forecast dwarfs the models).
 
@@ -419,9 +429,11 @@ def mse_bars(rows: Sequence[Mapping[str, Any]], *, naive_mse: float | None = Non
     fig.update_yaxes(title_text="MSE", rangemode="tozero")
     if naive_mse is not None:
         naive = _mse_value(naive_mse, "naive_mse")
-        fig.add_hline(y=naive, line=dict(color=NAIVE_COLOR, dash="dash", width=1.5),
-                      annotation=dict(text="naive forecast", font=dict(color=NAIVE_COLOR)),
-                      annotation_position="top right")
+        line = dict(color=NAIVE_COLOR, dash="dash", width=1.5)
+        fig.add_hline(y=naive, line=line)
+        # Named in the legend, not by a label on the line: a label sat on top of whichever bars were tallest.
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", line=line, hoverinfo="skip",
+                                 name=f"naive forecast ({naive:.3g})"))
     if log_y:  # errors span orders of magnitude once the naive forecast is on the chart
         fig.update_yaxes(type="log")
     return _finish(fig, title)

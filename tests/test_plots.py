@@ -237,8 +237,9 @@ ROWS = [
 
 def test_mse_bars_grouped_valid_and_test_with_naive_line():
     fig = plots.mse_bars(ROWS, naive_mse=0.02)
-    assert [t.name for t in fig.data] == ["Validation MSE", "Test MSE"]
-    assert all(isinstance(t, go.Bar) for t in fig.data)
+    assert [t.name for t in fig.data] == ["Validation MSE", "Test MSE", "naive forecast (0.02)"]
+    assert all(isinstance(t, go.Bar) for t in fig.data[:2])
+    assert fig.data[2].line.dash == "dash" and list(fig.data[2].y) == [None]  # a legend entry only
     assert list(fig.data[0].x) == ["linear", "rnn"]
     assert list(fig.data[0].y) == [0.004, 0.011]
     assert list(fig.data[1].y) == [0.005, None]
@@ -247,7 +248,7 @@ def test_mse_bars_grouped_valid_and_test_with_naive_line():
     (line,) = fig.layout.shapes
     assert line.y0 == line.y1 == 0.02
     assert line.line.dash == "dash" and line.line.color == plots.NAIVE_COLOR
-    assert "naive forecast" in annotation_texts(fig)
+    assert annotation_texts(fig) == []  # no label on the line, where it covered the tallest bars
 
 
 def test_mse_bars_without_test_scores_or_naive():
@@ -517,3 +518,15 @@ def test_mse_charts_offer_a_log_axis():
     assert mse_bars(rows, naive_mse=0.25, log_y=True).layout.yaxis.type == "log"
     assert mse_bars(rows).layout.yaxis.type != "log"
     assert mse_by_step({"a": [0.01, 0.02]}, log_y=True).layout.yaxis.type == "log"
+
+
+def test_for_projector_enlarges_type_and_thins_log_ticks():
+    fig = plots.mse_bars([{"label": "a", "valid_mse": 0.01, "test_mse": 0.2}], log_y=True)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick is None
+    big = plots.for_projector(fig, 22)
+    assert big.layout.font.size == 22 and big.layout.title.font.size == 28
+    assert big.layout.yaxis.dtick == 1  # 0.01, 0.1, 1: one label per power of ten
+    assert big.layout.xaxis.dtick is None  # a category axis is left alone
+    assert big.layout.height == 560
+    tall = plots.for_projector(go.Figure(layout=dict(height=900, title=dict(text="t"))))
+    assert tall.layout.height == 900

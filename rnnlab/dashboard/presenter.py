@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from rnnlab import plots
+
 CSS = """
 <style>
   [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], header[data-testid="stHeader"] {
@@ -40,6 +42,4 @@ FIGURE_FONT = 20
 
 def style_figure(fig, present: bool):
     """Enlarge a Plotly figure's text in presenter mode; unchanged otherwise."""
-    if present:
-        fig.update_layout(font=dict(size=FIGURE_FONT), title_font=dict(size=FIGURE_FONT + 6))
-    return fig
+    return plots.for_projector(fig, FIGURE_FONT) if present else fig

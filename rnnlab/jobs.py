@@ -222,10 +222,12 @@ class JobManager:
                 self._cluster = LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                     host="127.0.0.1", silence_logs=logging.WARNING,
-                    env={"RNNLAB_TF_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"},
+                    env={"RNNLAB_TF_THREADS": str(threads)},
                 )
                 self._client = Client(self._cluster)
-            self._client.subscribe_topic("rnnlab-progress", self._on_event)
+            from rnnlab.worker import PROGRESS_TOPIC
+
+            self._client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
             atexit.register(self.close)
             return self._client
 
@@ -277,9 +279,7 @@ class JobManager:
         with self._lock:
             job = self._jobs.get(key)
             if job is not None and not job.finished:
-                job.owners.add(owner)
-                self._stats["joins"] += 1
-                return job
+                return self._join(job, owner)
             if job is not None and job.state == "done" and job.result() is not None:
                 job.owners.add(owner)
                 self._stats["store_hits"] += 1
@@ -295,9 +295,7 @@ class JobManager:
                 return done
             job = self._jobs.get(key)  # someone may have submitted while we read the store
             if job is not None and not job.finished:
-                job.owners.add(owner)
-                self._stats["joins"] += 1
-                return job
+                return self._join(job, owner)
             active = [j for j in self._jobs.values() if not j.finished]
             mine = [j for j in active if owner in j.owners]
             if len(mine) >= self.settings.jobs_per_owner:
@@ -328,6 +326,12 @@ class JobManager:
                 raise JobError(f"could not reach the training cluster: {exc}") from exc
             self._stats["started"] += 1
         job.future.add_done_callback(lambda future, job=job: self._on_done(job, future))
+        return job
+
+    def _join(self, job: Job, owner: str) -> Job:
+        """Count ``owner`` among those waiting for the unfinished ``job`` (a submit that shares it)."""
+        job.owners.add(owner)
+        self._stats["joins"] += 1
         return job
 
     def _prune(self, keep: int = 500) -> None:

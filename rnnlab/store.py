@@ -24,7 +24,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -132,11 +132,16 @@ class RunStore:
     # -- reading ------------------------------------------------------------------------------------
     def _check(self, key: str, *, deep: bool) -> dict[str, Any] | None:
         """The run's parsed ``result.json`` if the run passes its checks, else None (and a log line)."""
+        return self._guarded(key, lambda: self._load_checked(key, deep=deep))
+
+    @staticmethod
+    def _guarded(key: str, read: Callable[[], Any]) -> Any:
+        """``read()``, or None when the run is missing, or damaged (which is logged)."""
         try:
-            return self._load_checked(key, deep=deep)
+            return read()
         except FileNotFoundError:
             return None
-        except (DamagedRun, OSError, ValueError, KeyError, TypeError) as exc:
+        except (DamagedRun, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("run store: run %s is damaged and is treated as missing: %s", key[:12], exc)
             return None
 
@@ -152,17 +157,15 @@ class RunStore:
         if missing:
             raise DamagedRun(f"manifest lacks {', '.join(missing)}")
         for name, meta in files.items():
-            path = folder / name
+            if deep or name != MODEL_FILE:
+                _read_verified(folder / name, meta)
+                continue
             try:
-                size = path.stat().st_size
+                size = (folder / name).stat().st_size
             except FileNotFoundError:
                 raise DamagedRun(f"{name} is missing") from None
             if size != meta["size"]:
                 raise DamagedRun(f"{name} has {size} bytes, expected {meta['size']}")
-            if deep or name != MODEL_FILE:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                if digest != meta["sha256"]:
-                    raise DamagedRun(f"{name} does not match its checksum")
         stored = json.loads((folder / "experiment.json").read_bytes())
         if stored.get("key") != key or experiment_key(stored["experiment"]) != key:
             raise DamagedRun("experiment does not hash to the folder's key")
@@ -190,7 +193,7 @@ class RunStore:
 
     def has(self, key: str) -> bool:
         """True if an intact run ``key`` is stored."""
-        return _is_key(key) and self._check(key, deep=False) is not None
+        return _is_key(key) and self._summary(key) is not None
 
     def get(self, key: str, *, with_model: bool = False) -> RunResult | None:
         """The stored run ``key``, or None if it is missing or damaged (damage is logged).
@@ -201,20 +204,19 @@ class RunStore:
         """
         if not _is_key(key):
             return None
-        summary = self._check(key, deep=with_model)
+        summary = self._check(key, deep=True) if with_model else self._summary(key)
         if summary is None:
             return None
         folder = self.path(key)
-        try:
+
+        def read() -> RunResult:
             with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
                 predictions = {name: npz[name] for name in npz.files}
-            model_bytes = None
-            if with_model and (folder / MODEL_FILE).exists():
-                model_bytes = (folder / MODEL_FILE).read_bytes()
+            model = folder / MODEL_FILE
+            model_bytes = model.read_bytes() if with_model and model.exists() else None
             return RunResult(**summary, predictions=predictions, model_bytes=model_bytes)
-        except (OSError, ValueError, TypeError) as exc:
-            log.warning("run store: run %s is damaged and is treated as missing: %s", key[:12], exc)
-            return None
+
+        return self._guarded(key, read)
 
     def model_bytes(self, key: str) -> bytes | None:
         """The bytes of run ``key``'s ``model.keras`` checked against the manifest, or None (no model, or a
@@ -222,21 +224,12 @@ class RunStore:
         if not _is_key(key):
             return None
         folder = self.path(key)
-        try:
+
+        def read() -> bytes | None:
             entry = json.loads((folder / MANIFEST).read_bytes())["files"].get(MODEL_FILE)
-            if entry is None:
-                return None
-            blob = (folder / MODEL_FILE).read_bytes()
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("run store: run %s is damaged and is treated as missing: %s", key[:12], exc)
-            return None
-        if len(blob) != entry["size"] or hashlib.sha256(blob).hexdigest() != entry["sha256"]:
-            log.warning("run store: run %s is damaged and is treated as missing: %s does not match its checksum",
-                        key[:12], MODEL_FILE)
-            return None
-        return blob
+            return None if entry is None else _read_verified(folder / MODEL_FILE, entry)
+
+        return self._guarded(key, read)
 
     def keys(self) -> Iterator[str]:
         """Keys of every folder in the store (intact or not), in no particular order."""
@@ -271,6 +264,19 @@ class RunStore:
 
 
 # --------------------------------------------------------------------------------------------------
+def _read_verified(path: Path, meta: Mapping[str, Any]) -> bytes:
+    """The bytes of ``path`` if they match the manifest entry ``meta`` (size and SHA-256), else DamagedRun."""
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise DamagedRun(f"{path.name} is missing") from None
+    if len(blob) != meta["size"]:
+        raise DamagedRun(f"{path.name} has {len(blob)} bytes, expected {meta['size']}")
+    if hashlib.sha256(blob).hexdigest() != meta["sha256"]:
+        raise DamagedRun(f"{path.name} does not match its checksum")
+    return blob
+
+
 def _json_bytes(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, indent=1, allow_nan=True).encode("utf-8")
 

@@ -7,6 +7,7 @@ pickles across processes and the web process can show everything without importi
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -21,7 +22,7 @@ import numpy as np
 
 from rnnlab import data as data_mod
 from rnnlab import metrics
-from rnnlab.config import Experiment
+from rnnlab.config import Experiment, env_int
 from rnnlab.models import build_model, get_entry
 from rnnlab.results import RunResult
 
@@ -46,12 +47,9 @@ _TF_CONFIGURED = False
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced(active: bool = True):
+def _native_stderr_silenced():
     """Send file descriptor 2 to /dev/null for the block: native code writes there, not to ``sys.stderr``.
     Python exceptions still propagate and are printed after the block."""
-    if not active:
-        yield
-        return
     sys.stderr.flush()
     saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:
@@ -63,7 +61,7 @@ def _native_stderr_silenced(active: bool = True):
         os.close(null)
 
 
-def configure_tensorflow(threads: int | None = None) -> None:
+def configure_tensorflow() -> None:
     """Quiet TensorFlow's logs and cap its threads (``RNNLAB_TF_THREADS``) so workers x threads <= cores.
 
     Thread counts can only be set before TensorFlow runs its first operation, so only the first call in a
@@ -76,14 +74,13 @@ def configure_tensorflow(threads: int | None = None) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # TensorFlow's native libraries log a few lines (oneDNN, no CUDA driver) before its logging is set up,
     # whatever TF_CPP_MIN_LOG_LEVEL says; TF_CPP_MIN_LOG_LEVEL=0 keeps them for whoever debugs TensorFlow.
-    with _native_stderr_silenced(os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() != "0"):
+    quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() != "0"
+    with _native_stderr_silenced() if quiet else contextlib.nullcontext():
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")  # probes for CUDA now, while stderr is silenced
 
-    if threads is None:
-        raw = os.environ.get("RNNLAB_TF_THREADS", "").strip()
-        threads = int(raw) if raw.isdigit() and int(raw) > 0 else None
+    threads = env_int(os.environ, "RNNLAB_TF_THREADS")
     if threads:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -110,45 +107,36 @@ def versions() -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------
 # Feeding arrays to Keras
 # --------------------------------------------------------------------------------------------------
-_ADAPTER_CLASS: list[Any] = []
-
-
-def _feed(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int, shuffle: bool, autotune: bool = False):
-    """``x`` (and ``y``) as Keras should read them: arrays, or Keras' own array adapter with tf.data autotuning off.
+@functools.cache
+def _adapter_class(autotune: bool):
+    """Keras' own array adapter (what ``fit`` and ``predict`` build from arrays), or the same with tf.data
+    autotuning off.
 
     Keras turns arrays into a tf.data pipeline with ``AUTOTUNE`` parallelism and builds a new iterator every
     epoch (and every ``predict``). Tearing the old one down waits for tf.data's autotuning thread, which
     sleeps between optimisation rounds: epochs started 0.3 s late, sometimes 2.4 s, and a cancel request
-    waited as long (measured with gdb in the stalled process). The same adapter with
-    ``autotune.enabled = False`` yields the same batches in the same order (validation MSEs are identical
-    to the last bit; ``python -m rnnlab bench --compare autotune`` measures both side by side).
-    Returns ``(x, y, batch_size)`` to pass on: the adapter carries its own targets and batch size.
+    waited as long (measured with gdb in the stalled process). With ``autotune.enabled = False`` the adapter
+    yields the same batches in the same order (validation MSEs are identical to the last bit;
+    ``python -m rnnlab bench --compare autotune`` measures both side by side).
     """
+    import tensorflow as tf
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+
     if autotune:
-        return x, y, batch_size
-    if not _ADAPTER_CLASS:
-        try:
-            import tensorflow as tf
-            from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
-        except ImportError:  # a Keras without this module: plain arrays (autotuned) still work
-            _ADAPTER_CLASS.append(None)
-        else:
-            class NoAutotuneAdapter(ArrayDataAdapter):
-                def get_tf_dataset(self):
-                    options = tf.data.Options()
-                    options.autotune.enabled = False
-                    return super().get_tf_dataset().with_options(options)
+        return ArrayDataAdapter
 
-            _ADAPTER_CLASS.append(NoAutotuneAdapter)
-    adapter = _ADAPTER_CLASS[0]
-    if adapter is None:
-        return x, y, batch_size
-    return adapter(x, y, batch_size=batch_size, shuffle=shuffle), None, None
+    class NoAutotuneAdapter(ArrayDataAdapter):
+        def get_tf_dataset(self):
+            options = tf.data.Options()
+            options.autotune.enabled = False
+            return super().get_tf_dataset().with_options(options)
+
+    return NoAutotuneAdapter
 
 
-def _predict(model, X: np.ndarray, batch_size: int, autotune: bool) -> np.ndarray:
-    x, _, size = _feed(X, batch_size=batch_size, shuffle=False, autotune=autotune)
-    return model.predict(x, batch_size=size, verbose=0)
+def _feed(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int, shuffle: bool, autotune: bool = False):
+    """``x`` (and the targets ``y``) in batches, as ``fit``/``predict`` take them (see :func:`_adapter_class`)."""
+    return _adapter_class(autotune)(x, y, batch_size=batch_size, shuffle=shuffle)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -169,10 +157,10 @@ def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 
         window = X
         for _ in range(horizon):
             inputs = window[:, -n_steps:] if fixed else window
-            step = _predict(model, inputs, batch_size, autotune)
+            step = model.predict(_feed(inputs, batch_size=batch_size, shuffle=False, autotune=autotune), verbose=0)
             window = np.concatenate([window, step[:, np.newaxis, :1]], axis=1)
         return window[:, n_steps:, 0].astype(np.float32)
-    out = _predict(model, X, batch_size, autotune)
+    out = model.predict(_feed(X, batch_size=batch_size, shuffle=False, autotune=autotune), verbose=0)
     if mode == "seq2seq":
         out = out[:, -1, :]
     return np.asarray(out, dtype=np.float32).reshape(len(X), horizon)
@@ -258,8 +246,8 @@ def run(
         save_model: include the trained model as ``.keras`` bytes.
         jit_compile: override the registry's XLA setting (``python -m rnnlab bench`` measures both);
             ``RNNLAB_XLA=0`` turns XLA off for every run of the process.
-        data_autotune: feed Keras plain arrays (its default, autotuned tf.data pipeline) instead of the
-            same pipeline with autotuning off (see :func:`_feed`); for ``bench --compare autotune``.
+        data_autotune: feed Keras its default, autotuned tf.data pipeline instead of the same pipeline with
+            autotuning off (see :func:`_adapter_class`); for ``bench --compare autotune``.
 
     Returns:
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
@@ -288,20 +276,17 @@ def run(
                                       "config": {"learning_rate": experiment.train.learning_rate}})
     if jit_compile is None:
         jit_compile = entry.jit_compile and os.environ.get("RNNLAB_XLA", "1").strip() != "0"
-    use_jit = jit_compile
-    model.compile(loss="mse", optimizer=optimizer, jit_compile=use_jit)
+    model.compile(loss="mse", optimizer=optimizer, jit_compile=jit_compile)
 
     history: list[dict[str, float]] = []
     callback = _ProgressCallback(keras, experiment.train.epochs, history, on_epoch, should_stop)
-    train_started = time.perf_counter()
     batch_size = experiment.train.batch_size
-    train_x, train_y, train_batch = _feed(dataset.train.X, dataset.train.y, batch_size=batch_size, shuffle=True,
-                                          autotune=data_autotune)
-    valid_x, valid_y, _ = _feed(dataset.valid.X, dataset.valid.y, batch_size=batch_size, shuffle=False,
-                                autotune=data_autotune)
+    train_started = time.perf_counter()
     model.fit(
-        train_x, train_y, epochs=experiment.train.epochs, batch_size=train_batch,
-        validation_data=(valid_x, valid_y) if valid_y is not None else valid_x, callbacks=[callback], verbose=0,
+        _feed(dataset.train.X, dataset.train.y, batch_size=batch_size, shuffle=True, autotune=data_autotune),
+        validation_data=_feed(dataset.valid.X, dataset.valid.y, batch_size=batch_size, shuffle=False,
+                              autotune=data_autotune),
+        epochs=experiment.train.epochs, callbacks=[callback], verbose=0,
     )
     train_seconds = time.perf_counter() - train_started
 
@@ -315,7 +300,7 @@ def run(
         key=experiment.key(), experiment=experiment.to_dict(), history=history, metrics=scored,
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=int(model.count_params()),
         layers=_layer_rows(model), predictions=predictions, wall_seconds=time.perf_counter() - started,
-        train_seconds=train_seconds, versions=versions(), jit_compile=bool(use_jit),
+        train_seconds=train_seconds, versions=versions(), jit_compile=bool(jit_compile),
         inspect=_inspect(model, experiment, dataset.valid.X[0]),
         model_bytes=model_to_bytes(model) if save_model else None, created=_now(),
     )

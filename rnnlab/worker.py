@@ -49,7 +49,7 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str):
         worker.log_event(PROGRESS_TOPIC, {"key": key, "kind": kind, "worker": worker.address,
                                           "pid": os.getpid(), **payload})
 
-    report("started", epochs=exp.train.epochs, time=time.time())
+    report("started", time=time.time())
     cancel = Event(cancel_name)
     last_poll = [0.0]
 
@@ -63,7 +63,6 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str):
         last_poll[0] = now
         return cancel.is_set()
 
-    training.configure_tensorflow()
     try:
         return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
     finally:

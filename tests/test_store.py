@@ -109,6 +109,8 @@ def test_damaged_entries_are_logged_and_treated_as_missing(home, linear_result, 
         assert store.get(linear_result.key, with_model=True) is None
         if damage in (_damage_model, _damage_bad_json):
             assert store.model_bytes(linear_result.key) is None
+        else:  # model_bytes reads only the manifest and the model
+            assert store.model_bytes(linear_result.key) == linear_result.model_bytes
         assert store.list() == [] or damage is _damage_model  # listing does not read the model file
     assert "damaged" in caplog.text and linear_result.key[:12] in caplog.text
     # Storing again replaces the damaged copy with an intact one.

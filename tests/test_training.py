@@ -136,11 +136,31 @@ def test_keras_is_fed_the_same_batches_without_tf_data_autotuning():
     assert [h["loss"] for h in ours.history] == [h["loss"] for h in keras_default.history]
     assert np.array_equal(ours.predictions["test"], keras_default.predictions["test"])
 
-    x, y, batch_size = training._feed(np.zeros((10, 5, 1), "float32"), np.zeros((10, 1), "float32"),
-                                      batch_size=4, shuffle=True)
-    assert y is None and batch_size is None  # the adapter carries them
-    assert x.get_tf_dataset().options().autotune.enabled is False
-    assert x.num_batches == 3
+
+def test_the_fed_batches_are_those_keras_builds_from_arrays():
+    """What fit() would build from the arrays itself (the same adapter class, the same shuffled batches),
+    with autotuning off."""
+    import keras
+    from keras.src.trainers.data_adapters import get_data_adapter
+
+    X = np.arange(10 * 5, dtype="float32").reshape(10, 5, 1)
+    Y = np.arange(10, dtype="float32").reshape(10, 1)
+
+    def batches(adapter):
+        keras.utils.set_random_seed(7)
+        return [[t.numpy() for t in batch] for batch in adapter.get_tf_dataset()]
+
+    keras_own = get_data_adapter(X, Y, batch_size=4, shuffle=True)
+    ours = training._feed(X, Y, batch_size=4, shuffle=True)
+    assert type(training._feed(X, Y, batch_size=4, shuffle=True, autotune=True)) is type(keras_own)
+    assert isinstance(ours, type(keras_own)) and ours.num_batches == keras_own.num_batches == 3
+    assert ours.get_tf_dataset().options().autotune.enabled is False
+    ours_batches, keras_batches = batches(ours), batches(keras_own)
+    assert [len(b[0]) for b in ours_batches] == [4, 4, 2]
+    targets = np.concatenate([b[1].ravel() for b in ours_batches]).tolist()
+    assert sorted(targets) == list(range(10)) and targets != list(range(10))  # every sample once, shuffled
+    for a, b in zip(ours_batches, keras_batches, strict=True):
+        assert all(np.array_equal(u, v) for u, v in zip(a, b, strict=True))
 
 
 def test_bench_compares_both_pipelines_in_one_run():

@@ -12,10 +12,12 @@ st.caption("The best runs the class has trained on the lessons' data, per model 
            "This page refreshes by itself every few seconds; nothing here can be changed.")
 
 
-def best_rows(spec: dict) -> pd.DataFrame:
+def best_rows(spec: dict) -> tuple[pd.DataFrame, float | None]:
+    """The best run per model and mode on the data ``spec``, and the naive forecast's MSE on that data."""
     best: dict[tuple[str, str], dict] = {}
     counts: dict[tuple[str, str], int] = {}
-    for run in results.store().list(series=spec):
+    runs = results.store().list(series=spec)
+    for run in runs:
         key = (run["experiment"]["model"]["name"], run["experiment"]["model"]["mode"])
         counts[key] = counts.get(key, 0) + 1
         if key not in best or run["metrics"]["valid"]["mse"] < best[key]["metrics"]["valid"]["mse"]:
@@ -24,7 +26,8 @@ def best_rows(spec: dict) -> pd.DataFrame:
              "parameters": r["params_total"], "epochs": len(r["history"]), "runs": counts[(m, mode)]}
             for (m, mode), r in best.items()]
     frame = pd.DataFrame(rows, columns=["model", "mode", "best validation MSE", "parameters", "epochs", "runs"])
-    return frame.sort_values("best validation MSE").reset_index(drop=True)
+    naive_mse = runs[0]["naive_metrics"]["valid"]["mse"] if runs else None  # every run carries it
+    return frame.sort_values("best validation MSE").reset_index(drop=True), naive_mse
 
 
 @st.fragment(run_every=5)
@@ -32,7 +35,7 @@ def board() -> None:
     for spec in lessons.lesson_series():
         horizon = spec["horizon"]
         st.subheader("One step ahead" if horizon == 1 else f"{horizon} steps ahead")
-        frame = best_rows(spec)
+        frame, naive_mse = best_rows(spec)
         if frame.empty:
             st.info("No runs on this data yet.")
             continue
@@ -45,9 +48,7 @@ def board() -> None:
         if not trained.empty:
             fig = plots.mse_bars([{"label": f"{r['model']} · {r['mode']}", "valid_mse": r["best validation MSE"],
                                    "test_mse": None} for r in trained.to_dict("records")],
-                                 naive_mse=float(frame.loc[frame["model"] == "naive", "best validation MSE"].min())
-                                 if (frame["model"] == "naive").any() else None,
-                                 title="Best validation MSE per model")
+                                 naive_mse=naive_mse, title="Best validation MSE per model")
             right.plotly_chart(presenter.style_figure(fig, present), key=f"board-{horizon}", theme=None)
 
 

@@ -28,13 +28,8 @@ if not summaries:
     st.stop()
 
 
-def label(run: dict) -> str:
-    exp = run["experiment"]
-    return f"{exp['model']['name']} · {exp['model']['mode']} · {run['key'][:6]}"
-
-
 rows = [{
-    "run": label(r), "model": r["experiment"]["model"]["name"], "mode": r["experiment"]["model"]["mode"],
+    "run": results.run_label(r), "model": r["experiment"]["model"]["name"], "mode": r["experiment"]["model"]["mode"],
     "parameters": r["params_total"], "valid MSE": r["metrics"]["valid"]["mse"], "test MSE": r["metrics"]["test"]["mse"],
     "valid MAE": r["metrics"]["valid"]["mae"], "MASE": r["metrics"]["valid"]["mase"],
     "seconds": round(r["train_seconds"], 1), "epochs": len(r["history"]),
@@ -46,20 +41,20 @@ st.dataframe(board, width="stretch", column_config={
     "valid MAE": st.column_config.NumberColumn(format="%.5f"), "MASE": st.column_config.NumberColumn(format="%.3f"),
     "parameters": st.column_config.NumberColumn(format="localized")})
 
-by_label = {label(r): r for r in summaries}
+by_label = {results.run_label(r): r for r in summaries}
 ranked = list(board["run"])
 picked = st.multiselect("Runs to compare", ranked, default=ranked[: min(4, len(ranked))], key="compare_pick")
 if picked:
     chosen = [by_label[p] for p in picked]
     log_y = st.toggle("Log scale for the loss", value=True, key="compare_log")
     left, right = st.columns(2)
-    left.plotly_chart(plots.loss_curves({label(r): r["history"] for r in chosen if r["history"]}, log_y=log_y),
+    left.plotly_chart(plots.loss_curves({results.run_label(r): r["history"] for r in chosen if r["history"]}, log_y=log_y),
                       key="cmp-loss", theme=None)
-    counted = {label(r): r["params_total"] for r in chosen if r["params_total"] > 0}  # naive has none
+    counted = {results.run_label(r): r["params_total"] for r in chosen if r["params_total"] > 0}  # naive has none
     if counted:
         right.plotly_chart(plots.param_counts(counted), key="cmp-params", theme=None)
     naive = chosen[0]["naive_metrics"]["valid"]["mse"]
-    st.plotly_chart(plots.mse_bars([{"label": label(r), "valid_mse": r["metrics"]["valid"]["mse"],
+    st.plotly_chart(plots.mse_bars([{"label": results.run_label(r), "valid_mse": r["metrics"]["valid"]["mse"],
                                      "test_mse": r["metrics"]["test"]["mse"]} for r in chosen], naive_mse=naive),
                     key="cmp-mse", theme=None)
 
@@ -77,5 +72,5 @@ st.plotly_chart(plots.series_preview(ds.valid.X, ds.valid.future, predictions=ru
 left, right = st.columns(2)
 left.plotly_chart(plots.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter", theme=None)
 if s.horizon > 1 and run.mse_per_step:
-    right.plotly_chart(plots.mse_by_step({label(by_label[focus]): run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
+    right.plotly_chart(plots.mse_by_step({results.run_label(by_label[focus]): run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
 results.downloads(run, run_exp)

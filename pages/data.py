@@ -1,9 +1,8 @@
 """Data: the chapter's series (two sine waves plus noise), how they are split, and the naive baseline."""
 
-import numpy as np
 import streamlit as st
 
-from rnnlab import plots
+from rnnlab import data, metrics, plots
 from rnnlab.dashboard import results, state, widgets
 
 st.title("The data")
@@ -21,8 +20,7 @@ with controls:
 s = experiment.series
 ds = results.dataset(experiment.to_dict()["series"])
 n_train, n_valid, n_test = s.split_sizes()
-naive = ds.valid.X[:, -1, :1].repeat(s.horizon, axis=1)
-naive_mse = float(np.mean((ds.valid.future - naive) ** 2))
+naive_mse = metrics.mse(ds.valid.future, data.naive_forecast(ds.valid.X, s.horizon))
 
 with view:
     n_show = st.slider("Series shown", 1, 6, 3, help="How many validation series to draw.")

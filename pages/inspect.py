@@ -19,8 +19,7 @@ if not summaries:
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
-labels = {f"{r['experiment']['model']['name']} · {r['experiment']['model']['mode']} · {r['key'][:6]}": r["key"]
-          for r in summaries}
+labels = {results.run_label(r): r["key"] for r in summaries}
 keys = list(labels.values())
 current = experiment.key()
 choice = st.selectbox("Trained model", list(labels), index=keys.index(current) if current in keys else 0,

@@ -30,8 +30,12 @@ entry = get_entry(experiment.model.name)
 job = manager.get(key)
 if job is not None and not job.finished:
     manager.attach(key, owner)
-stored = results.load_result(key) if job is None or job.state == "done" else None
 running = job is not None and not job.finished
+# A finished job of this process holds its result; otherwise the store may have it from an earlier run.
+if job is None:
+    result = results.load_result(key)
+else:
+    result = job.result() if job.state == "done" else None
 
 with output:
     st.subheader(f"{entry.display_name} · {experiment.describe().split(' · ', 1)[1]}")
@@ -46,9 +50,9 @@ with output:
         except JobError as exc:
             st.session_state["_train_error"] = str(exc)
 
-    st.button("Train", type="primary", disabled=running or stored is not None, key="train", on_click=submit,
+    st.button("Train", type="primary", disabled=running or result is not None, key="train", on_click=submit,
               help="Runs in the background on the training cluster; leaving or reloading the page does not stop it."
-              if stored is None else "This exact experiment was trained before.")
+              if result is None else "This exact experiment was trained before.")
     refused = st.session_state.pop("_train_error", None)
     if refused:
         st.error(refused, icon=":material/hourglass_top:")
@@ -81,10 +85,9 @@ with output:
     elif job is not None and job.state == "failed":
         st.error(f"Training failed: {job.error}", icon=":material/error:")
         st.button("Retry", key="retry", on_click=submit)
-    elif job is not None and job.state == "cancelled" and stored is None:
+    elif job is not None and job.state == "cancelled" and result is None:
         st.info("Training was cancelled. Press Train to start again.")
 
-    result = stored if stored is not None else (job.result() if job is not None and job.state == "done" else None)
     if result is not None:
         state.remember_run(key)
         if job is None or job.from_store:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rnnlab import models
 from rnnlab.config import Experiment
 
 
@@ -14,21 +15,24 @@ def _last_dim(shape: str) -> int | None:
 
 
 def _formula(kind: str, inputs: int, units: int, kernel_size: int | None) -> tuple[str, int] | None:
+    """The formula for a layer's parameter count, as text, and its value (from :mod:`rnnlab.models`)."""
     if kind == "Dense":
-        return f"{units} × ({inputs} inputs + 1 bias)", units * (inputs + 1)
+        return f"{units} × ({inputs} inputs + 1 bias)", models.dense_params(inputs, units)
     if kind == "SimpleRNN":
-        return f"{units} × ({inputs} inputs + {units} recurrent + 1 bias)", units * (inputs + units + 1)
+        return (f"{units} × ({inputs} inputs + {units} recurrent + 1 bias)",
+                models.simple_rnn_params(inputs, units))
     if kind == "LSTM":
         return (f"4 gates × {units} × ({inputs} inputs + {units} recurrent + 1 bias)",
-                4 * units * (inputs + units + 1))
+                models.lstm_params(inputs, units))
     if kind == "GRU":
         return (f"3 gates × {units} × ({inputs} inputs + {units} recurrent + 2 biases)",
-                3 * units * (inputs + units + 2))
+                models.gru_params(inputs, units))
     if kind.startswith("RNN(LNSimpleRNNCell"):
         return (f"{units} × ({inputs} inputs + {units} recurrent + 1 bias) + 2 × {units} (LayerNorm scale, offset)",
-                units * (inputs + units + 1) + 2 * units)
+                models.layernorm_rnn_params(inputs, units))
     if kind == "Conv1D" and kernel_size is not None:
-        return f"{units} filters × ({kernel_size} taps × {inputs} channels + 1 bias)", units * (kernel_size * inputs + 1)
+        return (f"{units} filters × ({kernel_size} taps × {inputs} channels + 1 bias)",
+                models.conv1d_params(inputs, units, kernel_size))
     if kind == "Flatten":
         return "no weights: reshapes the input", 0
     return None

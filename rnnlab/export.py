@@ -12,6 +12,7 @@ from typing import Any
 
 from rnnlab.config import Experiment
 from rnnlab.data import Dataset
+from rnnlab.models import output_size
 from rnnlab.results import RunResult
 
 
@@ -81,7 +82,7 @@ class LNSimpleRNNCell(keras.layers.Layer):
 def _layers(exp: Experiment) -> list[str]:
     """Keras layer expressions equivalent to rnnlab's builder for ``exp``."""
     m, s = exp.model, exp.series
-    out = 1 if m.mode in ("one_step", "iterative") else s.horizon
+    out = output_size(exp)
     seq2seq = m.mode == "seq2seq"
     L = "keras.layers"
     if m.name == "linear":

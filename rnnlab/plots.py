@@ -17,6 +17,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from rnnlab.models import receptive_field
+
 # --------------------------------------------------------------------------------------------------
 # Palette: one meaning, one colour, on every page.
 # --------------------------------------------------------------------------------------------------
@@ -42,8 +44,8 @@ def _lean_template() -> go.layout.Template:
     """``plotly_white``'s layout and its defaults for the trace types these figures use, nothing else.
 
     Plotly validates and copies the template into every figure it is set on; the full ``plotly_white`` carries
-    defaults for some forty trace types and made up half the cost of a small figure. The live loss curve is
-    rebuilt every second for every student watching a training, so that cost adds up on a shared server.
+    defaults for some forty trace types and made up half the cost of a small figure, paid on every page run
+    of every student on a shared server.
     """
     import plotly.io as pio
 
@@ -126,7 +128,16 @@ def _finish(fig: go.Figure, title: str, *, legend: bool = True) -> go.Figure:
 
 def for_projector(fig: go.Figure, font_size: int = 20, *, min_height: int = 560) -> go.Figure:
     """``fig`` made readable from the back of a room: larger type, a taller plot, and on log axes one
-    labelled tick per power of ten (plotly's 2 and 5 between them crowd into each other at that size)."""
+    labelled tick per power of ten (plotly's 2 and 5 between them crowd into each other at that size).
+
+    Args:
+        fig: any figure of this module; changed in place.
+        font_size: the text size; titles get 6 points more.
+        min_height: the least height in pixels (a taller figure keeps its height).
+
+    Returns:
+        ``fig``.
+    """
     fig.update_layout(font=dict(size=font_size), title_font=dict(size=font_size + 6),
                       height=max(fig.layout.height or 0, min_height))
     fig.for_each_xaxis(lambda axis: axis.update(dtick=1) if axis.type == "log" else None)
@@ -647,7 +658,7 @@ def dilated_convolutions(kernel_size: int, dilations: Sequence[int], *, n_steps:
     if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 2:
         raise ValueError(f"n_steps must be an integer of at least 2, got {n_steps!r}")
     k, n_steps = int(kernel_size), int(n_steps)
-    receptive = 1 + sum((k - 1) * int(d) for d in dilations)
+    receptive = receptive_field(k, tuple(int(d) for d in dilations))
     n_layers = len(dilations)
 
     # Walk down from the last output: each active node activates the nodes its kernel reads.

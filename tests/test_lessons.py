@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
+import json
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -15,7 +14,7 @@ from rnnlab import lessons
 from rnnlab.jobs import get_manager, reset_manager
 from rnnlab.store import RunStore
 
-from helpers import ROOT
+from helpers import ROOT, wait_for
 
 # XLA off: compiling is most of a tiny run's time, and these tests are about the store, not speed.
 ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small", "RNNLAB_XLA": "0"}
@@ -50,9 +49,7 @@ def test_warm_resumes_after_an_interruption(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, env={**ENV, "RNNLAB_HOME": str(home)},
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     store = RunStore(home)
-    deadline = time.monotonic() + 300
-    while len(list(store.keys())) < 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_for(lambda: len(list(store.keys())) >= 3, 300, 0.2)
     proc.send_signal(signal.SIGKILL)  # the hardest interruption: no chance to clean up
     proc.wait(60)
     done_before = {k: (home / "runs" / k / "result.json").stat().st_mtime for k in store.keys()}
@@ -105,11 +102,11 @@ def test_walk_every_lesson_without_training(lesson_app):
         if i < len(lessons.LESSONS) - 1:
             at.button(key="lesson_next").click().run()
     assert seen == [lesson.id for lesson in lessons.LESSONS]
-    assert at.query_params["lesson"] == "convolutions"
+    assert at.query_params["lesson"] == lessons.LESSONS[-1].id
     at.selectbox(key="lesson_pick").set_value(3).run()  # jump straight to a lesson
-    assert at.title[0].value.startswith("4. A single recurrent neuron")
+    assert at.title[0].value.startswith(f"4. {lessons.LESSONS[3].title}")
     at.button(key="lesson_prev").click().run()
-    assert at.title[0].value.startswith("3. A linear model")
+    assert at.title[0].value.startswith(f"3. {lessons.LESSONS[2].title}")
     assert get_manager().stats()["started"] == 0 and not get_manager().started
 
 
@@ -134,4 +131,9 @@ def test_class_board_lists_the_best_runs(lesson_app):
     one_step = frames[0]
     assert set(one_step["model"]) == {"naive", "linear", "simple_rnn", "deep_rnn", "deep_rnn_dense"}
     assert list(one_step["best validation MSE"]) == sorted(one_step["best validation MSE"])
+    # The dashed naive line: its value comes from the runs' own naive scores, equal to the naive run's MSE.
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    naive_mse = float(one_step.loc[one_step["model"] == "naive", "best validation MSE"].iloc[0])
+    assert [t["name"] for t in chart["data"]][-1] == f"naive forecast ({naive_mse:.3g})"
+    assert chart["layout"]["shapes"][0]["y0"] == pytest.approx(naive_mse)
     assert not at.button and not at.number_input  # read-only

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnnlab import training
+from rnnlab import anatomy, training
 from rnnlab.models import REGISTRY, get_entry, receptive_field
 
 from helpers import ROOT, tiny
@@ -34,6 +34,9 @@ def test_every_model_trains_one_tiny_epoch_in_every_mode(name, mode):
         # The parameter formula (used before building, for limits and the Inspect page) matches Keras.
         assert result.params_total == entry.count_params(exp)
         assert sum(layer["params"] for layer in result.layers) == result.params_total
+        # The Inspect page's formula explains every layer's count.
+        for row in anatomy.layer_table(result.layers, exp):
+            assert row["formula"] and row["formula_params"] == row["params"], row
     else:
         assert result.params_total == 0 and result.history == []
         assert result.metrics["valid"]["mase"] == pytest.approx(1.0)

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import streamlit as st
 
-from rnnlab import data, export, plots
+from rnnlab import data, export, metrics, plots
 from rnnlab.config import Experiment
 from rnnlab.results import RunResult
-from rnnlab.store import RunStore
+from rnnlab.store import MODEL_FILE, RunStore
 
 
 def store() -> RunStore:
@@ -18,14 +18,21 @@ def store() -> RunStore:
     return RunStore()
 
 
+def run_label(summary: dict) -> str:
+    """How a stored run is named in pickers and legends: model · mode · the start of its key."""
+    model = summary["experiment"]["model"]
+    return f"{model['name']} · {model['mode']} · {summary['key'][:6]}"
+
+
 def load_result(key: str) -> RunResult | None:
     """The stored run ``key`` or None (read from disk: a few milliseconds; nothing to go stale)."""
     return store().get(key)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def dataset(series: dict) -> data.Dataset:
-    """The validation/test inputs of one data specification (cached: regenerating is pure)."""
+    """The validation/test inputs of one data specification, shared by every session and never changed
+    (regenerating is pure; ``cache_resource`` hands out the one copy instead of unpickling a new one)."""
     from rnnlab.config import ModelSpec, SeriesSpec
 
     spec = SeriesSpec(**series)  # the inputs and future values do not depend on the model
@@ -74,27 +81,32 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3)
         else:
             st.info("The naive forecast needs no training: it repeats the last value it saw.")
     if multi:
-        naive_steps = [float(np.mean((ds.valid.future[:, i] - ds.valid.X[:, -1, 0]) ** 2))
-                       for i in range(experiment.series.horizon)]
+        naive_steps = metrics.mse_per_step(ds.valid.future,
+                                           data.naive_forecast(ds.valid.X, experiment.series.horizon))
         right.plotly_chart(plots.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
                                              naive_per_step=naive_steps), key=f"steps-{result.key}", theme=None)
 
 
 def downloads(result: RunResult, experiment: Experiment) -> None:
-    """Download buttons: the model, predictions as CSV, the run as JSON, a standalone script."""
+    """Download buttons: the model, predictions as CSV, the run as JSON, a standalone script.
+
+    Each file is made when its button is clicked (a callable), not on every rerun of the page: the CSV of a
+    large run has hundreds of thousands of rows, and the model is read and checksummed from the store.
+    """
     ds = dataset(experiment.to_dict()["series"])
     cols = st.columns(4)
-    model_bytes = store().model_bytes(result.key)
+    has_model = (store().path(result.key) / MODEL_FILE).exists()
     name = f"rnnlab-{experiment.model.name}-{result.key[:8]}"
-    cols[0].download_button("Model (.keras)", model_bytes or b"", file_name=f"{name}.keras",
-                            mime="application/zip", disabled=not model_bytes, key=f"dl-model-{result.key}",
-                            help="The trained Keras model." if model_bytes else "The naive forecast has no model.")
-    cols[1].download_button("Predictions (CSV)", export.predictions_csv(result, ds), file_name=f"{name}-predictions.csv",
-                            mime="text/csv", key=f"dl-csv-{result.key}",
+    cols[0].download_button("Model (.keras)", lambda: store().model_bytes(result.key) or b"",
+                            file_name=f"{name}.keras", mime="application/zip", disabled=not has_model,
+                            key=f"dl-model-{result.key}",
+                            help="The trained Keras model." if has_model else "The naive forecast has no model.")
+    cols[1].download_button("Predictions (CSV)", lambda: export.predictions_csv(result, ds),
+                            file_name=f"{name}-predictions.csv", mime="text/csv", key=f"dl-csv-{result.key}",
                             help="One row per series and step: split, series, step, actual, predicted.")
-    cols[2].download_button("Run (JSON)", json.dumps(export.run_json(result), indent=1), file_name=f"{name}.json",
-                            mime="application/json", key=f"dl-json-{result.key}",
+    cols[2].download_button("Run (JSON)", lambda: json.dumps(export.run_json(result), indent=1),
+                            file_name=f"{name}.json", mime="application/json", key=f"dl-json-{result.key}",
                             help="The experiment, its metrics and the per-epoch history.")
-    cols[3].download_button("Python script", export.standalone_script(experiment), file_name=f"{name}.py",
+    cols[3].download_button("Python script", lambda: export.standalone_script(experiment), file_name=f"{name}.py",
                             mime="text/x-python", key=f"dl-py-{result.key}",
                             help="Regenerates the same data and trains the same model with plain NumPy + Keras.")

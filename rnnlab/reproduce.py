@@ -88,7 +88,7 @@ def reproduce(*, quick: bool = False, epochs: int | None = None, store: RunStore
         )
         if not quick and not ref.accepts(result.val_mse) and ref.mode != "iterative" and book["val_mse"]:
             seeds = _seed_spread(exp, store, stream, label)
-            notes.append(_outside_note(ref, result.val_mse, book["val_mse"], seeds))
+            notes.append(_outside_note(ref, result.val_mse, book["val_mse"], exp.train.seed, seeds))
         stream.write(f"{label}val MSE {result.val_mse:.6f} (book {ref.printed:g}; book code "
                      f"{_fmt(book['val_mse'])}) {verdict}\n")
         stream.flush()
@@ -132,11 +132,11 @@ def _seed_spread(exp: Experiment, store: RunStore, stream, label: str) -> list[f
     return values
 
 
-def _outside_note(ref: Reference, ours: float, book_code: float, seeds: list[float]) -> str:
+def _outside_note(ref: Reference, ours: float, book_code: float, seed: int, seeds: list[float]) -> str:
     """Explain a row outside the accepted range: the book's own code in this run, and other seeds."""
     low, high = ref.accepted_range()
     everything = [ours, *seeds]
-    spread = (f"Trained with seeds 42-{SPREAD_SEEDS[-1]}, ours ranges {min(everything):.6f}-{max(everything):.6f} "
+    spread = (f"Trained with seeds {', '.join(map(str, (seed, *SPREAD_SEEDS)))}, ours ranges {min(everything):.6f}-{max(everything):.6f} "
               f"(mean {sum(everything) / len(everything):.6f})")
     overlap = min(everything) <= high and max(everything) >= low
     where = "better than" if ours < low else "worse than"
@@ -167,11 +167,14 @@ def _iterative_the_books_way(one_step, exp: Experiment, ours, ref: Reference) ->
     valid = data.make_dataset(exp).valid
     mse = metrics.mse(valid.future, training.forecast(model, valid.X, exp))
     verdict = "within" if ref.accepts(mse) else "outside"
+    short = one_step.experiment["series"]["n_steps"] + 1  # values per series of the one-step data
+    long = exp.series.n_steps + exp.series.horizon
     return (
-        f"*Iterative, the book's way*: the book rolls forward the one-step model trained on 51-value series over "
-        f"the 60-value series of the ten-step data. Both are sampled on `np.linspace(0, 1, length)`, so their time "
-        f"steps differ (1/50 vs 1/59) and the book's figure carries that mismatch. Doing the same with rnnlab's "
-        f"one-step `deep_rnn_dense` of this run gives a validation MSE of {mse:.6f} ({verdict} the accepted range "
-        f"for {ref.printed:g}). rnnlab's `iterative` mode trains the one-step model on the ten-step data itself, "
-        f"so input and forecast share one time grid: {ours.val_mse:.6f} in the table above."
+        f"*Iterative, the book's way*: the book rolls forward the one-step model trained on {short}-value series "
+        f"over the {long}-value series of the {exp.series.horizon}-step data. Both are sampled on "
+        f"`np.linspace(0, 1, length)`, so their time steps differ (1/{short - 1} vs 1/{long - 1}) and the book's "
+        f"figure carries that mismatch. Doing the same with rnnlab's one-step `{ref.model}` of this run gives a "
+        f"validation MSE of {mse:.6f} ({verdict} the accepted range for {ref.printed:g}). rnnlab's `iterative` "
+        f"mode trains the one-step model on the {exp.series.horizon}-step data itself, so input and forecast "
+        f"share one time grid: {ours.val_mse:.6f} in the table above."
     )

@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("RNNLAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("RNNLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -82,15 +83,29 @@ def start_server(home: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
                              "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    try:
+        wait_healthy(base, proc=proc)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, base
+
+
+def wait_healthy(base: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until ``base``/_stcore/health answers ``ok``; RuntimeError after ``timeout`` s or when ``proc``
+    (the server) exits first."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if urllib.request.urlopen(f"{base}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, base
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
         except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("the server did not become healthy")
+            pass
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server at {base} exited with status {proc.returncode}")
+        time.sleep(0.3)
+    raise RuntimeError(f"the server at {base} did not become healthy within {timeout:.0f} s")
 
 
 def _renice_browsers() -> None:
@@ -101,21 +116,24 @@ def _renice_browsers() -> None:
     sessions first and applies a process's nice value only inside its session. Playwright starts each browser
     in a session of its own, so ten reniced browsers still took ten shares against the server's one, and the
     server waited seconds for a core. The session's own nice value (``/proc/<pid>/autogroup``) is what counts.
+    Only this process's own descendants (the browsers Playwright started for it) are touched.
     """
     import psutil
 
-    for proc in psutil.process_iter(["name"]):
-        if "chromium" in (proc.info["name"] or "") and proc.pid != os.getpid():
-            try:
-                if proc.nice() < 19:
-                    proc.nice(19)
-                _renice_autogroup(proc.pid)
-            except (psutil.Error, OSError):
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if "chromium" not in proc.name():
                 continue
+            if proc.nice() < 19:
+                proc.nice(19)
+            _renice_autogroup(proc.pid)
+        except (psutil.Error, OSError):
+            continue
 
 
-def _renice_autogroup(pid: int) -> None:
-    path = Path(f"/proc/{pid}/autogroup")
+def _renice_autogroup(pid: int, proc_root: Path = Path("/proc")) -> None:
+    """Set the nice value of ``pid``'s autogroup (its session's CPU share) to 19, where the kernel has one."""
+    path = proc_root / str(pid) / "autogroup"
     try:
         if path.exists() and not path.read_text().rstrip().endswith("nice 19"):
             path.write_text("19")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("RNNLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+from helpers import CHROMIUM  # (the load benchmark's: one way to find the browser)
+
 REQUIRE = os.environ.get("RNNLAB_REQUIRE_BROWSER") == "1"
 
 

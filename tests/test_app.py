@@ -9,12 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from rnnlab import training
 from rnnlab.config import Experiment
+from rnnlab.dashboard.state import to_query
 from rnnlab.jobs import reset_manager
 from rnnlab.store import RunStore
 
 from helpers import ROOT, tiny
 
-PAGES = ["pages/home.py", "pages/data.py", "pages/train.py", "pages/compare.py", "pages/inspect.py"]
+PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 
 
 @pytest.fixture
@@ -35,7 +36,6 @@ def app(home, monkeypatch):
 
 def test_link_round_trip_for_every_model_and_mode():
     from rnnlab.config import parse_flat
-    from rnnlab.dashboard.state import to_query
     from rnnlab.models import REGISTRY
 
     for name, entry in REGISTRY.items():
@@ -120,7 +120,7 @@ def test_bad_link_warns_and_names_the_parameters(app, query, names):
 def test_stored_result_is_shown_at_once(app):
     exp = tiny("linear")
     RunStore().put(training.run(exp))
-    at = app("pages/train.py", model="linear", n_series=200, n_steps=20, epochs=1)
+    at = app("pages/train.py", **to_query(exp))
     assert any("Stored result" in s.value for s in at.success)
     assert at.button(key="train").disabled
     assert {m.label for m in at.metric} >= {"Validation MSE", "Test MSE", "MASE", "Parameters"}

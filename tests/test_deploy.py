@@ -8,15 +8,12 @@ import platform
 import re
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
-import pytest
 import yaml
 
-from helpers import ROOT
+from helpers import ROOT, free_port, wait_healthy
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
@@ -85,23 +82,12 @@ def test_the_images_command_line_becomes_healthy(tmp_path):
             for name, value in re.findall(r"(\w+)=(\S+)", args):
                 env[name] = value
     env.update(PYTHONPATH=str(ROOT), RNNLAB_HOME=str(tmp_path / "data"), RNNLAB_WORKERS="1")
-    port = "8501"
-    with __import__("socket").socket() as s:
-        if s.connect_ex(("127.0.0.1", 8501)) == 0:  # something already listens: use the same command elsewhere
-            port = "8517"
+    assert "--server.port=8501" in cmd
+    port = free_port()  # the image's command, on a port that is free here
     cmd = [sys.executable] + [a.replace("--server.port=8501", f"--server.port={port}") for a in cmd[1:]]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline and proc.poll() is None, "the image's command never became healthy"
-            time.sleep(0.3)
+        wait_healthy(f"http://127.0.0.1:{port}", proc=proc)
         health = _cmd("HEALTHCHECK")
         probe = [sys.executable] + [a.replace(":8501/", f":{port}/") for a in health[1:]]
         assert subprocess.run(probe, timeout=10).returncode == 0

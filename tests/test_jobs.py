@@ -12,16 +12,7 @@ import pytest
 from rnnlab.jobs import WORKER_DIED, JobManager, JobRefused, JobSettings
 from rnnlab.store import RunStore
 
-from helpers import tiny
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+from helpers import tiny, wait_for
 
 
 @pytest.fixture(scope="module")

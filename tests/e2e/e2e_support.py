@@ -4,38 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_check import CHROMIUM  # noqa: E402,F401
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(base: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not become healthy at {base}")
+from helpers import CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402,F401
 
 
 def start_server(home: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
@@ -49,10 +26,10 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> tuple[s
         cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(base)
-    except RuntimeError:
+        wait_healthy(base, proc=proc)
+    except RuntimeError as exc:
         proc.kill()
-        raise RuntimeError(log.read_text()[-3000:])
+        raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from None
     return proc, base, log
 
 
@@ -76,7 +53,7 @@ def e2e_home(tmp_path_factory, name: str) -> Path:
 
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the page's script."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
 
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

@@ -72,6 +72,9 @@ def test_narrow_window_keeps_pages_usable(server, browser):
     wait_idle(page)
     page.get_by_role("heading", name="The data").wait_for()
     page.get_by_test_id("stPlotlyChart").first.wait_for()
+    # Nothing wider than the window: no sideways scrolling on a phone.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.get_by_test_id("stMain").evaluate("e => e.scrollWidth <= e.clientWidth")
     screenshot(page, "data-narrow")
     context.close()
 

@@ -36,6 +36,8 @@ def trainings_started(page, base) -> int:
 
 
 def test_every_lesson_then_presenter_mode(warmed_server, page):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     base = warmed_server
     page.goto(f"{base}/lessons?lesson=simple_rnn")
     wait_idle(page)
@@ -66,8 +68,11 @@ def test_every_lesson_then_presenter_mode(warmed_server, page):
                 try:
                     page.get_by_role("heading", name=f"{i + 2}. {nxt.title}").wait_for(timeout=15_000)
                     break
-                except Exception:
+                except PlaywrightTimeout:
                     continue
+            else:
+                screenshot(page, f"failed-next-{i + 1}")
+                raise AssertionError(f"three clicks on Next did not open lesson {i + 2}")
             wait_idle(page)
     assert trainings_started(page, base) == 0
 

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from rnnlab import data, metrics, plots
-from rnnlab.dashboard import results, state, widgets
+from rnnlab.dashboard import run_view, state, widgets
 
 st.title("The data")
 experiment = state.current_experiment()
-state.show_url_problems()
+notes = st.container()  # filled once the widgets have had their say
 
 controls, view = st.columns([1, 2.2], gap="large")
 with controls:
@@ -16,9 +16,11 @@ with controls:
     state.seed_widgets(experiment)
     widgets.series_controls()
     experiment = widgets.apply(experiment)
+with notes:
+    state.show_notes(experiment)
 
 s = experiment.series
-ds = results.dataset(experiment.to_dict()["series"])
+ds = run_view.dataset(experiment.to_dict()["series"])
 n_train, n_valid, n_test = s.split_sizes()
 naive_mse = metrics.mse(ds.valid.future, data.naive_forecast(ds.valid.X, s.horizon))
 

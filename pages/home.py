@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from rnnlab.dashboard import state
 from rnnlab.jobs import get_manager
 from rnnlab.store import RunStore
 
@@ -46,3 +47,4 @@ cols[2].metric("Shared", stats["joins"] + stats["store_hits"],
                help="Requests answered by a job already running (joins) or by the run store, without training.")
 cols[3].metric("Failed or cancelled", stats["failed"] + stats["cancelled"])
 st.caption(f"Scheduler: {info['scheduler']}")
+state.show_notes()

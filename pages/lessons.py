@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab import anatomy, lessons, plots
-from rnnlab.dashboard import presenter, results, state
+from rnnlab.dashboard import presenter, run_view, state
 
 present = presenter.active()
 index, lesson = lessons.get_lesson(st.query_params.get("lesson"))
@@ -24,8 +24,10 @@ if not present:
                  help="The chapter's path. Add ?present=1 to the address for the projector.")
 st.title(f"{index + 1}. {lesson.title}")
 st.markdown(lesson.text)
+if not present:
+    state.show_notes()
 
-runs = [(run, run.experiment(), results.load_result(run.experiment().key())) for run in lesson.runs]
+runs = [(run, run.experiment(), run_view.load_result(run.experiment().key())) for run in lesson.runs]
 missing = [run.label for run, _, result in runs if result is None]
 if missing:
     st.warning(f"Not trained yet: {', '.join(missing)}. The operator runs `python -m rnnlab warm` once to have "
@@ -41,14 +43,14 @@ if done:
 
 if lesson.id == "data" or (len(done) == 1 and done[0][2].params_total == 0):
     spec = (done[0][1] if done else lessons.LESSONS[1].runs[0].experiment()).to_dict()["series"]
-    ds = results.dataset(spec)
+    ds = run_view.dataset(spec)
     preds = done[0][2].predictions["valid"] if done else None
     st.plotly_chart(style(plots.series_preview(ds.valid.X, ds.valid.future, predictions=preds, n_series=3,
                                                title="Three validation series and what comes next")),
                     key="lesson-series", theme=None)
 elif len(done) == 1:
     run, exp, result = done[0]
-    ds = results.dataset(exp.to_dict()["series"])
+    ds = run_view.dataset(exp.to_dict()["series"])
     left, right = st.columns(2)
     left.plotly_chart(style(plots.series_preview(ds.valid.X, ds.valid.future, predictions=result.predictions["valid"],
                                                  n_series=2, title=f"{run.label}: forecast vs actual")),

@@ -2,7 +2,9 @@
 
 Plain data and functions (no Streamlit): the Lessons page draws them, ``python -m rnnlab warm`` trains every
 lesson run into the store so a classroom never waits. ``RNNLAB_LESSON_SCALE=small`` shrinks every lesson run
-(fewer series, fewer epochs) for tests and quick demos; ``full`` (the default) is the book's size.
+(fewer series, fewer epochs) for tests and quick demos; ``full`` (the default) is the book's size. Lesson runs
+are the book's experiments whatever the operator's limits are: they are trained once by the operator
+(``warm``), not asked for by the class.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from rnnlab.config import Experiment
+from rnnlab.config import Experiment, Limits, using_limits
 
 SCALES = {
     "full": {},
@@ -29,9 +31,10 @@ class LessonRun:
 
     def experiment(self, scale: str | None = None) -> Experiment:
         """The run's experiment at ``scale`` (default: :func:`lesson_scale`)."""
-        exp = Experiment.book(self.model, self.mode)
-        changes = SCALES[scale or lesson_scale()]
-        return exp.replace(**changes) if changes else exp
+        with using_limits(Limits.unbounded()):
+            exp = Experiment.book(self.model, self.mode)
+            changes = SCALES[scale or lesson_scale()]
+            return exp.replace(**changes) if changes else exp
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from rnnlab.config import (
-    FLAT_FIELDS, Experiment, Limits, ModelSpec, SeriesSpec, TrainSpec, experiment_key, parse_flat,
+    FLAT_FIELDS, Experiment, FieldError, Limits, ModelSpec, SeriesSpec, TrainSpec, experiment_key, parse_flat,
 )
 from rnnlab.models import REGISTRY
 
@@ -72,17 +72,18 @@ def test_wavenet_and_conv_defaults():
         (lambda: ModelSpec(name="wavenet", mode="seq2seq", dilations="1,2"), "dilations", "list of whole numbers"),
         (lambda: TrainSpec(epochs=0), "epochs", "1 to"),
         (lambda: TrainSpec(epochs=10_000), "epochs", "1 to"),
-        (lambda: TrainSpec(learning_rate=0), "learning_rate", "(0, 1]"),
-        (lambda: TrainSpec(learning_rate=-1e-3), "learning_rate", "(0, 1]"),
+        (lambda: TrainSpec(learning_rate=0), "learning_rate", "allowed 1e-06 to 1"),
+        (lambda: TrainSpec(learning_rate=-1e-3), "learning_rate", "allowed 1e-06 to 1"),
         (lambda: TrainSpec(optimizer="adamw2"), "optimizer", "adam, sgd, rmsprop, nadam"),
         (lambda: TrainSpec(batch_size=0), "batch_size", "1 to 4096"),
     ],
 )
 def test_bad_values_name_the_field_and_the_range(factory, field, allowed):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(FieldError) as info:
         factory()
     message = str(info.value)
     assert field in message and allowed in message, message
+    assert info.value.field in (field, "model", "valid_fraction")  # the error carries the field it is about
 
 
 def test_mode_and_horizon_must_agree():
@@ -93,9 +94,14 @@ def test_mode_and_horizon_must_agree():
 
 
 def test_parameter_budget_is_enforced(monkeypatch):
-    monkeypatch.setenv("RNNLAB_MAX_PARAMS", "1000")
-    with pytest.raises(ValueError, match=r"1,281 parameters: allowed at most 1,000"):
-        Experiment.book("deep_rnn_dense")
+    monkeypatch.setenv("RNNLAB_MAX_PARAMS", "10000")
+    Experiment.book("wavenet")  # every model fits at the book's size under the smallest budget allowed
+    with pytest.raises(FieldError, match=r"12,705 parameters: allowed at most 10,000") as info:
+        Experiment.book("lstm", "one_step").replace(units=32)
+    assert info.value.field is None  # a combination of settings, not one field
+    monkeypatch.setenv("RNNLAB_MAX_PARAMS", "9999")
+    with pytest.raises(ValueError, match="RNNLAB_MAX_PARAMS='9999' must be a whole number of at least 10000"):
+        Limits.from_env()
 
 
 def test_limits_from_environment(monkeypatch):
@@ -122,7 +128,8 @@ def test_environment_whole_numbers_are_checked_the_same_way_everywhere(raw):
 
 def test_unused_hyperparameters_do_not_change_the_key():
     a = Experiment(model=ModelSpec("linear", units=64, layers=3))
-    assert a.model.units is None and a == Experiment() and a.key() == Experiment().key()
+    b = Experiment(model=ModelSpec("linear"))
+    assert a.model.units is None and a == b and a.key() == b.key()
 
 
 def test_round_trip_and_key():
@@ -190,7 +197,8 @@ def test_from_flat_reports_unparsable_values(params, fragment):
 
 
 def test_parse_flat_lenient_keeps_going_and_says_what_it_replaced():
-    exp, problems = parse_flat({"model": "lstm", "units": "-3", "epochs": "abc", "horizon": "10", "zzz": "1"})
+    parsed = parse_flat({"model": "lstm", "units": "-3", "epochs": "abc", "horizon": "10", "zzz": "1"})
+    exp, problems = parsed.experiment, parsed.problems
     assert exp.model.name == "lstm" and exp.model.units == 20 and exp.train.epochs == 20
     assert exp.series.horizon == 10 and exp.model.mode == "seq2seq"
     text = " | ".join(problems)
@@ -199,7 +207,8 @@ def test_parse_flat_lenient_keeps_going_and_says_what_it_replaced():
 
 
 def test_parse_flat_lenient_fixes_mode_horizon_conflicts():
-    exp, problems = parse_flat({"model": "linear", "mode": "one_step", "horizon": "10"})
+    parsed = parse_flat({"model": "linear", "mode": "one_step", "horizon": "10"})
+    exp, problems = parsed.experiment, parsed.problems
     assert exp.series.horizon == 10 and exp.model.mode in ("iterative", "seq2vec")
     assert any("needs horizon=1" in p for p in problems)
 

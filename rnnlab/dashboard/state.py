@@ -8,11 +8,11 @@ which keeps what is valid and names what it replaced.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import streamlit as st
 
-from rnnlab.config import FLAT_FIELDS, Experiment, parse_flat
+from rnnlab.config import FIELDS, Experiment, clamped_defaults, parse_flat, to_query
+from rnnlab.models import REGISTRY
 
 EXPERIMENT = "_rnnlab_experiment"
 URL_SEEN = "_rnnlab_url_seen"
@@ -34,33 +34,8 @@ def owner() -> str:
 
 
 def default_experiment() -> Experiment:
-    """What a first visit shows: the book's deep RNN with a Dense output, one step ahead."""
-    return Experiment.book("deep_rnn_dense")
-
-
-def to_query(experiment: Experiment) -> dict[str, str]:
-    """The experiment as query parameters: the model, its mode, and only what differs from that model's
-    book settings (short links; :func:`rnnlab.config.parse_flat` fills the rest back in)."""
-    flat = experiment.to_flat()
-    base = {"model": flat["model"], "mode": flat["mode"], "horizon": flat["horizon"]}
-    reference, _ = parse_flat({k: str(v) for k, v in base.items()})
-    ref_flat = reference.to_flat()
-    out = {"model": flat["model"], "mode": flat["mode"]}
-    if flat["horizon"] != 1:  # parse_flat's default is 1: a longer horizon must always travel
-        out["horizon"] = str(flat["horizon"])
-    for name, value in flat.items():
-        if name in out or ref_flat.get(name) == value:
-            continue
-        out[name] = _text(value)
-    return out
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    """What a first visit shows: the field table's default model in its book settings (within the limits)."""
+    return parse_flat({}).experiment
 
 
 def _url_experiment_params() -> tuple[dict[str, str], list[str]]:
@@ -85,14 +60,14 @@ def current_experiment() -> Experiment:
 
     A link (or an edited URL) that names experiment parameters takes precedence; otherwise the session's
     experiment stays (page changes may drop the query string). Problems found in the URL are kept for
-    :func:`show_url_problems`.
+    :func:`show_notes`.
     """
     params, problems = _url_experiment_params()
     signature = tuple(sorted(params.items()))
     if params and st.session_state.get(URL_SEEN) != signature:
-        experiment, parse_problems = parse_flat(params)
-        st.session_state[PROBLEMS] = problems + parse_problems
-        _set(experiment, reset_widgets=True)
+        parsed = parse_flat(params)
+        st.session_state[PROBLEMS] = problems + parsed.problems
+        _set(parsed.experiment, reset_widgets=True)
     elif EXPERIMENT not in st.session_state:
         _set(default_experiment(), reset_widgets=True)
     experiment = st.session_state[EXPERIMENT]
@@ -130,21 +105,27 @@ def widget_key(name: str) -> str:
 def seed_widgets(experiment: Experiment, *, overwrite: bool = False) -> None:
     """Put the experiment's values into the widgets' session-state keys (widgets of pages not shown are
     forgotten by Streamlit, so every page seeds the ones it draws)."""
-    flat = experiment.to_flat()
-    for name in FLAT_FIELDS:
+    for name, value in experiment.to_flat().items():
         key = widget_key(name)
-        if name in flat and (overwrite or key not in st.session_state):
-            value = flat[name]
-            st.session_state[key] = ",".join(str(v) for v in value) if name == "dilations" else value
+        if overwrite or key not in st.session_state:
+            st.session_state[key] = FIELDS[name].widget_value(value)
 
 
-def show_url_problems() -> None:
-    """Warn once about whatever the link contained that could not be used, and what was used instead."""
+def show_notes(experiment: Experiment | None = None) -> None:
+    """Say, once per page, what a link contained that could not be used (and what was used instead), and which
+    of the book's settings this instance's limits lower (for ``experiment``'s model, or for every model)."""
     problems = st.session_state.pop(PROBLEMS, None)
     if problems:
         items = "\n".join(f"- {p}" for p in problems[:12])
         more = f"\n- … and {len(problems) - 12} more" if len(problems) > 12 else ""
         st.warning(f"Some settings in this link could not be used:\n{items}{more}", icon=":material/warning:")
+    if experiment is not None:
+        notes = clamped_defaults(experiment.model.entry, experiment.model.mode)
+    else:
+        notes = list(dict.fromkeys(n for e in REGISTRY.values() for n in clamped_defaults(e, e.book_mode)))
+    if notes:
+        st.info("This instance's limits lower some of the book's settings:\n" + "\n".join(f"- {n}" for n in notes),
+                icon=":material/tune:")
 
 
 def remember_run(key: str) -> None:

@@ -1,5 +1,6 @@
-"""Widgets shared by the pages. Each returns plain values; building and validating the experiment is
-:mod:`rnnlab.config`'s job (:func:`apply`)."""
+"""Widgets shared by the pages, drawn from the field table: each field's label, bounds (under this instance's
+limits), step, format and help come from :data:`rnnlab.config.FIELDS`, never typed here. Building and
+checking the experiment is :mod:`rnnlab.config`'s job (:func:`apply`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,46 @@ from typing import Any
 
 import streamlit as st
 
-from rnnlab.config import FIELD_HELP, MODE_LABELS, Experiment, limits, parse_flat
+from rnnlab.config import FIELDS, Experiment, Field, build, group_fields, limits, parse_flat
 from rnnlab.dashboard.state import set_experiment, widget_key
-from rnnlab.models import REGISTRY, get_entry
+from rnnlab.models import REGISTRY, ModelEntry, get_entry
 
-MODEL_FIELDS = ("mode", "units", "layers", "filters", "kernel_size", "strides", "dilations", "learning_rate")
+
+def _follows_model(field: Field) -> bool:
+    """A field that takes the new model's book value when the model changes: the model's own settings, and
+    any setting a registry entry gives a default of its own (the learning rate)."""
+    return field.section == "model" or any(
+        field.name in entry.defaults or any(field.name in d for d in entry.mode_defaults.values())
+        for entry in REGISTRY.values())
+
+
+def field_input(name: str, container: Any = None, entry: ModelEntry | None = None, mode: str | None = None,
+                **options: Any) -> Any:
+    """Draw the widget of field ``name`` (its value lives under ``w_<name>`` in the session state)."""
+    field = FIELDS[name]
+    container = container or st
+    key, help_text = widget_key(name), field.help_for(entry, mode)
+    kind = field.widget_kind
+    if kind == "number":
+        low, high = field.bounds(limits())
+        kwargs = {"min_value": low, "max_value": high, "key": key, "help": help_text}
+        if field.step is not None:
+            kwargs["step"] = field.step
+        if field.format is not None:
+            kwargs["format"] = field.format
+        return container.number_input(field.label, **kwargs, **options)
+    if kind == "text":
+        return container.text_input(field.label, key=key, help=f"{help_text}. Allowed: {field.allowed(limits())}.",
+                                    **options)
+    choices = options.pop("choices", None) or list(field.options())
+    widget = container.radio if kind == "radio" else container.selectbox
+    return widget(field.label, choices, key=key, format_func=field.option_label, help=help_text, **options)
+
+
+def _fields(fields: list[Field], columns: int) -> None:
+    cols = st.columns(columns)
+    for i, field in enumerate(fields):
+        field_input(field.name, cols[i % columns])
 
 
 def modes_for(model: str, horizon: int) -> list[str]:
@@ -21,121 +57,84 @@ def modes_for(model: str, horizon: int) -> list[str]:
     return [m for m in entry.modes if m in wanted]
 
 
-def _book_model_values(model: str, horizon: int, mode: str | None = None) -> Experiment:
-    params = {"model": model, "horizon": str(horizon)}
-    if mode:
-        params["mode"] = mode
-    experiment, _ = parse_flat(params)
-    return experiment
+def _horizon() -> int:
+    value = st.session_state.get(widget_key("horizon"), 1)
+    return int(value) if isinstance(value, (int, float)) else 1
 
 
 def _on_model_change() -> None:
     # A new model starts from the book's settings for it (its units, learning rate, mode...).
-    model, horizon = st.session_state[widget_key("model")], int(st.session_state.get(widget_key("horizon"), 1))
-    fresh = _book_model_values(model, horizon).to_flat()
-    for name in MODEL_FIELDS:
-        if name in fresh:
-            value = fresh[name]
-            st.session_state[widget_key(name)] = ",".join(map(str, value)) if name == "dilations" else value
+    fresh = build({"model": st.session_state[widget_key("model")], "horizon": _horizon()}).experiment.to_flat()
+    for name, value in fresh.items():
+        if name != "model" and _follows_model(FIELDS[name]):
+            st.session_state[widget_key(name)] = FIELDS[name].widget_value(value)
 
 
 def _on_mode_change() -> None:
-    model, horizon = st.session_state[widget_key("model")], int(st.session_state.get(widget_key("horizon"), 1))
-    mode = st.session_state[widget_key("mode")]
-    st.session_state[widget_key("learning_rate")] = _book_model_values(model, horizon, mode).train.learning_rate
+    # Settings whose book value depends on the mode (the learning rate of the seq2seq RNN) follow it.
+    entry, mode = get_entry(st.session_state[widget_key("model")]), st.session_state[widget_key("mode")]
+    varies = {name for defaults in entry.mode_defaults.values() for name in defaults}
+    for name in varies:
+        st.session_state[widget_key(name)] = FIELDS[name].widget_value(FIELDS[name].default_for(entry, mode))
 
 
 def series_controls() -> None:
-    """The data generator's knobs (SeriesSpec), with the book's defaults and a help text each."""
-    lim = limits()
-    st.number_input("Number of series", 100, lim.max_series, step=500, key=widget_key("n_series"), help=FIELD_HELP["n_series"])
-    cols = st.columns(2)
-    cols[0].number_input("Input steps (n_steps)", 5, lim.max_steps, step=5, key=widget_key("n_steps"), help=FIELD_HELP["n_steps"])
-    cols[1].number_input("Steps ahead (horizon)", 1, lim.max_horizon, key=widget_key("horizon"), help=FIELD_HELP["horizon"])
-    st.number_input("Data seed", 0, 2**32 - 1, key=widget_key("seed"), help=FIELD_HELP["seed"])
+    """The data generator's knobs (the series section of the field table)."""
+    _fields(group_fields("data"), 2)
     with st.expander("Waves and noise", expanded=False):
-        for wave, label in (("wave1", "Slow wave"), ("wave2", "Fast wave")):
-            st.markdown(f"**{label}**")
-            c = st.columns(3)
-            c[0].number_input("amplitude", 0.0, 10.0, step=0.05, key=widget_key(f"{wave}_amplitude"),
-                              help=FIELD_HELP[f"{wave}_amplitude"])
-            c[1].number_input("min frequency", 0.0, 200.0, step=1.0, key=widget_key(f"{wave}_freq_min"),
-                              help=FIELD_HELP[f"{wave}_freq_min"])
-            c[2].number_input("max frequency", 0.0, 200.0, step=1.0, key=widget_key(f"{wave}_freq_max"),
-                              help=FIELD_HELP[f"{wave}_freq_max"])
-        st.number_input("Noise width", 0.0, 10.0, step=0.01, key=widget_key("noise"), help=FIELD_HELP["noise"])
+        _fields(group_fields("waves"), 3)
     with st.expander("Splits", expanded=False):
-        c = st.columns(2)
-        c[0].number_input("Training share", 0.05, 0.95, step=0.05, key=widget_key("train_fraction"),
-                          help=FIELD_HELP["train_fraction"])
-        c[1].number_input("Validation share", 0.05, 0.9, step=0.05, key=widget_key("valid_fraction"),
-                          help=FIELD_HELP["valid_fraction"])
+        _fields(group_fields("splits"), 2)
 
 
 def model_controls() -> None:
     """Model picker with its description, forecast mode and the model's own hyperparameters."""
-    lim = limits()
-    names = list(REGISTRY)
-    st.selectbox("Model", names, key=widget_key("model"), format_func=lambda n: REGISTRY[n].display_name,
-                 on_change=_on_model_change, help="Every model of the chapter; the description is below.")
+    field_input("model", on_change=_on_model_change)
     entry = get_entry(st.session_state[widget_key("model")])
     st.caption(entry.description)
-    st.number_input("Steps ahead (horizon)", 1, lim.max_horizon, key=widget_key("horizon"), help=FIELD_HELP["horizon"])
-    options = modes_for(entry.name, int(st.session_state[widget_key("horizon")]))
+    field_input("horizon")
+    options = modes_for(entry.name, _horizon())
     if not options:
-        st.error(f"{entry.display_name} cannot forecast {st.session_state[widget_key('horizon')]} steps ahead; "
-                 f"it offers: {', '.join(MODE_LABELS[m] for m in entry.modes)}.")
+        st.error(f"{entry.display_name} cannot forecast {_horizon()} steps ahead; it offers: "
+                 f"{', '.join(FIELDS['mode'].option_label(m) for m in entry.modes)}.")
         return
     if st.session_state.get(widget_key("mode")) not in options:
         st.session_state[widget_key("mode")] = entry.book_mode if entry.book_mode in options else options[0]
-    st.radio("Forecast mode", options, key=widget_key("mode"), format_func=MODE_LABELS.get, on_change=_on_mode_change,
-             help="One step: the next value. Iterative: a one-step model fed its own forecasts. "
-                  "Sequence-to-vector: all future values at once. Sequence-to-sequence: a forecast at every "
-                  "time step (scored at the last one, as the book does).")
+    field_input("mode", choices=options, on_change=_on_mode_change)
+    mode = st.session_state[widget_key("mode")]
     if entry.params:
         cols = st.columns(2)
         for i, name in enumerate(entry.params):
             if widget_key(name) not in st.session_state:
-                default = entry.defaults[name]
-                st.session_state[widget_key(name)] = ",".join(map(str, default)) if name == "dilations" else default
-            col = cols[i % 2]
-            label = name.replace("_", " ").capitalize()
-            if name == "dilations":
-                col.text_input("Dilation rates", key=widget_key(name), help=entry.param_help[name])
-            else:
-                high = {"units": lim.max_units, "filters": lim.max_units, "layers": lim.max_layers,
-                        "kernel_size": 16, "strides": 8}[name]
-                col.number_input(label, 1, high, key=widget_key(name), help=entry.param_help[name])
+                st.session_state[widget_key(name)] = FIELDS[name].widget_value(
+                    FIELDS[name].clamp(FIELDS[name].default_for(entry, mode), limits()))
+            field_input(name, cols[i % 2], entry, mode)
 
 
 def train_controls() -> None:
-    """Epochs, batch size, optimizer, learning rate and seed."""
-    lim = limits()
+    """Epochs, batch size, optimizer, learning rate and seed (the training section of the field table)."""
+    entry = get_entry(st.session_state.get(widget_key("model"), FIELDS["model"].default))
+    mode = st.session_state.get(widget_key("mode"))
+    fields = group_fields("training")
     cols = st.columns(2)
-    cols[0].number_input("Epochs", 1, lim.max_epochs, key=widget_key("epochs"), help=FIELD_HELP["epochs"])
-    cols[1].number_input("Batch size", 1, 4096, key=widget_key("batch_size"), help=FIELD_HELP["batch_size"])
-    st.selectbox("Optimizer", ["adam", "sgd", "rmsprop", "nadam"], key=widget_key("optimizer"), help=FIELD_HELP["optimizer"],
-                 format_func={"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "nadam": "Nadam"}.get)
-    st.number_input("Learning rate", 1e-6, 1.0, step=1e-4, format="%.4g", key=widget_key("learning_rate"),
-                    help=FIELD_HELP["learning_rate"])
-    st.number_input("Training seed", 0, 2**31 - 1, key=widget_key("train_seed"), help=FIELD_HELP["train_seed"])
+    for i, field in enumerate(fields):
+        field_input(field.name, cols[i] if i < 2 else None, entry, mode)
 
 
 def apply(experiment: Experiment) -> Experiment:
     """Build the experiment from the widgets' values over ``experiment`` (the page seeded the widgets from it
-    before drawing them). A combination :mod:`rnnlab.config` refuses is shown as an error and the previous
-    experiment is kept.
+    before drawing them). A combination :mod:`rnnlab.config` refuses is shown as an error naming the setting,
+    and the previous experiment is kept.
     """
     flat: dict[str, Any] = experiment.to_flat()
-    for name in list(flat) + list(MODEL_FIELDS):
+    for name in FIELDS:
         key = widget_key(name)
         if key in st.session_state:
             flat[name] = st.session_state[key]
     entry = get_entry(flat["model"])
-    flat = {k: v for k, v in flat.items() if k not in MODEL_FIELDS or k in ("mode", "learning_rate") or k in entry.params}
+    flat = {k: v for k, v in flat.items() if not FIELDS[k].model_param or k in entry.params}
     try:
-        updated = Experiment.from_flat({k: (v if not isinstance(v, (list, tuple)) else ",".join(map(str, v)))
-                                        for k, v in flat.items()})
+        updated = parse_flat(flat, strict=True).experiment
     except ValueError as exc:
         st.error(f"These settings cannot be used: {exc}", icon=":material/block:")
         return experiment

@@ -1,0 +1,471 @@
+"""What data, which model, how to train: three frozen specs composed into an :class:`Experiment`.
+
+Every value is checked by its field (:data:`rnnlab.config.fields.FIELDS`) when a spec is built, against the
+operator limits in force (:func:`rnnlab.config.limits.limits`); a bad value raises
+:class:`~rnnlab.errors.FieldError` naming the field. A value left as ``None`` takes the field's default (the
+book's, or the model's where its registry entry says so), brought within the operator's limits.
+``Experiment.key()`` is the SHA-256 of the canonical JSON of the experiment: it names the Dask job and the
+run-store folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from rnnlab.config.fields import FIELDS, section_fields
+from rnnlab.config.limits import Limits, limits, using_limits
+from rnnlab.errors import FieldError
+from rnnlab.models import ModelEntry, get_entry
+
+#: Bumped whenever a change would make an old stored result differ from a new run of the same experiment.
+SCHEMA_VERSION = 1
+SECTIONS = ("series", "model", "train")
+
+
+def _fill(spec: Any, section: str, lim: Limits, entry: ModelEntry | None = None, mode: str | None = None) -> None:
+    """Check every field of ``spec``; a field left at None takes its default within the limits. Fields a model
+    does not use are stored as None, so they never change the experiment's key."""
+    for f in section_fields(section):
+        if f.name in ("model", "mode"):
+            continue
+        if f.model_param and (entry is None or f.name not in entry.params):
+            object.__setattr__(spec, f.attribute, None)
+            continue
+        value = getattr(spec, f.attribute)
+        if value is None:
+            value = f.clamp(f.default_for(entry, mode), lim)
+        object.__setattr__(spec, f.attribute, f.check(value, lim))
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """How the synthetic series are generated and split (defaults: the book's).
+
+    Each series is ``wave1_amplitude * sin((t - o1) * f1) + wave2_amplitude * sin((t - o2) * f2)`` plus
+    uniform noise of total width ``noise``, with ``t`` in [0, 1], offsets ``o`` uniform in [0, 1) and
+    frequencies ``f`` uniform in ``[freq_min, freq_max)``. A series has ``n_steps + horizon`` values: the
+    first ``n_steps`` are the model's input, the last ``horizon`` are to be forecast.
+    """
+
+    n_series: int | None = None
+    n_steps: int | None = None
+    horizon: int | None = None
+    seed: int | None = None
+    wave1_amplitude: float | None = None
+    wave1_freq_min: float | None = None
+    wave1_freq_max: float | None = None
+    wave2_amplitude: float | None = None
+    wave2_freq_min: float | None = None
+    wave2_freq_max: float | None = None
+    noise: float | None = None
+    train_fraction: float | None = None
+    valid_fraction: float | None = None
+
+    def __post_init__(self) -> None:
+        _fill(self, "series", limits())
+        for wave in ("wave1", "wave2"):
+            low, high = getattr(self, f"{wave}_freq_min"), getattr(self, f"{wave}_freq_max")
+            if high < low:
+                raise FieldError(f"{wave}_freq_max", f"{wave}_freq_max={high:g} is below {wave}_freq_min={low:g}: "
+                                                     "the maximum must be at least the minimum")
+        together = self.train_fraction + self.valid_fraction
+        if together > 0.95 + 1e-9:
+            raise FieldError("valid_fraction", f"train_fraction + valid_fraction = {together:g} leaves "
+                                               f"{max(1 - together, 0):.2f} for the test set: allowed at most 0.95 "
+                                               "together")
+        for name, size in zip(("train", "valid", "test"), self.split_sizes()):
+            if size < 10:
+                raise FieldError("n_series", f"the {name} split has only {size} series (n_series={self.n_series}); "
+                                             "it needs at least 10")
+
+    def split_sizes(self) -> tuple[int, int, int]:
+        """Number of series in the train, validation and test splits (the book's 7000 / 2000 / 1000)."""
+        n_train = int(round(self.n_series * self.train_fraction))
+        n_valid = int(round(self.n_series * self.valid_fraction))
+        return n_train, n_valid, self.n_series - n_train - n_valid
+
+    @property
+    def length(self) -> int:
+        """Values per generated series: inputs plus the values to forecast."""
+        return self.n_steps + self.horizon
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which registry model to train, how it forecasts, and its hyperparameters.
+
+    ``mode`` defaults to the model's book mode. Hyperparameters a model does not use are stored as ``None``.
+    """
+
+    name: str | None = None
+    mode: str | None = None
+    units: int | None = None
+    layers: int | None = None
+    filters: int | None = None
+    kernel_size: int | None = None
+    strides: int | None = None
+    dilations: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        lim = limits()
+        name = FIELDS["model"].check(self.name if self.name is not None else FIELDS["model"].default, lim)
+        entry = get_entry(name)
+        mode = FIELDS["mode"].check(self.mode if self.mode is not None else entry.book_mode, lim)
+        if mode not in entry.modes:
+            raise FieldError("mode", f"mode={mode!r} is not available for model {name!r}: allowed "
+                                     f"{', '.join(entry.modes)}")
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "mode", mode)
+        _fill(self, "model", lim, entry, mode)
+
+    @property
+    def entry(self) -> ModelEntry:
+        """The model's registry entry."""
+        return get_entry(self.name)
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    """How the model is fitted (defaults: the book's 20 epochs, batch 32, Adam at 1e-3, seed 42)."""
+
+    epochs: int | None = None
+    batch_size: int | None = None
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        lim = limits()
+        for f in section_fields("train"):
+            value = getattr(self, f.attribute)
+            if value is None:
+                value = f.clamp(f.default_for(), lim)
+            object.__setattr__(self, f.attribute, f.check(value, lim))
+
+
+_SPECS = {"series": SeriesSpec, "model": ModelSpec, "train": TrainSpec}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One training experiment: data, model and training settings. Hashable, comparable, picklable."""
+
+    series: SeriesSpec = field(default_factory=SeriesSpec)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainSpec = field(default_factory=TrainSpec)
+
+    def __post_init__(self) -> None:
+        for name, cls in _SPECS.items():
+            if not isinstance(getattr(self, name), cls):
+                raise FieldError(None, f"Experiment.{name} must be a {cls.__name__}, got "
+                                       f"{type(getattr(self, name)).__name__}")
+        mode, horizon = self.model.mode, self.series.horizon
+        if mode == "one_step" and horizon != 1:
+            raise FieldError("mode", f"mode='one_step' needs horizon=1, got horizon={horizon}: for several steps "
+                                     "ahead choose iterative, seq2vec or seq2seq")
+        if mode in ("iterative", "seq2vec") and horizon < 2:
+            raise FieldError("mode", f"mode={mode!r} forecasts several steps: it needs horizon of at least 2, got "
+                                     f"{horizon}")
+        entry = self.model.entry
+        entry.check(self)
+        n_params = entry.count_params(self)
+        lim = limits()
+        if n_params is not None and n_params > lim.max_params:
+            raise FieldError(None, f"this model would have {n_params:,} parameters: allowed at most "
+                                   f"{lim.max_params:,} (this instance's limit, RNNLAB_MAX_PARAMS); use fewer units "
+                                   "or layers")
+
+    # -- construction ---------------------------------------------------------------------------
+    @classmethod
+    def book(cls, name: str, mode: str | None = None, horizon: int | None = None) -> "Experiment":
+        """The book's experiment for model ``name``: its data, architecture, optimizer and learning rate, within
+        the operator's limits.
+
+        Args:
+            name: a registry name (``python -m rnnlab list``).
+            mode: forecast mode; defaults to the mode the book uses for this model.
+            horizon: steps ahead; defaults to 1 for ``one_step`` and 10 otherwise.
+        """
+        values: dict[str, Any] = {"model": name}
+        if mode is not None:
+            values["mode"] = mode
+        if horizon is not None:
+            values["horizon"] = horizon
+        return build(values, strict=True).experiment
+
+    def replace(self, **changes: Any) -> "Experiment":
+        """A copy with flat field changes applied, e.g. ``exp.replace(epochs=2, units=8)``."""
+        return Experiment.from_flat({**self.to_flat(), **changes})
+
+    # -- serialisation ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Nested plain-JSON dictionary: ``{"series": {...}, "model": {...}, "train": {...}}``."""
+        out = {section: dataclasses.asdict(getattr(self, section)) for section in SECTIONS}
+        if out["model"]["dilations"] is not None:
+            out["model"]["dilations"] = list(out["model"]["dilations"])
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, lim: Limits | None = None) -> "Experiment":
+        """Inverse of :meth:`to_dict`. Unknown sections or fields raise FieldError naming them.
+
+        ``lim`` checks against other limits than the environment's (``Limits.unbounded()`` reads a stored run
+        trained before the operator tightened them)."""
+        if not isinstance(data, Mapping):
+            raise FieldError(None, "an experiment must be a mapping with series, model and train, got "
+                                   f"{type(data).__name__}")
+        unknown = set(data) - set(SECTIONS)
+        if unknown:
+            raise FieldError(None, f"unknown experiment sections: {', '.join(sorted(unknown))}; allowed: "
+                                   f"{', '.join(SECTIONS)}")
+        parts = {}
+        with using_limits(lim) if lim is not None else contextlib.nullcontext():
+            for section, spec_cls in _SPECS.items():
+                values = data.get(section, {})
+                if not isinstance(values, Mapping):
+                    raise FieldError(None, f"experiment section {section!r} must be a mapping")
+                names = {f.name for f in dataclasses.fields(spec_cls)}
+                bad = set(values) - names
+                if bad:
+                    raise FieldError(None, f"unknown {spec_cls.__name__} fields: {', '.join(sorted(bad))}; allowed: "
+                                           f"{', '.join(sorted(names))}")
+                parts[section] = spec_cls(**values)
+            return cls(**parts)
+
+    def to_flat(self) -> dict[str, Any]:
+        """Flat ``{field: value}`` view, keyed by the field table's names. Fields a model does not use are left
+        out."""
+        flat = {}
+        for f in FIELDS.values():
+            value = getattr(getattr(self, f.section), f.attribute)
+            if value is not None:
+                flat[f.name] = value
+        return flat
+
+    @classmethod
+    def from_flat(cls, params: Mapping[str, Any]) -> "Experiment":
+        """Build from flat values, text included (as URL query parameters or CLI options arrive).
+
+        Missing fields take the book's defaults for the chosen model (including its learning rate), within the
+        operator's limits; an unknown name or a bad value raises FieldError naming it and what is allowed.
+        """
+        return parse_flat(params, strict=True).experiment
+
+    # -- identity ---------------------------------------------------------------------------------
+    def canonical_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces, schema version included): the input of :meth:`key`."""
+        return canonical_json(self.to_dict())
+
+    def key(self) -> str:
+        """SHA-256 hex digest of :meth:`canonical_json`: equal experiments give equal keys everywhere."""
+        return experiment_key(self.to_dict())
+
+    def series_key(self) -> str:
+        """Key of the data alone (SeriesSpec): runs sharing it were trained and scored on the same series."""
+        payload = json.dumps(dataclasses.asdict(self.series), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def describe(self) -> str:
+        """Short human label, e.g. ``'lstm · seq2seq · horizon 10 · 20 epochs'``."""
+        return (
+            f"{self.model.name} · {self.model.mode} · horizon {self.series.horizon} · "
+            f"{self.train.epochs} epoch{'s' if self.train.epochs != 1 else ''}"
+        )
+
+
+def stored_experiment(data: Mapping[str, Any]) -> Experiment:
+    """The experiment of a stored run (``Experiment.to_dict()``), whatever the operator's limits are now."""
+    return Experiment.from_dict(data, lim=Limits.unbounded())
+
+
+def canonical_json(experiment: Mapping[str, Any]) -> str:
+    """Canonical JSON of an experiment dictionary (``Experiment.to_dict()``), schema version included."""
+    payload = {"schema": SCHEMA_VERSION, **experiment}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def experiment_key(experiment: Mapping[str, Any]) -> str:
+    """SHA-256 of :func:`canonical_json`: the key of a stored experiment dictionary, without re-validating it
+    (stored runs stay readable when an operator tightens the limits)."""
+    return hashlib.sha256(canonical_json(experiment).encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Flat values: URL query parameters, CLI options, widgets
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Parsed:
+    """An experiment built from flat values, with what could not be used and which defaults were lowered."""
+
+    experiment: Experiment
+    #: In lenient parsing: each value that was unknown, unreadable or refused, and what was used instead.
+    problems: list[str]
+    #: Defaults (the book's) above the operator's limits, and the value used instead.
+    clamped: list[str]
+
+
+def _shown(text: Any) -> str:
+    text = str(text)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def fallback_mode(entry: ModelEntry, horizon: int | None) -> str:
+    """The mode a model forecasts in when none is asked for: its book mode, or one that suits ``horizon``."""
+    if horizon is None:
+        return entry.book_mode
+    if horizon == 1:
+        return next((m for m in ("one_step", "seq2seq") if m in entry.modes), entry.book_mode)
+    return entry.book_mode if entry.book_mode != "one_step" else entry.modes[-1]
+
+
+def clamped_defaults(entry: ModelEntry, mode: str, lim: Limits | None = None, skip: Any = ()) -> list[str]:
+    """What the operator's limits change in the book's settings for model ``entry`` in ``mode``: one line per
+    field whose book value is above the instance's limit (fields in ``skip`` left out)."""
+    lim = lim or limits()
+    notes = []
+    for f in FIELDS.values():
+        if f.name in skip or f.kind == "choice" or (f.model_param and f.name not in entry.params):
+            continue
+        default = f.default_for(entry, mode)
+        value = f.clamp(default, lim)
+        if value != default:
+            if f.kind == "ints":
+                notes.append(f"{f.name}: the book's {f.shown(default)} has more entries than this instance allows "
+                             f"({f.count_bounds(lim)[1]}); using {f.shown(value)}")
+            else:
+                notes.append(f"{f.name}: {f.shown(default)} is above this instance's limit of "
+                             f"{f.shown(f.bounds(lim)[1])}; using {f.shown(value)}")
+    return notes
+
+
+def parse_flat(params: Mapping[str, Any], *, strict: bool = False) -> Parsed:
+    """Build an experiment from flat, untrusted values (URL query parameters, CLI options), by the field table.
+
+    Args:
+        params: ``{field: value}``; values may be text. Field names are those of :data:`FIELDS`.
+        strict: raise FieldError on the first problem instead of collecting it.
+
+    Returns:
+        :class:`Parsed`. In lenient mode every unknown, unreadable or refused value is replaced by the
+        model's default and described in ``problems``; the experiment is always valid.
+    """
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for name, raw in params.items():
+        f = FIELDS.get(name)
+        try:
+            if f is None:
+                raise FieldError(None, f"unknown parameter {_shown(name)!r}: known parameters are "
+                                       f"{', '.join(FIELDS)}")
+            values[name] = f.parse(raw)
+        except FieldError as exc:
+            if strict:
+                raise
+            problems.append(f"{exc}; {'it was ignored' if f is None else 'the default was used instead'}")
+    return build(values, strict=strict, problems=problems)
+
+
+def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str] | None = None,
+          _retry: int = 2) -> Parsed:
+    """Build an experiment from parsed flat values: missing fields take the defaults of the chosen model and
+    mode (within the operator's limits); see :func:`parse_flat`."""
+    problems = list(problems or [])
+    lim = limits()
+    values = dict(values)
+
+    def refuse(exc: FieldError, instead: str) -> None:
+        if strict:
+            raise exc
+        problems.append(f"{exc}; {instead}")
+
+    model_field = FIELDS["model"]
+    try:
+        name = model_field.check(values.pop("model", model_field.default), lim)
+    except FieldError as exc:
+        refuse(exc, f"{model_field.default!r} was used instead")
+        name = model_field.default
+    entry = get_entry(name)
+    if "mode" in values:
+        try:
+            mode = FIELDS["mode"].check(values["mode"], lim)
+            if mode not in entry.modes:
+                raise FieldError("mode", f"mode={mode!r} is not available for model {name!r}: allowed "
+                                         f"{', '.join(entry.modes)}")
+        except FieldError as exc:
+            refuse(exc, "the default was used instead")
+            del values["mode"]
+    for field in [FIELDS[n] for n in values if n != "mode"]:  # each value on its own first; combinations below
+        if field.model_param and field.name not in entry.params:
+            del values[field.name]  # a setting this model does not have (a link made for another model)
+            continue
+        try:
+            values[field.name] = field.check(values[field.name], lim)
+        except FieldError as exc:
+            refuse(exc, "the default was used instead")
+            del values[field.name]
+    given = set(values)
+    mode = values.get("mode") or fallback_mode(entry, values.get("horizon"))
+    values["mode"] = mode
+    clamped = clamped_defaults(entry, mode, lim, skip=given)
+
+    def default(f: Any) -> Any:
+        return f.clamp(f.default_for(entry, mode), lim)
+
+    def make(section: str) -> Any:
+        fields_ = [f for f in section_fields(section) if f.name not in ("model", "mode")
+                   and not (f.model_param and f.name not in entry.params)]
+        kwargs = {f.attribute: values[f.name] if f.name in values else default(f) for f in fields_}
+        if section == "model":
+            kwargs.update(name=name, mode=mode)
+        mine = {f.name for f in fields_} & given
+        while True:
+            try:
+                return _SPECS[section](**kwargs)
+            except FieldError as exc:
+                if strict:
+                    raise
+                if exc.field in mine:
+                    problems.append(f"{exc}; the default was used instead")
+                    mine.discard(exc.field)
+                    kwargs[FIELDS[exc.field].attribute] = default(FIELDS[exc.field])
+                    continue
+                problems.append(f"{exc}; the defaults were used instead")
+                kwargs.update({f.attribute: default(f) for f in fields_})
+                mine.clear()
+
+    series, model, train = make("series"), make("model"), make("train")
+    try:
+        return Parsed(Experiment(series=series, model=model, train=train), problems, clamped)
+    except FieldError as exc:
+        if strict:
+            raise
+        # The combination is refused (mode against horizon, too many parameters, a convolution longer than the
+        # input): keep the data and the training settings, take the model's defaults in a mode that fits.
+        problems.append(f"{exc}; the model's book settings were used instead")
+    kept: dict[str, Any] = {"model": name}
+    if _retry == 2:
+        for section, spec in (("series", series), ("train", train)):
+            kept.update({f.name: getattr(spec, f.attribute) for f in section_fields(section)})
+    elif not _retry:  # the book's experiment for the model (within the limits) itself was refused
+        raise FieldError(None, f"no experiment for model {name!r} fits this instance's limits")
+    again = build(kept, strict=False, _retry=_retry - 1)
+    return Parsed(again.experiment, problems + again.problems, again.clamped)
+
+
+def to_query(experiment: Experiment) -> dict[str, str]:
+    """The experiment as link parameters: the model, its mode, and every value that differs from the book's
+    for that model and mode (short links; :func:`parse_flat` fills the rest back in exactly)."""
+    entry, mode = experiment.model.entry, experiment.model.mode
+    out = {"model": experiment.model.name, "mode": mode}
+    for f in FIELDS.values():
+        value = getattr(getattr(experiment, f.section), f.attribute)
+        if f.name in out or value is None:
+            continue
+        if value != f.default_for(entry, mode):
+            out[f.name] = f.text(value)
+    return out

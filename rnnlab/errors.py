@@ -1,0 +1,16 @@
+"""The error every setting check raises: a ``ValueError`` that names the field it is about.
+
+A leaf module (it imports nothing from rnnlab), so the model registry and the experiment specs can both raise
+it without importing each other.
+"""
+
+from __future__ import annotations
+
+
+class FieldError(ValueError):
+    """A setting that cannot be used. ``field`` is its flat name (``epochs``, ``units``, ...), or None when the
+    problem is the combination of several settings; the message says what is wrong and what is allowed."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -5,30 +5,28 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab import anatomy, plots
-from rnnlab.config import Experiment
-from rnnlab.dashboard import results, state
+from rnnlab.dashboard import run_view, state
 
 st.title("Inspect a model")
 experiment = state.current_experiment()
-state.show_url_problems()
+state.show_notes(experiment)
 
-summaries = results.store().list(series=experiment.to_dict()["series"])
-summaries = [r for r in summaries if r["params_total"] > 0]
-if not summaries:
+runs = [r for r in run_view.store().list(series=experiment.to_dict()["series"]) if r.trained]
+if not runs:
     st.info("No trained model on this data yet. Train one, then come back to look inside it.")
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
-labels = {results.run_label(r): r["key"] for r in summaries}
-keys = list(labels.values())
+keys = [r.key for r in runs]
 current = experiment.key()
-choice = st.selectbox("Trained model", list(labels), index=keys.index(current) if current in keys else 0,
-                      key="inspect_run", help="Models trained on the current data, newest first.")
-run = results.load_result(labels[choice])
+choice = st.selectbox("Trained model", runs, index=keys.index(current) if current in keys else 0,
+                      format_func=lambda r: r.label, key="inspect_run",
+                      help="Models trained on the current data, newest first.")
+run = run_view.load_result(choice.key)
 if run is None:
     st.warning("This run's files could not be read.")
     st.stop()
-run_exp = Experiment.from_dict(run.experiment)
+run_exp = choice.experiment
 
 st.subheader("Layers and where the parameters come from")
 table = pd.DataFrame(anatomy.layer_table(run.layers, run_exp))
@@ -39,14 +37,15 @@ st.caption(f"{run.params_total:,} parameters in all. The batch dimension is firs
 
 states = run.inspect.get("hidden_states", {})
 sample = np.asarray(run.inspect.get("sample_input", []))
-if run_exp.model.name == "simple_rnn" and "weights" in run.inspect:
+neuron = run_exp.model.entry.single_neuron(run_exp)
+if neuron is not None and "weights" in run.inspect:
     w = run.inspect["weights"]
     st.subheader("A single recurrent neuron")
     cols = st.columns(3)
     cols[0].metric("w_x (input weight)", f"{w['w_x']:.4f}")
     cols[1].metric("w_y (recurrent weight)", f"{w['w_y']:.4f}")
     cols[2].metric("b (bias)", f"{w['b']:.4f}")
-    st.plotly_chart(plots.unrolled_neuron(sample, np.asarray(states["rnn"])[:, 0], w), key="unrolled", theme=None)
+    st.plotly_chart(plots.unrolled_neuron(sample, np.asarray(states[neuron])[:, 0], w), key="unrolled", theme=None)
     st.caption("Each step the neuron mixes the new input with its own previous output: three numbers are all it "
                "has to remember the past, which is why it loses to the 51-weight linear model.")
 if states:
@@ -56,6 +55,6 @@ if states:
                                                title="Activations at each time step"), key="heatmap", theme=None)
 else:
     st.info("This model has no recurrent layer, so it has no hidden state to show.")
-if run_exp.model.name == "wavenet":
+if run_exp.model.dilations:
     st.plotly_chart(plots.dilated_convolutions(run_exp.model.kernel_size, run_exp.model.dilations,
                                                n_steps=run_exp.series.n_steps), key="wavenet", theme=None)

@@ -95,7 +95,7 @@ def book_data(horizon: int, n_series: int = 10_000, n_steps: int = 50) -> dict[s
 
 
 def _seed():
-    import tensorflow as tf
+    import tensorflow as tf  # when it trains: importing REFERENCE must not load TensorFlow
 
     np.random.seed(42)
     tf.random.set_seed(42)
@@ -103,7 +103,7 @@ def _seed():
 
 def _book_model(model: str, mode: str, n_steps: int):
     """The book's Sequential model and optimizer for one reference row."""
-    import keras
+    import keras  # when it trains: importing REFERENCE must not load TensorFlow
 
     L = keras.layers
     seq = mode == "seq2seq"
@@ -123,9 +123,8 @@ def _book_model(model: str, mode: str, n_steps: int):
         if model == "deep_rnn_dense" and seq:
             lr = 0.01
     elif model == "layernorm_rnn":
-        from rnnlab.models import layer_norm_cell_class
+        from rnnlab.cells import LNSimpleRNNCell as cell  # subclasses Keras: loaded when it trains
 
-        cell = layer_norm_cell_class()
         layers = [L.Input([None, 1]), L.RNN(cell(20), return_sequences=True), L.RNN(cell(20), return_sequences=True),
                   L.TimeDistributed(L.Dense(10))]
     elif model == "conv_gru":
@@ -149,7 +148,7 @@ def train_book(ref: Reference, *, epochs: int = 20, n_series: int = 10_000,
     ``iterative`` rolls forward the book's one-step ``deep_rnn_dense`` model (``one_step_model``, trained
     here if not given), as the book does.
     """
-    import keras
+    import keras  # when it trains: importing REFERENCE must not load TensorFlow
 
     if ref.model == "naive":
         d = book_data(ref.horizon, n_series)

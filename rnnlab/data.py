@@ -104,17 +104,6 @@ class Dataset:
     test: Split
 
 
-def target_steps(experiment: Experiment) -> list[int] | None:
-    """For seq2seq models whose output sequence is shorter than the input (a strided convolution), the
-    input time indices they forecast from; None when every time step has an output."""
-    if experiment.model.mode != "seq2seq" or experiment.model.name != "conv_gru":
-        return None
-    from rnnlab.models import conv_output_steps
-
-    m = experiment.model
-    return conv_output_steps(experiment.series.n_steps, m.kernel_size, m.strides)
-
-
 def make_targets(series: np.ndarray, experiment: Experiment) -> np.ndarray:
     """The fitting targets of ``experiment``'s forecast mode for ``series`` (``[n, n_steps + horizon, 1]``)."""
     n_steps, horizon = experiment.series.n_steps, experiment.series.horizon
@@ -124,7 +113,7 @@ def make_targets(series: np.ndarray, experiment: Experiment) -> np.ndarray:
     if mode == "seq2vec":
         return series[:, n_steps:, 0].copy()
     targets = seq2seq_targets(series, n_steps, horizon)
-    steps = target_steps(experiment)
+    steps = experiment.model.entry.output_steps(experiment)
     return targets if steps is None else targets[:, steps]
 
 

@@ -1,19 +1,22 @@
 """What a finished run can be downloaded as: predictions CSV, run JSON, and a standalone training script.
 
 The script uses only NumPy and Keras (no rnnlab): it regenerates the same series with the same generator and
-seed, builds the same architecture, and trains it with the same settings.
+seed, builds the same architecture (written from the registry's description of the model, the one the Keras
+builder reads), and trains it with the same settings.
 """
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 from rnnlab.config import Experiment
 from rnnlab.data import Dataset
-from rnnlab.models import output_size
-from rnnlab.results import RunResult
+from rnnlab.models import CustomCell
+from rnnlab.runs import RunResult
 
 
 def predictions_csv(result: RunResult, dataset: Dataset) -> str:
@@ -54,126 +57,118 @@ def generate_time_series(batch_size, n_steps, seed):
     return series[..., np.newaxis].astype(np.float32)
 '''
 
-_LAYERNORM_CELL = '''
-class LNSimpleRNNCell(keras.layers.Layer):
-    """SimpleRNNCell without activation -> LayerNormalization -> tanh (the book's custom cell)."""
-
-    def __init__(self, units, activation="tanh", **kwargs):
-        super().__init__(**kwargs)
-        self.units = units
-        self.state_size = units
-        self.output_size = units
-        self.simple_rnn_cell = keras.layers.SimpleRNNCell(units, activation=None)
-        self.layer_norm = keras.layers.LayerNormalization()
-        self.activation = keras.activations.get(activation)
-
-    def build(self, input_shape):
-        self.simple_rnn_cell.build(input_shape)
-        self.layer_norm.build((input_shape[0], self.units))
-        self.built = True
-
-    def call(self, inputs, states, training=False):
-        outputs, new_states = self.simple_rnn_cell(inputs, states)
-        norm_outputs = self.activation(self.layer_norm(outputs))
-        return norm_outputs, [norm_outputs]
-'''
+CELLS_FILE = Path(__file__).with_name("cells.py")
 
 
-def _layers(exp: Experiment) -> list[str]:
-    """Keras layer expressions equivalent to rnnlab's builder for ``exp``."""
-    m, s = exp.model, exp.series
-    out = output_size(exp)
-    seq2seq = m.mode == "seq2seq"
-    L = "keras.layers"
-    if m.name == "linear":
-        return [f"{L}.Input(shape=({s.n_steps}, 1))", f"{L}.Flatten()", f"{L}.Dense({out})"]
-    if m.name == "simple_rnn":
-        return [f"{L}.Input(shape=(None, 1))", f"{L}.SimpleRNN(1)"]
-    if m.name == "deep_rnn":
-        hidden = [f"{L}.SimpleRNN({m.units}, return_sequences=True)"] * m.layers
-        return [f"{L}.Input(shape=(None, 1))", *hidden, f"{L}.SimpleRNN(1)"]
-    if m.name == "wavenet":
-        convs = [f'{L}.Conv1D({m.filters}, kernel_size={m.kernel_size}, padding="causal", activation="relu", '
-                 f"dilation_rate={rate})" for rate in m.dilations]
-        return [f"{L}.Input(shape=(None, 1))", *convs, f"{L}.Conv1D({out}, kernel_size=1)"]
-    layer = {"deep_rnn_dense": f"{L}.SimpleRNN({{units}}, return_sequences={{seq}})",
-             "lstm": f"{L}.LSTM({{units}}, return_sequences={{seq}})",
-             "gru": f"{L}.GRU({{units}}, return_sequences={{seq}})",
-             "conv_gru": f"{L}.GRU({{units}}, return_sequences={{seq}})",
-             "layernorm_rnn": f"{L}.RNN(LNSimpleRNNCell({{units}}), return_sequences={{seq}})"}[m.name]
-    stack = [layer.format(units=m.units, seq=seq2seq or i < m.layers - 1) for i in range(m.layers)]
-    first = [f"{L}.Input(shape=(None, 1))"]
-    if m.name == "conv_gru":
-        first.append(f'{L}.Conv1D({m.filters}, kernel_size={m.kernel_size}, strides={m.strides}, padding="valid")')
-    return [*first, *stack, f"{L}.Dense({out})"]
+def cell_source(class_name: str) -> str:
+    """The source of one of rnnlab's cells (:mod:`rnnlab.cells`), read as text: the web process, which makes
+    the script, never imports Keras."""
+    text = CELLS_FILE.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            return ast.get_source_segment(text, node)
+    raise ValueError(f"rnnlab.cells has no class {class_name!r}")
+
+
+def model_code(experiment: Experiment) -> str:
+    """The ``build_model()`` function of the script: rnnlab's layers for ``experiment``, from the same
+    description the Keras builder uses (:meth:`rnnlab.models.ModelEntry.layers`)."""
+    entry = experiment.model.entry
+    if not entry.trainable:
+        return ('def build_model():\n    """The naive forecast repeats the last value: there is no network."""\n'
+                "    return None\n")
+    layers = entry.layers(experiment)
+    lines = [f"        keras.Input(shape={entry.input_shape(experiment)!r}, name='series'),"]
+    lines += [f"        {layer.code()}," for layer in layers]
+    cells = sorted({a.class_name for layer in layers for a in layer.keras_call()[1] if isinstance(a, CustomCell)})
+    sources = "".join(f"\n\n{cell_source(name)}\n" for name in cells)
+    body = "\n".join(lines)
+    return (f'{sources.lstrip()}{chr(10) * 2 if sources else ""}'
+            f'def build_model():\n    """The model rnnlab trained: the same layers, names and sizes."""\n'
+            f"    return keras.Sequential([\n{body}\n    ], name={entry.name!r})\n")
+
+
+def _targets(experiment: Experiment) -> str:
+    mode = experiment.model.mode
+    if mode in ("one_step", "iterative"):
+        return "y = series[:, n_steps, :1]"
+    if mode == "seq2vec":
+        return "y = series[:, n_steps:, 0]"
+    code = ("y = np.empty((len(series), n_steps, horizon), dtype=np.float32)\n"
+            "for step_ahead in range(1, horizon + 1):\n"
+            "    y[..., step_ahead - 1] = series[:, step_ahead:step_ahead + n_steps, 0]")
+    steps = experiment.model.entry.output_steps(experiment)
+    if steps is not None:
+        stride = steps[1] - steps[0] if len(steps) > 1 else experiment.series.n_steps
+        code += f"\ny = y[:, {steps[0]}::{stride}]  # one target per output of the strided convolution"
+    return code
+
+
+def _forecast(experiment: Experiment) -> str:
+    entry, mode = experiment.model.entry, experiment.model.mode
+    if not entry.trainable:
+        return "Y_pred = np.repeat(X_valid[:, -1, :1], horizon, axis=1)"
+    if mode == "iterative":
+        window = "window[:, -n_steps:]" if entry.fixed_length else "window"
+        return ("window = X_valid\n"
+                "    for _ in range(horizon):\n"
+                f"        step = model.predict({window}, verbose=0)\n"
+                "        window = np.concatenate([window, step[:, np.newaxis, :1]], axis=1)\n"
+                "    Y_pred = window[:, n_steps:, 0]")
+    if mode == "seq2seq":
+        return "Y_pred = model.predict(X_valid, verbose=0)[:, -1, :]  # the forecast made at the last time step"
+    return "Y_pred = model.predict(X_valid, verbose=0).reshape(len(X_valid), horizon)"
 
 
 def standalone_script(experiment: Experiment) -> str:
     """A self-contained Python script (NumPy + Keras) that regenerates this experiment's data and trains the
-    same model with the same settings, printing the validation MSE."""
+    same model with the same settings, printing the validation MSE. Importing it only defines
+    ``generate_time_series`` and ``build_model``."""
     exp = experiment
-    s, m, t = exp.series, exp.model, exp.train
+    s, t = exp.series, exp.train
     n_train, n_valid, _ = s.split_sizes()
     generator = _GENERATOR.format(a1=s.wave1_amplitude, f1min=s.wave1_freq_min, f1max=s.wave1_freq_max,
                                   a2=s.wave2_amplitude, f2min=s.wave2_freq_min, f2max=s.wave2_freq_max, noise=s.noise)
-    if m.name == "naive":
-        model_code = "model = None  # the naive forecast repeats the last value; nothing to train"
+    if exp.model.entry.trainable:
+        train = (f"keras.utils.set_random_seed({t.seed})\n"
+                 "    model = build_model()\n"
+                 f"    optimizer = keras.optimizers.get({{'class_name': {t.optimizer!r}, "
+                 f"'config': {{'learning_rate': {t.learning_rate!r}}}}})\n"
+                 "    model.compile(loss='mse', optimizer=optimizer)\n"
+                 "    model.summary()\n"
+                 f"    model.fit(X_train, y_train, epochs={t.epochs}, batch_size={t.batch_size}, "
+                 "validation_data=(X_valid, y_valid))")
     else:
-        layers = "".join(f"    {layer},\n" for layer in _layers(exp))
-        model_code = (
-            f"keras.utils.set_random_seed({t.seed})\n"
-            f"model = keras.Sequential([\n{layers}])\n"
-            f"optimizer = keras.optimizers.get({{'class_name': {t.optimizer!r}, "
-            f"'config': {{'learning_rate': {t.learning_rate!r}}}}})\n"
-            "model.compile(loss='mse', optimizer=optimizer)\n"
-            "model.summary()\n"
-            f"model.fit(X_train, y_train, epochs={t.epochs}, batch_size={t.batch_size}, "
-            "validation_data=(X_valid, y_valid))"
-        )
-    if m.mode in ("one_step", "iterative"):
-        targets = "y = series[:, n_steps, :1]"
-    elif m.mode == "seq2vec":
-        targets = "y = series[:, n_steps:, 0]"
-    else:
-        steps = ""
-        if m.name == "conv_gru":
-            steps = f"\ny = y[:, {m.kernel_size - 1}::{m.strides}]  # one target per convolution output"
-        targets = ("y = np.empty((len(series), n_steps, horizon), dtype=np.float32)\n"
-                   "for step_ahead in range(1, horizon + 1):\n"
-                   "    y[..., step_ahead - 1] = series[:, step_ahead:step_ahead + n_steps, 0]" + steps)
-    if m.name == "naive":
-        forecast = "Y_pred = np.repeat(X_valid[:, -1, :1], horizon, axis=1)"
-    elif m.mode == "iterative":
-        window = "window[:, -n_steps:]" if m.name == "linear" else "window"
-        forecast = ("window = X_valid\n"
-                    "for _ in range(horizon):\n"
-                    f"    step = model.predict({window}, verbose=0)\n"
-                    "    window = np.concatenate([window, step[:, np.newaxis, :1]], axis=1)\n"
-                    "Y_pred = window[:, n_steps:, 0]")
-    elif m.mode == "seq2seq":
-        forecast = "Y_pred = model.predict(X_valid, verbose=0)[:, -1, :]  # the forecast made at the last time step"
-    else:
-        forecast = "Y_pred = model.predict(X_valid, verbose=0).reshape(len(X_valid), horizon)"
-    cell = _LAYERNORM_CELL if m.name == "layernorm_rnn" else ""
-    return f'''"""rnnlab experiment {exp.key()[:12]}: {exp.describe()}.
+        train = "model = build_model()  # the naive forecast: nothing to train"
+    key = exp.key()
+    return f'''"""rnnlab experiment {key[:12]}: {exp.describe()}.
 
 Regenerates the data and trains the model with plain NumPy + Keras (no rnnlab needed):
     pip install numpy tensorflow
-    python {m.name}_{exp.key()[:8]}.py
+    python {exp.model.name}_{key[:8]}.py
 """
 import numpy as np
 import keras
-{generator}{cell}
-n_series, n_steps, horizon = {s.n_series}, {s.n_steps}, {s.horizon}
-series = generate_time_series(n_series, n_steps + horizon, seed={s.seed})
-X = series[:, :n_steps]
-{targets}
-X_train, y_train = X[:{n_train}], y[:{n_train}]
-X_valid, y_valid = X[{n_train}:{n_train + n_valid}], y[{n_train}:{n_train + n_valid}]
-future_valid = series[{n_train}:{n_train + n_valid}, n_steps:, 0]
 
-{model_code}
+{generator}
 
-{forecast}
-print("validation MSE:", float(np.mean((future_valid - Y_pred) ** 2)))
+{model_code(exp)}
+
+if __name__ == "__main__":
+    n_series, n_steps, horizon = {s.n_series}, {s.n_steps}, {s.horizon}
+    series = generate_time_series(n_series, n_steps + horizon, seed={s.seed})
+    X = series[:, :n_steps]
+    {_indent(_targets(exp))}
+    X_train, y_train = X[:{n_train}], y[:{n_train}]
+    X_valid, y_valid = X[{n_train}:{n_train + n_valid}], y[{n_train}:{n_train + n_valid}]
+    future_valid = series[{n_train}:{n_train + n_valid}, n_steps:, 0]
+
+    {train}
+
+    {_forecast(exp)}
+    print("validation MSE:", float(np.mean((future_valid - Y_pred) ** 2)))
 '''
+
+
+def _indent(code: str) -> str:
+    return code.replace("\n", "\n    ")

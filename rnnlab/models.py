@@ -1,10 +1,13 @@
-"""The model zoo: one registry from a model name to its builder and its metadata.
+"""The model zoo: one registry from a model name to everything rnnlab knows about that model.
 
-Importing this module is cheap: Keras is imported inside the builders only, so the web process can list
-models, check specs and count parameters without TensorFlow.
+For a given experiment, a model is described as a list of :class:`Layer` objects. Everything else derives from
+that one description: the Keras model (:func:`build_model`, in workers only), the parameter count checked
+before anything is trained, the formula behind each layer's count (the Inspect page), the time steps a
+sequence-to-sequence model forecasts from, and the layers of the exported standalone script
+(:mod:`rnnlab.export`). Callers ask the registry entry; they never branch on a model's name.
 
-Every builder has the signature ``builder(experiment) -> keras.Model`` and uses the Functional API. The
-output shape follows the forecast mode:
+Importing this module is cheap (no Keras): the web process lists models, checks experiments and counts
+parameters with it. The output shape follows the forecast mode:
 
 * ``one_step`` and ``iterative``: ``[batch, 1]`` (the next value; ``iterative`` rolls it forward);
 * ``seq2vec``: ``[batch, horizon]`` (all future values from the last time step);
@@ -16,47 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from rnnlab.errors import FieldError
+
 if TYPE_CHECKING:  # pragma: no cover
     from rnnlab.config import Experiment
 
 ALL_MODES = ("one_step", "iterative", "seq2vec", "seq2seq")
 RECURRENT_PARAMS = ("units", "layers")
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """Registry entry: what a model is, what it supports, and how to build it."""
-
-    name: str
-    display_name: str
-    description: str
-    modes: tuple[str, ...]
-    book_mode: str
-    params: tuple[str, ...] = ()
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-    book_learning_rate: Mapping[str, float] = field(default_factory=dict)
-    builder: Callable[["Experiment"], Any] | None = None
-    count: Callable[["Experiment"], int] | None = None
-    check: Callable[["Experiment"], None] | None = None
-    fixed_length: bool = False
-    #: Compile with XLA where ``python -m rnnlab bench`` (docs/benchmarks.md) shows a clear speed-up (1.5x or
-    #: more) and a validation MSE within 2% of the run without it: the recurrent models (2-7x faster, most equal
-    #: to 1e-6). Off for the linear model (no speed-up) and WaveNet (its MSE moved by 3%).
-    jit_compile: bool = True
-    param_help: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def trainable(self) -> bool:
-        """False for baselines computed without training (the naive forecast)."""
-        return self.builder is not None
-
-    def count_params(self, experiment: "Experiment") -> int | None:
-        """Parameter count computed from the layer shapes alone (no Keras), or None for the naive model."""
-        return None if self.count is None else self.count(experiment)
+RECURRENT_KINDS = ("SimpleRNN", "LSTM", "GRU", "LNSimpleRNN")
 
 
 # --------------------------------------------------------------------------------------------------
-# Parameter counts from layer shapes: the formulas the Inspect page shows.
+# Parameter counts from layer shapes
 # --------------------------------------------------------------------------------------------------
 def dense_params(inputs: int, units: int) -> int:
     """Dense: ``units x (inputs + 1)``."""
@@ -88,205 +62,149 @@ def conv1d_params(inputs: int, filters: int, kernel_size: int) -> int:
     return filters * (kernel_size * inputs + 1)
 
 
+# --------------------------------------------------------------------------------------------------
+# The description of a model
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CustomCell:
+    """A recurrent cell of rnnlab's own (:mod:`rnnlab.cells`), wrapped in ``keras.layers.RNN``."""
+
+    class_name: str
+    units: int
+
+    def code(self) -> str:
+        return f"{self.class_name}({self.units})"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of a model, as the builder, the parameter formulas and the exported script all read it.
+
+    ``kind`` is a ``keras.layers`` class (Flatten, Dense, SimpleRNN, LSTM, GRU, Conv1D) or ``LNSimpleRNN``
+    (the book's LayerNorm cell in a ``keras.layers.RNN``); ``inputs`` is the number of values that reach it
+    per time step (per sample for a Dense layer after Flatten); ``units`` its units or filters.
+    """
+
+    kind: str
+    name: str
+    inputs: int
+    units: int = 0
+    return_sequences: bool = False
+    kernel_size: int = 1
+    strides: int = 1
+    padding: str = "valid"
+    dilation_rate: int = 1
+    activation: str | None = None
+
+    def params(self) -> int:
+        """Trainable parameters, from the shapes alone."""
+        counts = {"Flatten": lambda: 0, "Dense": lambda: dense_params(self.inputs, self.units),
+                  "SimpleRNN": lambda: simple_rnn_params(self.inputs, self.units),
+                  "LSTM": lambda: lstm_params(self.inputs, self.units),
+                  "GRU": lambda: gru_params(self.inputs, self.units),
+                  "LNSimpleRNN": lambda: layernorm_rnn_params(self.inputs, self.units),
+                  "Conv1D": lambda: conv1d_params(self.inputs, self.units, self.kernel_size)}
+        return counts[self.kind]()
+
+    def formula(self) -> str:
+        """Where :meth:`params` comes from, in words (the Inspect page and the lessons show it)."""
+        i, u = self.inputs, self.units
+        return {
+            "Flatten": "no weights: reshapes the input",
+            "Dense": f"{u} × ({i} inputs + 1 bias)",
+            "SimpleRNN": f"{u} × ({i} inputs + {u} recurrent + 1 bias)",
+            "LSTM": f"4 gates × {u} × ({i} inputs + {u} recurrent + 1 bias)",
+            "GRU": f"3 gates × {u} × ({i} inputs + {u} recurrent + 2 biases)",
+            "LNSimpleRNN": f"{u} × ({i} inputs + {u} recurrent + 1 bias) + 2 × {u} (LayerNorm scale, offset)",
+            "Conv1D": f"{u} filters × ({self.kernel_size} taps × {i} channels + 1 bias)",
+        }[self.kind]
+
+    @property
+    def recurrent(self) -> bool:
+        return self.kind in RECURRENT_KINDS
+
+    def keras_call(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        """``(keras.layers class, positional arguments, keyword arguments)`` that make this layer."""
+        named = {"name": self.name}
+        if self.kind == "Flatten":
+            return "Flatten", (), named
+        if self.kind == "Dense":
+            return "Dense", (self.units,), named
+        if self.kind == "LNSimpleRNN":
+            return "RNN", (CustomCell("LNSimpleRNNCell", self.units),), {"return_sequences": self.return_sequences,
+                                                                          **named}
+        if self.recurrent:
+            return self.kind, (self.units,), {"return_sequences": self.return_sequences, **named}
+        kwargs: dict[str, Any] = {"kernel_size": self.kernel_size}
+        if self.strides != 1:
+            kwargs["strides"] = self.strides
+        kwargs["padding"] = self.padding
+        if self.dilation_rate != 1:
+            kwargs["dilation_rate"] = self.dilation_rate
+        if self.activation:
+            kwargs["activation"] = self.activation
+        return "Conv1D", (self.units,), {**kwargs, **named}
+
+    def code(self) -> str:
+        """The Python expression that makes this layer (``keras.layers.GRU(20, return_sequences=True, ...)``)."""
+        cls, args, kwargs = self.keras_call()
+        parts = [a.code() if isinstance(a, CustomCell) else repr(a) for a in args]
+        parts += [f"{k}={v!r}" for k, v in kwargs.items()]
+        return f"keras.layers.{cls}({', '.join(parts)})"
+
+
 def output_size(experiment: "Experiment") -> int:
     """Values the model emits per prediction: 1 for one-step models, ``horizon`` otherwise."""
     return 1 if experiment.model.mode in ("one_step", "iterative") else experiment.series.horizon
 
 
-def _count_linear(exp: "Experiment") -> int:
-    return dense_params(exp.series.n_steps, output_size(exp))
+def _returns_sequences(experiment: "Experiment", last: bool) -> bool:
+    return experiment.model.mode == "seq2seq" or not last
 
 
-def _count_simple_rnn(exp: "Experiment") -> int:
-    return simple_rnn_params(1, 1)
+def _linear(exp: "Experiment") -> list[Layer]:
+    return [Layer("Flatten", "flatten", 1), Layer("Dense", "output", exp.series.n_steps, output_size(exp))]
 
 
-def _count_deep_rnn(exp: "Experiment") -> int:
-    units, layers = exp.model.units, exp.model.layers
-    total = simple_rnn_params(1, units) + (layers - 1) * simple_rnn_params(units, units)
-    return total + simple_rnn_params(units, 1)
+def _simple_rnn(exp: "Experiment") -> list[Layer]:
+    return [Layer("SimpleRNN", "rnn", 1, 1)]
 
 
-def _count_stack(cell_count: Callable[[int, int], int]) -> Callable[["Experiment"], int]:
-    def count(exp: "Experiment") -> int:
-        units, layers = exp.model.units, exp.model.layers
-        total = cell_count(1, units) + (layers - 1) * cell_count(units, units)
-        return total + dense_params(units, output_size(exp))
-
-    return count
-
-
-def _count_conv_gru(exp: "Experiment") -> int:
+def _deep_rnn(exp: "Experiment") -> list[Layer]:
     m = exp.model
-    total = conv1d_params(1, m.filters, m.kernel_size)
-    total += gru_params(m.filters, m.units) + (m.layers - 1) * gru_params(m.units, m.units)
-    return total + dense_params(m.units, output_size(exp))
+    stack = [Layer("SimpleRNN", f"rnn_{i + 1}", 1 if i == 0 else m.units, m.units, return_sequences=True)
+             for i in range(m.layers)]
+    return [*stack, Layer("SimpleRNN", "rnn_output", m.units, 1)]
 
 
-def _count_wavenet(exp: "Experiment") -> int:
+def _recurrent_stack(exp: "Experiment", kind: str, prefix: str, inputs: int) -> list[Layer]:
     m = exp.model
-    total = conv1d_params(1, m.filters, m.kernel_size)
-    total += (len(m.dilations) - 1) * conv1d_params(m.filters, m.filters, m.kernel_size)
-    return total + conv1d_params(m.filters, output_size(exp), 1)
+    return [Layer(kind, f"{prefix}_{i + 1}", inputs if i == 0 else m.units, m.units,
+                  return_sequences=_returns_sequences(exp, i == m.layers - 1)) for i in range(m.layers)]
 
 
-def conv_output_steps(n_steps: int, kernel_size: int, strides: int) -> list[int]:
-    """Input time indices at which a 'valid' strided Conv1D emits an output (the book's ``Y[:, 3::2]``)."""
-    return list(range(kernel_size - 1, n_steps, strides))
+def _stacked(kind: str, prefix: str) -> Callable[["Experiment"], list[Layer]]:
+    """Recurrent layers of one kind with a Dense head (the SimpleRNN, LSTM, GRU and LayerNorm stacks)."""
+
+    def describe(exp: "Experiment") -> list[Layer]:
+        stack = _recurrent_stack(exp, kind, prefix, 1)
+        return [*stack, Layer("Dense", "output", exp.model.units, output_size(exp))]
+
+    return describe
 
 
-def _check_conv_gru(exp: "Experiment") -> None:
-    if exp.model.kernel_size > exp.series.n_steps:
-        raise ValueError(
-            f"ModelSpec.kernel_size={exp.model.kernel_size} is longer than the input (n_steps={exp.series.n_steps}): "
-            "it must be at most n_steps"
-        )
-
-
-# --------------------------------------------------------------------------------------------------
-# Builders (Keras imported here only)
-# --------------------------------------------------------------------------------------------------
-def _keras():
-    import keras  # noqa: PLC0415 - lazy on purpose: the web process never imports TensorFlow
-
-    return keras
-
-
-def _output_head(keras, x, exp: "Experiment"):
-    """The Dense head: one value, ``horizon`` values, or ``horizon`` values at every time step."""
-    return keras.layers.Dense(output_size(exp), name="output")(x)
-
-
-def build_linear(exp: "Experiment"):
-    """Flatten -> Dense: one weight per input time step plus a bias (51 parameters in the book)."""
-    keras = _keras()
-    inputs = keras.Input(shape=(exp.series.n_steps, 1), name="series")
-    x = keras.layers.Flatten(name="flatten")(inputs)
-    outputs = _output_head(keras, x, exp)
-    return keras.Model(inputs, outputs, name="linear")
-
-
-def build_simple_rnn(exp: "Experiment"):
-    """A single recurrent neuron, SimpleRNN(1): three parameters (w_x, w_y, b)."""
-    keras = _keras()
-    inputs = keras.Input(shape=(None, 1), name="series")
-    outputs = keras.layers.SimpleRNN(1, name="rnn")(inputs)
-    return keras.Model(inputs, outputs, name="simple_rnn")
-
-
-def build_deep_rnn(exp: "Experiment"):
-    """``layers`` x SimpleRNN(units, return_sequences) -> SimpleRNN(1) (the book's first deep RNN)."""
-    keras = _keras()
-    inputs = keras.Input(shape=(None, 1), name="series")
-    x = inputs
-    for i in range(exp.model.layers):
-        x = keras.layers.SimpleRNN(exp.model.units, return_sequences=True, name=f"rnn_{i + 1}")(x)
-    outputs = keras.layers.SimpleRNN(1, name="rnn_output")(x)
-    return keras.Model(inputs, outputs, name="deep_rnn")
-
-
-_LAYERNORM_CELL = None
-
-
-def layer_norm_cell_class():
-    """The book's custom cell: SimpleRNNCell (no activation) -> LayerNormalization -> tanh.
-
-    Defined on first use (it subclasses a Keras class) and registered so ``.keras`` files load back.
-    """
-    global _LAYERNORM_CELL
-    if _LAYERNORM_CELL is not None:
-        return _LAYERNORM_CELL
-    keras = _keras()
-
-    @keras.saving.register_keras_serializable(package="rnnlab")
-    class LNSimpleRNNCell(keras.layers.Layer):
-        def __init__(self, units, activation="tanh", **kwargs):
-            super().__init__(**kwargs)
-            self.units = units
-            self.state_size = units
-            self.output_size = units
-            self.simple_rnn_cell = keras.layers.SimpleRNNCell(units, activation=None)
-            self.layer_norm = keras.layers.LayerNormalization()
-            self.activation = keras.activations.get(activation)
-
-        def build(self, input_shape):
-            self.simple_rnn_cell.build(input_shape)
-            self.layer_norm.build((input_shape[0], self.units))
-            self.built = True
-
-        def call(self, inputs, states, training=False):
-            outputs, new_states = self.simple_rnn_cell(inputs, states)
-            norm_outputs = self.activation(self.layer_norm(outputs))
-            return norm_outputs, [norm_outputs]
-
-        def get_config(self):
-            config = super().get_config()
-            config.update({"units": self.units, "activation": keras.activations.serialize(self.activation)})
-            return config
-
-    _LAYERNORM_CELL = LNSimpleRNNCell
-    return LNSimpleRNNCell
-
-
-def _recurrent_layer(keras, kind: str, units: int, return_sequences: bool, name: str):
-    if kind == "simple_rnn":
-        return keras.layers.SimpleRNN(units, return_sequences=return_sequences, name=name)
-    if kind == "lstm":
-        return keras.layers.LSTM(units, return_sequences=return_sequences, name=name)
-    if kind == "gru":
-        return keras.layers.GRU(units, return_sequences=return_sequences, name=name)
-    if kind == "layernorm_rnn":
-        return keras.layers.RNN(layer_norm_cell_class()(units), return_sequences=return_sequences, name=name)
-    raise ValueError(f"unknown recurrent layer kind {kind!r}")
-
-
-def _stack(keras, x, kind: str, exp: "Experiment"):
-    """``layers`` recurrent layers; the last returns sequences only in seq2seq mode."""
-    seq2seq = exp.model.mode == "seq2seq"
-    for i in range(exp.model.layers):
-        last = i == exp.model.layers - 1
-        x = _recurrent_layer(keras, kind, exp.model.units, return_sequences=seq2seq or not last, name=f"{kind}_{i + 1}")(x)
-    return x
-
-
-def recurrent_builder(kind: str, model_name: str) -> Callable[["Experiment"], Any]:
-    """Builder shared by the SimpleRNN, LSTM, GRU and LayerNorm stacks: recurrent layers -> Dense head."""
-
-    def build(exp: "Experiment"):
-        keras = _keras()
-        inputs = keras.Input(shape=(None, 1), name="series")
-        x = _stack(keras, inputs, kind, exp)
-        outputs = _output_head(keras, x, exp)
-        return keras.Model(inputs, outputs, name=model_name)
-
-    build.__doc__ = f"{kind} x layers -> Dense head."
-    return build
-
-
-def build_conv_gru(exp: "Experiment"):
-    """Conv1D (valid, strided) -> GRU stack -> Dense: the convolution shortens the sequence."""
-    keras = _keras()
+def _conv_gru(exp: "Experiment") -> list[Layer]:
     m = exp.model
-    inputs = keras.Input(shape=(None, 1), name="series")
-    x = keras.layers.Conv1D(m.filters, kernel_size=m.kernel_size, strides=m.strides, padding="valid", name="conv1d")(inputs)
-    x = _stack(keras, x, "gru", exp)
-    outputs = _output_head(keras, x, exp)
-    return keras.Model(inputs, outputs, name="conv_gru")
+    conv = Layer("Conv1D", "conv1d", 1, m.filters, kernel_size=m.kernel_size, strides=m.strides)
+    return [conv, *_recurrent_stack(exp, "GRU", "gru", m.filters), Layer("Dense", "output", m.units, output_size(exp))]
 
 
-def build_wavenet(exp: "Experiment"):
-    """Causal Conv1D layers with growing dilation rates -> Conv1D(horizon, 1) (a simplified WaveNet)."""
-    keras = _keras()
+def _wavenet(exp: "Experiment") -> list[Layer]:
     m = exp.model
-    inputs = keras.Input(shape=(None, 1), name="series")
-    x = inputs
-    for i, rate in enumerate(m.dilations):
-        x = keras.layers.Conv1D(
-            m.filters, kernel_size=m.kernel_size, padding="causal", activation="relu", dilation_rate=rate,
-            name=f"conv_dilation_{rate}_{i + 1}",
-        )(x)
-    outputs = keras.layers.Conv1D(output_size(exp), kernel_size=1, name="output")(x)
-    return keras.Model(inputs, outputs, name="wavenet")
+    convs = [Layer("Conv1D", f"conv_dilation_{rate}_{i + 1}", 1 if i == 0 else m.filters, m.filters,
+                   kernel_size=m.kernel_size, padding="causal", dilation_rate=rate, activation="relu")
+             for i, rate in enumerate(m.dilations)]
+    return [*convs, Layer("Conv1D", "output", m.filters, output_size(exp), kernel_size=1)]
 
 
 def receptive_field(kernel_size: int, dilations: tuple[int, ...]) -> int:
@@ -294,20 +212,83 @@ def receptive_field(kernel_size: int, dilations: tuple[int, ...]) -> int:
     return 1 + sum((kernel_size - 1) * rate for rate in dilations)
 
 
+def kept_steps(layers: list[Layer], n_steps: int) -> list[int]:
+    """Input time indices at which the last layer still has an output: a 'valid' strided Conv1D keeps only
+    ``kernel_size - 1, kernel_size - 1 + strides, ...`` (the book's ``Y[:, 3::2]``)."""
+    steps = list(range(n_steps))
+    for layer in layers:
+        if layer.kind == "Conv1D" and layer.padding == "valid":
+            steps = steps[(layer.kernel_size - 1) * layer.dilation_rate::layer.strides]
+    return steps
+
+
 # --------------------------------------------------------------------------------------------------
 # The registry
 # --------------------------------------------------------------------------------------------------
-_RNN_HELP = {
-    "units": "Neurons per recurrent layer (the book uses 20).",
-    "layers": "Recurrent layers stacked on top of each other (the book uses 2).",
-}
-_CONV_HELP = {
-    "filters": "Convolution filters (output channels) per Conv1D layer.",
-    "kernel_size": "Time steps each convolution looks at.",
-    "strides": "Step between convolution windows: 2 halves the sequence length.",
-    "dilations": "Dilation rate of each causal convolution layer; each doubling doubles the reach.",
-}
-_STACK_DEFAULTS = {"units": 20, "layers": 2}
+@dataclass(frozen=True)
+class ModelEntry:
+    """Registry entry: what a model is, what it supports, its book settings, and its layers."""
+
+    name: str
+    display_name: str
+    description: str
+    modes: tuple[str, ...]
+    book_mode: str
+    #: The model's layers for an experiment; None for a baseline computed without a network (naive).
+    describe: Callable[["Experiment"], list[Layer]] | None = None
+    #: The hyperparameter fields it uses (rnnlab.config.fields); the others are stored as None.
+    params: tuple[str, ...] = ()
+    #: Field defaults where the book differs from the field table, for every mode...
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: ...and for one mode only.
+    mode_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: The input has a fixed length (a Flatten layer): iterative forecasts slide a window over it.
+    fixed_length: bool = False
+    #: Compile with XLA where ``python -m rnnlab bench`` (docs/benchmarks.md) shows a clear speed-up (1.5x or
+    #: more) and a validation MSE within 2% of the run without it: the recurrent models (2-7x faster, most equal
+    #: to 1e-6). Off for the linear model (no speed-up) and WaveNet (its MSE moved by 3%).
+    jit_compile: bool = True
+
+    @property
+    def trainable(self) -> bool:
+        """False for baselines computed without training (the naive forecast)."""
+        return self.describe is not None
+
+    def layers(self, experiment: "Experiment") -> list[Layer]:
+        """The model's layers for ``experiment`` (empty for the naive forecast)."""
+        return [] if self.describe is None else self.describe(experiment)
+
+    def input_shape(self, experiment: "Experiment") -> tuple[int | None, int]:
+        """The shape of one input: ``(n_steps, 1)`` for a fixed-length model, ``(None, 1)`` (any length) else."""
+        return (experiment.series.n_steps if self.fixed_length else None, 1)
+
+    def count_params(self, experiment: "Experiment") -> int | None:
+        """Parameter count computed from the layer shapes alone (no Keras), or None for the naive model."""
+        return None if self.describe is None else sum(layer.params() for layer in self.layers(experiment))
+
+    def output_steps(self, experiment: "Experiment") -> list[int] | None:
+        """For a seq2seq model whose output sequence is shorter than its input (a strided convolution), the
+        input time indices it forecasts from; None when every time step has an output."""
+        if experiment.model.mode != "seq2seq":
+            return None
+        steps = kept_steps(self.layers(experiment), experiment.series.n_steps)
+        return None if len(steps) == experiment.series.n_steps else steps
+
+    def check(self, experiment: "Experiment") -> None:
+        """Raise FieldError when the layers cannot process the input (a convolution longer than it)."""
+        if not kept_steps(self.layers(experiment), experiment.series.n_steps):
+            raise FieldError("kernel_size", f"kernel_size={experiment.model.kernel_size} is longer than the input "
+                                            f"(n_steps={experiment.series.n_steps}): it must be at most n_steps")
+
+    def single_neuron(self, experiment: "Experiment") -> str | None:
+        """The layer name of a model that is one recurrent neuron (its three weights can be shown), else None."""
+        layers = self.layers(experiment)
+        if len(layers) == 1 and layers[0].kind == "SimpleRNN" and layers[0].units == 1 == layers[0].inputs:
+            return layers[0].name
+        return None
+
+
+_STACK = {"params": RECURRENT_PARAMS}
 
 REGISTRY: dict[str, ModelEntry] = {
     entry.name: entry
@@ -318,61 +299,49 @@ REGISTRY: dict[str, ModelEntry] = {
         ),
         ModelEntry(
             "linear", "Linear model", "Flatten -> Dense: a weighted sum of the last n_steps values (51 parameters).",
-            modes=("one_step", "iterative", "seq2vec"), book_mode="one_step", builder=build_linear,
-            count=_count_linear, fixed_length=True, jit_compile=False,
+            modes=("one_step", "iterative", "seq2vec"), book_mode="one_step", describe=_linear, fixed_length=True,
+            jit_compile=False,
         ),
         ModelEntry(
             "simple_rnn", "Simple RNN (one neuron)", "A single recurrent neuron, SimpleRNN(1): only 3 parameters.",
-            modes=("one_step", "iterative"), book_mode="one_step", builder=build_simple_rnn,
-            count=_count_simple_rnn,
-            book_learning_rate={"one_step": 0.005, "iterative": 0.005},
+            modes=("one_step", "iterative"), book_mode="one_step", describe=_simple_rnn,
+            defaults={"learning_rate": 0.005},
         ),
         ModelEntry(
             "deep_rnn", "Deep RNN", "Stacked SimpleRNN(20) layers ending in a SimpleRNN(1) output layer.",
-            modes=("one_step", "iterative"), book_mode="one_step", params=RECURRENT_PARAMS,
-            defaults=_STACK_DEFAULTS, builder=build_deep_rnn, count=_count_deep_rnn,
-            param_help=_RNN_HELP,
+            modes=("one_step", "iterative"), book_mode="one_step", describe=_deep_rnn, **_STACK,
         ),
         ModelEntry(
             "deep_rnn_dense", "Deep RNN + Dense output",
             "Stacked SimpleRNN(20) layers with a Dense output layer: faster and as accurate.",
-            modes=ALL_MODES, book_mode="one_step", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("simple_rnn", "deep_rnn_dense"), count=_count_stack(simple_rnn_params), book_learning_rate={"seq2seq": 0.01}, param_help=_RNN_HELP,
+            modes=ALL_MODES, book_mode="one_step", describe=_stacked("SimpleRNN", "simple_rnn"),
+            mode_defaults={"seq2seq": {"learning_rate": 0.01}}, **_STACK,
         ),
         ModelEntry(
             "layernorm_rnn", "RNN with layer normalization",
             "Custom cell: SimpleRNNCell -> LayerNormalization -> tanh, stacked, with a Dense output.",
-            modes=ALL_MODES, book_mode="seq2seq", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("layernorm_rnn", "layernorm_rnn"), count=_count_stack(layernorm_rnn_params), param_help=_RNN_HELP,
+            modes=ALL_MODES, book_mode="seq2seq", describe=_stacked("LNSimpleRNN", "layernorm_rnn"), **_STACK,
         ),
         ModelEntry(
             "lstm", "LSTM", "Long short-term memory layers (gated cells with a long-term state), Dense output.",
-            modes=ALL_MODES, book_mode="seq2seq", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("lstm", "lstm"), count=_count_stack(lstm_params),
-            param_help=_RNN_HELP,
+            modes=ALL_MODES, book_mode="seq2seq", describe=_stacked("LSTM", "lstm"), **_STACK,
         ),
         ModelEntry(
             "gru", "GRU", "Gated recurrent unit layers (a lighter LSTM), Dense output.",
-            modes=ALL_MODES, book_mode="seq2seq", params=RECURRENT_PARAMS, defaults=_STACK_DEFAULTS,
-            builder=recurrent_builder("gru", "gru"), count=_count_stack(gru_params),
-            param_help=_RNN_HELP,
+            modes=ALL_MODES, book_mode="seq2seq", describe=_stacked("GRU", "gru"), **_STACK,
         ),
         ModelEntry(
             "conv_gru", "Conv1D + GRU",
             "A strided 1-D convolution shortens the sequence, then GRU layers forecast from it.",
-            modes=("one_step", "seq2vec", "seq2seq"), book_mode="seq2seq",
+            modes=("one_step", "seq2vec", "seq2seq"), book_mode="seq2seq", describe=_conv_gru,
             params=("filters", "kernel_size", "strides", *RECURRENT_PARAMS),
-            defaults={"filters": 20, "kernel_size": 4, "strides": 2, **_STACK_DEFAULTS},
-            builder=build_conv_gru, count=_count_conv_gru, check=_check_conv_gru,
-            param_help={**_CONV_HELP, **_RNN_HELP},
+            defaults={"kernel_size": 4, "strides": 2},
         ),
         ModelEntry(
             "wavenet", "WaveNet",
             "Causal convolutions with dilation rates 1, 2, 4, 8 (twice): a long reach with few parameters.",
-            modes=("seq2seq",), book_mode="seq2seq", params=("filters", "kernel_size", "dilations"),
-            defaults={"filters": 20, "kernel_size": 2, "dilations": (1, 2, 4, 8, 1, 2, 4, 8)},
-            builder=build_wavenet, count=_count_wavenet, param_help=_CONV_HELP,
-            jit_compile=False,
+            modes=("seq2seq",), book_mode="seq2seq", describe=_wavenet, params=("filters", "kernel_size", "dilations"),
+            defaults={"dilations": (1, 2, 4, 8, 1, 2, 4, 8)}, jit_compile=False,
         ),
     )
 }
@@ -381,13 +350,28 @@ REGISTRY: dict[str, ModelEntry] = {
 def get_entry(name: Any) -> ModelEntry:
     """The registry entry for ``name``; an unknown name raises ValueError listing the valid ones."""
     if not isinstance(name, str) or name not in REGISTRY:
-        raise ValueError(f"unknown model {name!r}: allowed {', '.join(REGISTRY)}")
+        shown = str(name) if len(str(name)) <= 40 else str(name)[:40] + "…"
+        raise FieldError("model", f"unknown model {shown!r}: allowed {', '.join(REGISTRY)}")
     return REGISTRY[name]
 
 
 def build_model(experiment: "Experiment"):
-    """Build the (uncompiled) Keras model of ``experiment``. Imports Keras."""
+    """Build the (uncompiled) Keras model of ``experiment`` from its description. Imports Keras."""
+    import keras  # workers only: the web process never imports TensorFlow
+
     entry = get_entry(experiment.model.name)
-    if entry.builder is None:
+    if not entry.trainable:
         raise ValueError(f"model {entry.name!r} is a baseline computed without a network; there is nothing to build")
-    return entry.builder(experiment)
+    inputs = keras.Input(shape=entry.input_shape(experiment), name="series")
+    x = inputs
+    for layer in entry.layers(experiment):
+        cls, args, kwargs = layer.keras_call()
+        args = tuple(_custom_cell(a) if isinstance(a, CustomCell) else a for a in args)
+        x = getattr(keras.layers, cls)(*args, **kwargs)(x)
+    return keras.Model(inputs, x, name=entry.name)
+
+
+def _custom_cell(cell: CustomCell):
+    from rnnlab import cells  # subclasses Keras: workers only, the web process never imports TensorFlow
+
+    return getattr(cells, cell.class_name)(cell.units)

@@ -15,9 +15,10 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+from rnnlab import data, metrics, training
 from rnnlab.book import REFERENCE, Reference, train_book
-from rnnlab.cli import Progress
 from rnnlab.config import Experiment
+from rnnlab.progress import Progress
 from rnnlab.store import RunStore
 
 QUICK_SERIES = 1000
@@ -42,8 +43,6 @@ def _fmt(value: float | None, digits: int = 6) -> str:
 def reproduce(*, quick: bool = False, epochs: int | None = None, store: RunStore | None = None,
               only: str | None = None, skip_book: bool = False, stream=sys.stderr) -> str:
     """Train every reference row both ways and return the markdown report."""
-    from rnnlab import training
-
     store = store or RunStore()
     rows = [r for r in REFERENCE if only is None or r.model in {m.strip() for m in only.split(",")}]
     n_series = QUICK_SERIES if quick else 10_000
@@ -51,7 +50,7 @@ def reproduce(*, quick: bool = False, epochs: int | None = None, store: RunStore
     lines = []
     notes: list[str] = []
     ours_by_row: dict[tuple[str, str], Any] = {}
-    book_one_step_model = None
+    book_models: dict[tuple[str, str], Any] = {}  # the book's trained models, for the iterative row
     started = time.perf_counter()
     for i, ref in enumerate(rows, 1):
         exp = experiment_for(ref, quick=quick, epochs=epochs)
@@ -69,9 +68,8 @@ def reproduce(*, quick: bool = False, epochs: int | None = None, store: RunStore
             book_progress = Progress(stream, prefix=label + "book   ")
             book = train_book(ref, epochs=book_epochs, n_series=n_series,
                               on_epoch=lambda done, total: book_progress.update(done, total),
-                              one_step_model=book_one_step_model)
-            if ref.model == "deep_rnn_dense" and ref.mode == "one_step":
-                book_one_step_model = book["model"]
+                              one_step_model=book_models.get((ref.model, "one_step")))
+            book_models[(ref.model, ref.mode)] = book["model"]
         ours_spe, book_spe = result.seconds_per_epoch, book["seconds_per_epoch"]
         if ref.mode == "iterative":
             ours_spe = None  # the one-step model's training is timed on its own row
@@ -120,8 +118,6 @@ SPREAD_SEEDS = (43, 44, 45, 46)
 
 def _seed_spread(exp: Experiment, store: RunStore, stream, label: str) -> list[float]:
     """Validation MSEs of the same experiment trained with four more weight-initialisation seeds."""
-    from rnnlab import training
-
     values = []
     for seed in SPREAD_SEEDS:
         progress = Progress(stream, prefix=f"{label}seed {seed} ")
@@ -161,8 +157,6 @@ def _iterative_the_books_way(one_step, exp: Experiment, ours, ref: Reference) ->
     The generator samples every series on ``np.linspace(0, 1, length)``, so series of 51 and 60 values
     have different time steps; the book's iterative figure includes that mismatch.
     """
-    from rnnlab import data, metrics, training
-
     model = training.model_from_bytes(one_step.model_bytes)
     valid = data.make_dataset(exp).valid
     mse = metrics.mse(valid.future, training.forecast(model, valid.X, exp))

@@ -23,8 +23,8 @@ import numpy as np
 from rnnlab import data as data_mod
 from rnnlab import metrics
 from rnnlab.config import Experiment, env_int
-from rnnlab.models import build_model, get_entry
-from rnnlab.results import RunResult
+from rnnlab.models import build_model
+from rnnlab.runs import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def configure_tensorflow() -> None:
     # whatever TF_CPP_MIN_LOG_LEVEL says; TF_CPP_MIN_LOG_LEVEL=0 keeps them for whoever debugs TensorFlow.
     quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() != "0"
     with _native_stderr_silenced() if quiet else contextlib.nullcontext():
-        import tensorflow as tf
+        import tensorflow as tf  # on first use: importing this module must not load TensorFlow (web process)
 
         tf.config.list_physical_devices("GPU")  # probes for CUDA now, while stderr is silenced
 
@@ -95,8 +95,8 @@ def versions() -> dict[str, str]:
     """Versions of Python and the libraries a result depends on."""
     out = {"python": platform.python_version(), "numpy": np.__version__}
     try:
-        import keras
-        import tensorflow as tf
+        import keras  # workers only: the web process never imports TensorFlow
+        import tensorflow as tf  # (as above)
 
         out.update(tensorflow=tf.__version__, keras=keras.__version__)
     except ImportError:  # pragma: no cover - workers always have them
@@ -119,8 +119,8 @@ def _adapter_class(autotune: bool):
     yields the same batches in the same order (validation MSEs are identical to the last bit;
     ``python -m rnnlab bench --compare autotune`` measures both side by side).
     """
-    import tensorflow as tf
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter
+    import tensorflow as tf  # workers only: the web process never imports TensorFlow
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter  # (as above)
 
     if autotune:
         return ArrayDataAdapter
@@ -152,7 +152,7 @@ def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 
     """
     mode, horizon = experiment.model.mode, experiment.series.horizon
     if mode == "iterative":
-        fixed = get_entry(experiment.model.name).fixed_length
+        fixed = experiment.model.entry.fixed_length
         n_steps = X.shape[1]
         window = X
         for _ in range(horizon):
@@ -201,8 +201,8 @@ RECURRENT_TYPES = ("SimpleRNN", "LSTM", "GRU", "RNN")
 
 
 def _inspect(model, experiment: Experiment, sample: np.ndarray) -> dict[str, Any]:
-    """Hidden states of every recurrent layer over one sample series, and SimpleRNN(1)'s weights."""
-    import keras
+    """Hidden states of every recurrent layer over one sample series, and a single neuron's three weights."""
+    import keras  # workers only: the web process never imports TensorFlow
 
     out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(), "hidden_states": {}}
     for layer in model.layers:
@@ -218,8 +218,9 @@ def _inspect(model, experiment: Experiment, sample: np.ndarray) -> dict[str, Any
         clone.set_weights(layer.get_weights())
         states = np.asarray(clone(layer_input))[0]  # [time, units]
         out["hidden_states"][layer.name] = states.astype(float).round(6).tolist()
-    if experiment.model.name == "simple_rnn":
-        kernel, recurrent_kernel, bias = model.get_layer("rnn").get_weights()
+    neuron = experiment.model.entry.single_neuron(experiment)
+    if neuron is not None:
+        kernel, recurrent_kernel, bias = model.get_layer(neuron).get_weights()
         out["weights"] = {"w_x": float(kernel[0, 0]), "w_y": float(recurrent_kernel[0, 0]), "b": float(bias[0])}
     return out
 
@@ -253,7 +254,7 @@ def run(
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
     """
     started = time.perf_counter()
-    entry = get_entry(experiment.model.name)
+    entry = experiment.model.entry
     dataset = data_mod.make_dataset(experiment)
     horizon = experiment.series.horizon
     if not entry.trainable:
@@ -267,7 +268,7 @@ def run(
         )
 
     configure_tensorflow()
-    import keras
+    import keras  # workers only: the web process never imports TensorFlow
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(experiment.train.seed)
@@ -321,11 +322,9 @@ def model_to_bytes(model) -> bytes:
 
 def model_from_bytes(blob: bytes):
     """Load a model saved by :func:`model_to_bytes` (imports Keras; registers rnnlab's custom cell)."""
-    import keras
+    import keras  # workers only: the web process never imports TensorFlow
 
-    from rnnlab.models import layer_norm_cell_class
-
-    layer_norm_cell_class()
+    import rnnlab.cells  # noqa: F401  (registers the custom cell, so the file loads back)
     with tempfile.TemporaryDirectory(prefix="rnnlab-model-") as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as fh:

@@ -6,12 +6,14 @@ import csv
 import io
 import json
 import re
+import runpy
 import subprocess
 import sys
 
 import pytest
 
 from rnnlab import data, export, training
+from rnnlab.models import REGISTRY, build_model
 
 from helpers import tiny
 
@@ -43,16 +45,47 @@ def test_run_json(gru_run):
     assert len(payload["history"]) == 2 and payload["metrics"]["valid"]["mse"] == result.val_mse
 
 
-@pytest.mark.parametrize("model, mode, horizon", [("gru", "seq2seq", 3), ("linear", "iterative", 3),
-                                                  ("conv_gru", "seq2seq", 3), ("layernorm_rnn", "seq2vec", 3)])
-def test_standalone_script_retrains_the_same_model(tmp_path, model, mode, horizon):
-    exp = tiny(model, mode, horizon, epochs=2)
-    result = training.run(exp, save_model=False, jit_compile=False)
-    script = tmp_path / "train.py"
+CASES = [(name, mode) for name, entry in REGISTRY.items() for mode in entry.modes]
+
+
+def _layers(model) -> list[tuple]:
+    """The model's input shape, then each layer's name, class, parameters and output shape."""
+    return [tuple(model.inputs[0].shape)] + [
+        (layer.name, type(layer).__name__, layer.count_params(), tuple(layer.output.shape))
+        for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+@pytest.mark.parametrize("name, mode", CASES, ids=[f"{n}-{m}" for n, m in CASES])
+def test_script_builds_the_same_model_as_rnnlab(tmp_path, name, mode):
+    """For every model and mode the registry offers, the script's build_model() gives the layers, names, output
+    shapes and parameter counts of rnnlab's own builder (both are written from one description)."""
+    exp = tiny(name, mode, 1 if mode == "one_step" else 3, units=5, filters=4)
+    script = tmp_path / "script.py"
     script.write_text(export.standalone_script(exp))
-    assert "import rnnlab" not in script.read_text() and "from rnnlab" not in script.read_text()
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    value = float(re.search(r"validation MSE: ([\d.e-]+)", proc.stdout).group(1))
-    assert value == pytest.approx(result.val_mse, rel=1e-4)
+    namespace = runpy.run_path(str(script), run_name="rnnlab_script")  # defines functions only
+    theirs = namespace["build_model"]()
+    if not exp.model.entry.trainable:
+        assert theirs is None
+        return
+    ours = build_model(exp)
+    assert _layers(theirs) == _layers(ours)
+    assert theirs.count_params() == ours.count_params() == exp.model.entry.count_params(exp)
+
+
+def test_standalone_scripts_retrain_the_same_models(tmp_path):
+    """The script, run on its own (no rnnlab), reaches rnnlab's validation MSE: an iterative forecast over a
+    sliding window, and seq2seq targets cut to a strided convolution's outputs. Both scripts run at once."""
+    cases = [tiny("linear", "iterative", 3, epochs=2), tiny("conv_gru", "seq2seq", 3, epochs=2)]
+    procs = []
+    for i, exp in enumerate(cases):
+        script = tmp_path / f"train_{i}.py"
+        script.write_text(export.standalone_script(exp))
+        assert "import rnnlab" not in script.read_text() and "from rnnlab" not in script.read_text()
+        procs.append(subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+                                      cwd=tmp_path))
+    expected = [training.run(exp, save_model=False, jit_compile=False).val_mse for exp in cases]
+    for proc, value in zip(procs, expected):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        assert float(re.search(r"validation MSE: ([\d.e-]+)", out).group(1)) == pytest.approx(value, rel=1e-4)

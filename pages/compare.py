@@ -4,73 +4,63 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.config import Experiment
-from rnnlab.dashboard import results, state
+from rnnlab.dashboard import run_view, state
+from rnnlab.runs import leaderboard
 
 st.title("Compare runs")
 experiment = state.current_experiment()
-state.show_url_problems()
+state.show_notes(experiment)
 series = experiment.to_dict()["series"]
 s = experiment.series
 
 show_all = st.toggle("All runs on this data", value=st.query_params.get("all") == "1", key="compare_all",
                      help="Off: the runs of this browser session. On: every run anyone trained on the same data.")
-summaries = results.store().list(series=series)
+runs = run_view.store().list(series=series)
 if not show_all:
     mine = set(state.session_runs())
-    summaries = [r for r in summaries if r["key"] in mine]
+    runs = [r for r in runs if r.key in mine]
 st.caption(f"Data: {s.n_series:,} series, {s.n_steps} steps in, {s.horizon} out, noise {s.noise:g}, seed {s.seed}.")
 
-if not summaries:
+if not runs:
     st.info("No runs on this data yet" + ("" if show_all else " in this session") + ". Train a model, or switch on "
             "**All runs on this data**.")
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
-
-rows = [{
-    "run": results.run_label(r), "model": r["experiment"]["model"]["name"], "mode": r["experiment"]["model"]["mode"],
-    "parameters": r["params_total"], "valid MSE": r["metrics"]["valid"]["mse"], "test MSE": r["metrics"]["test"]["mse"],
-    "valid MAE": r["metrics"]["valid"]["mae"], "MASE": r["metrics"]["valid"]["mase"],
-    "seconds": round(r["train_seconds"], 1), "epochs": len(r["history"]),
-} for r in summaries]
-board = pd.DataFrame(rows).sort_values("valid MSE").reset_index(drop=True)
+board = pd.DataFrame(leaderboard(runs)).drop(columns="key")
 board.index += 1
 st.dataframe(board, width="stretch", column_config={
     "valid MSE": st.column_config.NumberColumn(format="%.6f"), "test MSE": st.column_config.NumberColumn(format="%.6f"),
     "valid MAE": st.column_config.NumberColumn(format="%.5f"), "MASE": st.column_config.NumberColumn(format="%.3f"),
     "parameters": st.column_config.NumberColumn(format="localized")})
 
-by_label = {results.run_label(r): r for r in summaries}
+by_label = {r.label: r for r in runs}
 ranked = list(board["run"])
 picked = st.multiselect("Runs to compare", ranked, default=ranked[: min(4, len(ranked))], key="compare_pick")
 if picked:
     chosen = [by_label[p] for p in picked]
     log_y = st.toggle("Log scale for the loss", value=True, key="compare_log")
     left, right = st.columns(2)
-    left.plotly_chart(plots.loss_curves({results.run_label(r): r["history"] for r in chosen if r["history"]}, log_y=log_y),
+    left.plotly_chart(plots.loss_curves({r.label: r.history for r in chosen if r.history}, log_y=log_y),
                       key="cmp-loss", theme=None)
-    counted = {results.run_label(r): r["params_total"] for r in chosen if r["params_total"] > 0}  # naive has none
+    counted = {r.label: r.params_total for r in chosen if r.trained}
     if counted:
         right.plotly_chart(plots.param_counts(counted), key="cmp-params", theme=None)
-    naive = chosen[0]["naive_metrics"]["valid"]["mse"]
-    st.plotly_chart(plots.mse_bars([{"label": results.run_label(r), "valid_mse": r["metrics"]["valid"]["mse"],
-                                     "test_mse": r["metrics"]["test"]["mse"]} for r in chosen], naive_mse=naive),
-                    key="cmp-mse", theme=None)
+    st.plotly_chart(plots.mse_bars([{"label": r.label, "valid_mse": r.val_mse, "test_mse": r.test_mse} for r in chosen],
+                                   naive_mse=chosen[0].naive_val_mse), key="cmp-mse", theme=None)
 
 st.subheader("One run up close")
-focus = st.selectbox("Run", ranked, key="compare_focus")
-run = results.load_result(by_label[focus]["key"])
+focus = by_label[st.selectbox("Run", ranked, key="compare_focus")]
+run = run_view.load_result(focus.key)
 if run is None:
     st.warning("This run's files could not be read; it will be trained again when asked for.")
     st.stop()
-run_exp = Experiment.from_dict(run.experiment)
-ds = results.dataset(series)
+ds = run_view.dataset(series)
 n_show = st.slider("Validation series shown", 1, 6, 3, key="compare_n")
 st.plotly_chart(plots.series_preview(ds.valid.X, ds.valid.future, predictions=run.predictions["valid"],
                                      n_series=n_show, title="Forecast vs actual (validation)"), key="cmp-series", theme=None)
 left, right = st.columns(2)
 left.plotly_chart(plots.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter", theme=None)
 if s.horizon > 1 and run.mse_per_step:
-    right.plotly_chart(plots.mse_by_step({results.run_label(by_label[focus]): run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
-results.downloads(run, run_exp)
+    right.plotly_chart(plots.mse_by_step({focus.label: run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
+run_view.downloads(run, focus.experiment)

@@ -8,10 +8,11 @@ Layout under ``RNNLAB_HOME`` (default ``~/.rnnlab``)::
     runs/<key>/model.keras       the trained model (absent for the naive baseline)
     runs/<key>/manifest.json     size and SHA-256 of each file above
 
-A run is written into a temporary folder and renamed into place in one step, so readers never see half a
-run and two concurrent writers of the same key leave one complete copy. Reading checks the manifest, the
-JSON and the key; a damaged entry is logged and treated as missing (it will be trained again), never a crash.
-NumPy and the standard library only.
+A run is written into a temporary folder (``runs/.tmp-*``) and renamed into place in one step, so readers never
+see half a run and two concurrent writers of the same key leave one complete copy; a temporary folder left
+behind by a writer that was killed is removed by a later write once it is :data:`ORPHAN_SECONDS` old. Reading
+checks the manifest, the JSON and the key; a damaged entry is logged and treated as missing (it will be trained
+again, and the damaged copy is then moved to ``damaged/``), never a crash. NumPy and the standard library only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -29,18 +31,20 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from rnnlab.config import experiment_key
-from rnnlab.results import RunResult
+from rnnlab.runs import RunResult, RunSummary
 
 log = logging.getLogger(__name__)
 
 FILES = ("experiment.json", "result.json", "predictions.npz")
 MODEL_FILE = "model.keras"
 MANIFEST = "manifest.json"
+#: Age after which a temporary folder is taken for the leftover of a killed writer (a write takes seconds).
+ORPHAN_SECONDS = 600.0
 
 
 #: Verified summaries by run folder, with the files' modification times when they were verified: listing a
 #: store (the Compare page, the class board every few seconds) re-reads only runs whose files changed.
-_SUMMARIES: dict[Path, tuple[tuple[int, ...], dict[str, Any]]] = {}
+_SUMMARIES: dict[Path, tuple[tuple[int, ...], dict[str, Any], RunSummary]] = {}
 
 
 def default_home() -> Path:
@@ -86,6 +90,7 @@ class RunStore:
         if experiment_key(result.experiment) != result.key:
             raise ValueError("the result's key does not match its experiment; refusing to store it")
         self.runs.mkdir(parents=True, exist_ok=True)
+        self.remove_orphans()
         tmp = self.runs / f".tmp-{result.key[:12]}-{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
@@ -118,6 +123,21 @@ class RunStore:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def remove_orphans(self, max_age: float = ORPHAN_SECONDS) -> list[str]:
+        """Remove temporary folders older than ``max_age`` seconds (what a killed writer left); their names."""
+        removed = []
+        now = time.time()
+        for folder in self.runs.glob(".tmp-*") if self.runs.is_dir() else ():
+            try:
+                if now - folder.stat().st_mtime > max_age:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed.append(folder.name)
+            except FileNotFoundError:  # its writer finished (or another cleaner was faster)
+                continue
+        if removed:
+            log.warning("run store: removed %d unfinished write(s) left behind: %s", len(removed), ", ".join(removed))
+        return removed
 
     def _discard(self, folder: Path, why: str) -> None:
         trash = self.root / "damaged"
@@ -174,8 +194,8 @@ class RunStore:
             raise DamagedRun("result.json belongs to another experiment")
         return result
 
-    def _summary(self, key: str) -> dict[str, Any] | None:
-        """``result.json`` of an intact run, verified once per change of its files."""
+    def _cached(self, key: str) -> tuple[dict[str, Any], RunSummary] | None:
+        """``result.json`` of an intact run and its listing view, verified once per change of its files."""
         folder = self.path(key)
         try:
             stamp = tuple((folder / name).stat().st_mtime_ns for name in (MANIFEST, *FILES))
@@ -183,13 +203,24 @@ class RunStore:
             stamp = None
         cached = _SUMMARIES.get(folder)
         if stamp is not None and cached is not None and cached[0] == stamp:
-            return cached[1]
+            return cached[1], cached[2]
         summary = self._check(key, deep=False)
-        if summary is None:
+        run = None if summary is None else self._guarded(key, lambda: RunSummary.from_json(summary))
+        if run is None:
             _SUMMARIES.pop(folder, None)
-        elif stamp is not None:
-            _SUMMARIES[folder] = (stamp, summary)
-        return summary
+            return None
+        if stamp is not None:
+            _SUMMARIES[folder] = (stamp, summary, run)
+        return summary, run
+
+    def _summary(self, key: str) -> dict[str, Any] | None:
+        cached = self._cached(key)
+        return None if cached is None else cached[0]
+
+    def summary(self, key: str) -> RunSummary | None:
+        """The listing view of run ``key``, or None if it is missing or damaged."""
+        cached = self._cached(key) if _is_key(key) else None
+        return None if cached is None else cached[1]
 
     def has(self, key: str) -> bool:
         """True if an intact run ``key`` is stored."""
@@ -238,8 +269,8 @@ class RunStore:
         return (p.name for p in self.runs.iterdir() if _is_key(p.name) and p.is_dir())
 
     def list(self, *, series: Mapping[str, Any] | None = None, model: str | None = None,
-             mode: str | None = None) -> list[dict[str, Any]]:
-        """Summaries (``result.json`` contents) of the intact runs, newest first.
+             mode: str | None = None) -> list[RunSummary]:
+        """The intact runs, newest first.
 
         Args:
             series: keep runs whose experiment's ``series`` section equals this (``SeriesSpec`` as a dict).
@@ -248,18 +279,18 @@ class RunStore:
         """
         out = []
         for key in self.keys():
-            summary = self._summary(key)
-            if summary is None:
+            cached = self._cached(key)
+            if cached is None:
                 continue
-            exp = summary["experiment"]
+            exp = cached[0]["experiment"]
             if series is not None and exp["series"] != dict(series):
                 continue
             if model is not None and exp["model"]["name"] != model:
                 continue
             if mode is not None and exp["model"]["mode"] != mode:
                 continue
-            out.append(summary)
-        out.sort(key=lambda s: s.get("created", ""), reverse=True)
+            out.append(cached[1])
+        out.sort(key=lambda run: run.created, reverse=True)
         return out
 
 

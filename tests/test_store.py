@@ -11,7 +11,8 @@ import pytest
 
 from rnnlab import training
 from rnnlab.config import Experiment
-from rnnlab.store import RunStore, default_home
+from rnnlab.runs import RunSummary
+from rnnlab.store import ORPHAN_SECONDS, RunStore, default_home
 
 from helpers import tiny
 
@@ -124,12 +125,67 @@ def test_list_filters(home, naive_result, linear_result):
     for result in (naive_result, linear_result, other):
         store.put(result)
     assert len(store.list()) == 3
-    series = Experiment.from_dict(linear_result.experiment).series
-    same_data = store.list(series=Experiment.from_dict(linear_result.experiment).to_dict()["series"])
-    assert {s["key"] for s in same_data} == {naive_result.key, linear_result.key}
-    assert [s["key"] for s in store.list(model="linear")] == [linear_result.key]
+    same_data = store.list(series=linear_result.experiment["series"])
+    assert {run.key for run in same_data} == {naive_result.key, linear_result.key}
+    assert [run.key for run in store.list(model="linear")] == [linear_result.key]
     assert store.list(mode="seq2seq") == []
-    assert series.noise == 0.1
+
+
+def test_listing_gives_typed_summaries(home, linear_result):
+    """A listing has the same shape as a stored run: the experiment as an Experiment, scores as properties."""
+    store = RunStore()
+    store.put(linear_result)
+    [run] = store.list()
+    assert isinstance(run, RunSummary) and isinstance(run.experiment, Experiment)
+    assert run.experiment.key() == run.key == linear_result.key
+    assert (run.model, run.mode, run.epochs) == ("linear", "one_step", 1)
+    assert run.val_mse == linear_result.val_mse and run.test_mse == linear_result.metrics["test"]["mse"]
+    assert run.naive_val_mse == linear_result.naive_metrics["valid"]["mse"] and run.trained
+    assert run.label == f"linear · one_step · {run.key[:6]}"
+    assert store.summary(run.key) == run and store.summary("../x") is None
+
+
+def test_stored_runs_stay_readable_when_the_limits_tighten(home, linear_result, monkeypatch):
+    RunStore().put(linear_result)
+    monkeypatch.setenv("RNNLAB_MAX_SERIES", "100")  # the run has 200 series
+    [run] = RunStore().list()
+    assert run.experiment.series.n_series == 200 and run.key == linear_result.key
+    assert RunStore().get(run.key).spec.key() == run.key
+
+
+def test_orphaned_temporary_folders_are_removed(home, linear_result):
+    """What a writer killed mid-write leaves (runs/.tmp-*) is removed by a later write once it is old; a
+    temporary folder that may still be in use is left alone."""
+    import os
+    import time
+
+    store = RunStore()
+    store.runs.mkdir(parents=True)
+    old, fresh = store.runs / ".tmp-aaaaaaaaaaaa-old", store.runs / ".tmp-bbbbbbbbbbbb-fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "result.json").write_text("{")
+    past = time.time() - 2 * ORPHAN_SECONDS
+    os.utime(old, (past, past))
+    store.put(linear_result)
+    assert not old.exists() and fresh.exists()
+    assert sorted(p.name for p in store.runs.iterdir()) == sorted([fresh.name, linear_result.key])
+    assert store.remove_orphans(max_age=0) == [fresh.name] and list(store.keys()) == [linear_result.key]
+
+
+def test_a_damaged_run_is_kept_aside_when_replaced(home, linear_result):
+    """A damaged run is moved to damaged/ (with its files, for whoever investigates) when a new copy is
+    stored; the new copy is intact."""
+    store = RunStore()
+    folder = store.put(linear_result)
+    _damage_truncate(folder)
+    assert store.get(linear_result.key) is None
+    store.put(linear_result)
+    [kept] = list((home / "damaged").iterdir())
+    assert kept.name.startswith(linear_result.key + "-")
+    assert (kept / "result.json").read_bytes() == (folder / "result.json").read_bytes()[:50]
+    assert sorted(p.name for p in kept.iterdir()) == sorted(p.name for p in folder.iterdir())
+    assert store.get(linear_result.key, with_model=True).model_bytes == linear_result.model_bytes
 
 
 def test_refuses_a_result_whose_key_does_not_match(home, naive_result):
@@ -152,4 +208,4 @@ def test_listing_verifies_each_run_once_per_change(home, linear_result, naive_re
     assert len(store.list()) == 2 and len(calls) == 2
     assert len(RunStore().list()) == 2 and len(calls) == 2  # nothing changed: nothing re-read
     _damage_truncate(home / "runs" / linear_result.key)  # a changed file is verified again, and fails
-    assert [s["key"] for s in store.list()] == [naive_result.key] and calls[-1] == linear_result.key
+    assert [run.key for run in store.list()] == [naive_result.key] and calls[-1] == linear_result.key

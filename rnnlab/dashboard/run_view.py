@@ -8,20 +8,14 @@ import numpy as np
 import streamlit as st
 
 from rnnlab import data, export, metrics, plots
-from rnnlab.config import Experiment
-from rnnlab.results import RunResult
+from rnnlab.config import Experiment, stored_experiment
+from rnnlab.runs import RunResult
 from rnnlab.store import MODEL_FILE, RunStore
 
 
 def store() -> RunStore:
     """The run store at ``RNNLAB_HOME`` (a cheap object; the files are the state)."""
     return RunStore()
-
-
-def run_label(summary: dict) -> str:
-    """How a stored run is named in pickers and legends: model · mode · the start of its key."""
-    model = summary["experiment"]["model"]
-    return f"{model['name']} · {model['mode']} · {summary['key'][:6]}"
 
 
 def load_result(key: str) -> RunResult | None:
@@ -32,12 +26,10 @@ def load_result(key: str) -> RunResult | None:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def dataset(series: dict) -> data.Dataset:
     """The validation/test inputs of one data specification, shared by every session and never changed
-    (regenerating is pure; ``cache_resource`` hands out the one copy instead of unpickling a new one)."""
-    from rnnlab.config import ModelSpec, SeriesSpec
-
-    spec = SeriesSpec(**series)  # the inputs and future values do not depend on the model
-    naive = ModelSpec("naive", "one_step" if spec.horizon == 1 else "seq2vec")
-    return data.make_dataset(Experiment(series=spec, model=naive))
+    (regenerating is pure; ``cache_resource`` hands out the one copy instead of unpickling a new one). The
+    inputs and future values do not depend on the model: the naive forecast's experiment stands in."""
+    mode = "one_step" if series["horizon"] == 1 else "seq2vec"
+    return data.make_dataset(stored_experiment({"series": series, "model": {"name": "naive", "mode": mode}}))
 
 
 def fmt(value: float | None, digits: int = 5) -> str:

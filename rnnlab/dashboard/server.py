@@ -5,6 +5,9 @@ in its legacy folder mode until app.py has run once in the process, so a first v
 ``/train`` would show file names in the sidebar and skip app.py's page set-up. Marking the process as a
 ``st.navigation`` app before the server starts removes that window. ``make run``, the Docker image and the
 browser tests all start the server this way.
+
+What every page needs is imported here, before the first visitor: a first import inside a script run holds
+the interpreter for seconds, and a room of students arriving together would stall the server with it.
 """
 
 from __future__ import annotations
@@ -12,23 +15,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import distributed  # noqa: F401  (preloaded: see the module docstring)
+import pandas  # noqa: F401
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
+import rnnlab.dashboard.run_view  # noqa: F401
+import rnnlab.jobs  # noqa: F401
+import rnnlab.plots  # noqa: F401
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run ``streamlit run app.py`` in this process with the given extra options."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli
-
     PagesManager.uses_pages_directory = False
-    # Import what every page needs before the first visitor: a first import inside a script run holds the
-    # interpreter for seconds, and a room of students arriving together would stall the server with it.
-    import distributed  # noqa: F401
-    import pandas  # noqa: F401
-
-    import rnnlab.dashboard.results  # noqa: F401
-    import rnnlab.jobs  # noqa: F401
-    import rnnlab.plots  # noqa: F401
     sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
     cli.main()
 

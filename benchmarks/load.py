@@ -47,6 +47,9 @@ class LoadReport:
     seconds: float
     session_seconds: list[float] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
+    #: Per session: the query it opened and the start of the experiment key its page showed with the result.
+    queries: list[str] = field(default_factory=list)
+    shown_keys: list[str] = field(default_factory=list)
     health_max: float = 0.0
     health_p50: float = 0.0
     health_checks: int = 0
@@ -188,7 +191,7 @@ class HealthProbe(threading.Thread):
         self.join(10)
 
 
-async def _session(browser, base: str, query: str, timeout_ms: int) -> tuple[str, float]:
+async def _session(browser, base: str, query: str, timeout_ms: int) -> tuple[str, float, str]:
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(timeout_ms)
@@ -196,13 +199,15 @@ async def _session(browser, base: str, query: str, timeout_ms: int) -> tuple[str
     try:
         await page.goto(f"{base}/train?{query}")
         await page.wait_for_selector(IDLE)
-        button = page.get_by_role("button", name="Train", exact=True)
+        button = page.locator(".st-key-train").get_by_role("button").first  # Train, or Join this training
         if await button.is_enabled():
             await button.click()
         done = page.get_by_text(re.compile(r"Trained in [\d.]+ s|Stored result"))
         await done.first.wait_for()
         text = await done.first.inner_text()
-        return ("stored" if "Stored" in text else "trained"), time.monotonic() - started
+        caption = await page.get_by_text(re.compile(r"experiment [0-9a-f]{12}")).first.inner_text()
+        key = re.search(r"experiment ([0-9a-f]{12})", caption).group(1)
+        return ("stored" if "Stored" in text else "trained"), time.monotonic() - started, key
     finally:
         await context.close()
 
@@ -274,8 +279,9 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     finally:
         probe.stop()
     report = LoadReport(sessions=sessions, distinct=distinct, seconds=time.monotonic() - started)
-    report.outcomes = [o for o, _ in outcomes]
-    report.session_seconds = [s for _, s in outcomes]
+    report.outcomes = [o for o, _, _ in outcomes]
+    report.session_seconds = [s for _, s, _ in outcomes]
+    report.queries, report.shown_keys = queries, [k for _, _, k in outcomes]
     report.health_checks = len(probe.latencies)
     report.health_failures = probe.failures
     report.health_max = max(probe.latencies, default=0.0)

@@ -3,13 +3,12 @@
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.dashboard import results, state, widgets
+from rnnlab.dashboard import run_view, state, widgets
 from rnnlab.jobs import JobError, get_manager
-from rnnlab.models import get_entry
 
 st.title("Train a model")
 experiment = state.current_experiment()
-state.show_url_problems()
+notes = st.container()  # filled once the widgets have had their say
 owner = state.owner()
 
 settings, output = st.columns([1, 2.2], gap="large")
@@ -23,17 +22,18 @@ with settings:
     st.caption(f"Data: {s.n_series:,} series of {s.n_steps} steps, forecasting {s.horizon} ahead, noise {s.noise:g}, "
                f"seed {s.seed}. Change it on the Data page.")
     st.page_link("pages/data.py", label="Data settings", icon=":material/show_chart:")
+with notes:
+    state.show_notes(experiment)
 
 manager = get_manager()
 key = experiment.key()
-entry = get_entry(experiment.model.name)
+entry = experiment.model.entry
 job = manager.get(key)
-if job is not None and not job.finished:
-    manager.attach(key, owner)
 running = job is not None and not job.finished
+asked = running and job.asked_by(owner)  # looking at a running job is not asking for it
 # A finished job of this process holds its result; otherwise the store may have it from an earlier run.
 if job is None:
-    result = results.load_result(key)
+    result = run_view.load_result(key)
 else:
     result = job.result() if job.state == "done" else None
 
@@ -50,9 +50,14 @@ with output:
         except JobError as exc:
             st.session_state["_train_error"] = str(exc)
 
-    st.button("Train", type="primary", disabled=running or result is not None, key="train", on_click=submit,
-              help="Runs in the background on the training cluster; leaving or reloading the page does not stop it."
-              if result is None else "This exact experiment was trained before.")
+    if running and not asked:
+        help_text = "Someone is training this exact experiment: join them and watch it finish."
+    elif result is None:
+        help_text = "Runs in the background on the training cluster; leaving or reloading the page does not stop it."
+    else:
+        help_text = "This exact experiment was trained before."
+    st.button("Join this training" if running and not asked else "Train", type="primary",
+              disabled=asked or result is not None, key="train", on_click=submit, help=help_text)
     refused = st.session_state.pop("_train_error", None)
     if refused:
         st.error(refused, icon=":material/hourglass_top:")
@@ -64,12 +69,13 @@ with output:
             if current is None or current.finished:
                 st.rerun()
             snap = current.progress()
+            askers = f" · asked for by {current.askers} {'person' if current.askers == 1 else 'people'}"
             if snap["state"] == "queued":
-                st.progress(0.0, text="Waiting for a free worker…")
+                st.progress(0.0, text=f"Waiting for a free worker…{askers}")
             else:
                 eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
                 st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
-                                                   f"{snap['elapsed']:.0f} s{eta}")
+                                                   f"{snap['elapsed']:.0f} s{eta}{askers}")
             # The curve changes once per epoch; the fragment reruns every second for every student watching.
             signature = (key, len(snap["history"]))
             cached = st.session_state.get("_live_loss")
@@ -77,7 +83,9 @@ with output:
                 cached = (signature, plots.loss_curves({experiment.model.name: snap["history"]}))
                 st.session_state["_live_loss"] = cached
             st.plotly_chart(cached[1], key="live-loss", theme=None)
-            if st.button("Cancel", key="cancel", help="Stops the training within about a second."):
+            if current.asked_by(owner) and st.button(
+                    "Cancel", key="cancel",
+                    help="Withdraws your request; the training stops when nobody else who asked for it waits."):
                 manager.cancel(key, owner)
                 st.rerun()
 
@@ -94,7 +102,7 @@ with output:
             st.success("Stored result: this experiment was trained before, so it is shown at once.", icon=":material/inventory_2:")
         else:
             st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
-        results.show_result(result, experiment)
-        results.downloads(result, experiment)
+        run_view.show_result(result, experiment)
+        run_view.downloads(result, experiment)
     elif not running and (job is None or job.state != "failed"):
         st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")

@@ -20,9 +20,16 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from dataclasses import replace
+
+import dask
+from distributed import Client, Event, LocalCluster
+
 from rnnlab.config import Experiment, env_int
-from rnnlab.results import RunResult
+from rnnlab.runs import RunResult
 from rnnlab.store import RunStore
+from rnnlab.training import TrainingCancelled
+from rnnlab.worker import PROGRESS_TOPIC, cancel_event_name, train_task
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +133,15 @@ class Job:
     def finished(self) -> bool:
         return self._state in ("done", "failed", "cancelled")
 
+    def asked_by(self, owner: str) -> bool:
+        """True if ``owner`` asked for this training (started or joined it); looking at it is not asking."""
+        return owner in self.owners
+
+    @property
+    def askers(self) -> int:
+        """How many people asked for this training and still wait for it."""
+        return len(self.owners)
+
     def progress(self) -> dict[str, Any]:
         """A consistent snapshot: state, epoch i of n, per-epoch history, elapsed and estimated seconds left."""
         with self._lock:
@@ -208,9 +224,6 @@ class JobManager:
         with self._lock:
             if self._client is not None:
                 return self._client
-            import dask
-            from distributed import Client, LocalCluster
-
             # A training whose worker dies fails at once with a clear message instead of being retried on
             # every worker in turn (the Dask default is 3 retries).
             dask.config.set({"distributed.scheduler.allowed-failures": 0})
@@ -225,8 +238,6 @@ class JobManager:
                     env={"RNNLAB_TF_THREADS": str(threads)},
                 )
                 self._client = Client(self._cluster)
-            from rnnlab.worker import PROGRESS_TOPIC
-
             self._client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
             atexit.register(self.close)
             return self._client
@@ -313,8 +324,6 @@ class JobManager:
             self._jobs[key] = job
             try:
                 client = self._ensure_client()
-                from rnnlab.worker import cancel_event_name, train_task
-
                 attempt = self._attempts.get(key, 0)
                 self._attempts[key] = attempt + 1
                 dask_key = f"train-{key}" if attempt == 0 else f"train-{key}-retry{attempt}"
@@ -340,16 +349,6 @@ class JobManager:
         for job in finished[: max(0, len(finished) - keep)]:
             self._jobs.pop(job.key, None)
 
-    def attach(self, key: str, owner: str) -> Job | None:
-        """Count ``owner`` among those waiting for the unfinished job ``key`` (a reloaded page finds its job
-        again this way), without counting a new request. Returns the job, or None."""
-        with self._lock:
-            job = self._jobs.get(key)
-            if job is None or job.finished:
-                return None
-            job.owners.add(owner)
-            return job
-
     def get(self, key: str) -> Job | None:
         """The job of experiment ``key`` known to this manager, if any."""
         with self._lock:
@@ -362,21 +361,18 @@ class JobManager:
         return sorted(jobs, key=lambda j: j.submitted_at, reverse=True)
 
     def cancel(self, key: str, owner: str) -> bool:
-        """Withdraw ``owner`` from job ``key``; the training stops (within about a second) once nobody
-        waits for it any more. Returns True if the training was stopped."""
+        """Withdraw ``owner`` from job ``key``; the training stops (at its next batch) once nobody who asked for
+        it waits any more. Someone who only looked at the job has nothing to withdraw. Returns True if the
+        training was stopped."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is None or job.finished:
+            if job is None or job.finished or owner not in job.owners:
                 return False
             job.owners.discard(owner)
             if job.owners:
                 return False
             future, task_key = job.future, job.task_key
         if self._client is not None and task_key is not None:
-            from distributed import Event
-
-            from rnnlab.worker import cancel_event_name
-
             Event(cancel_event_name(task_key), client=self._client).set()
         if future is not None and job.state == "queued":
             future.cancel()
@@ -406,8 +402,6 @@ class JobManager:
             job._epoch({k: msg[k] for k in ("epoch", "loss", "val_loss", "seconds")})
 
     def _on_done(self, job: Job, future) -> None:
-        from rnnlab.training import TrainingCancelled
-
         try:
             if future.cancelled():
                 job._finish("cancelled", error="cancelled")
@@ -446,8 +440,6 @@ class JobManager:
 
 def _without_model(result: RunResult) -> RunResult:
     """Keep finished results in memory without their model bytes (the store has them)."""
-    from dataclasses import replace
-
     return replace(result, model_bytes=None)
 
 

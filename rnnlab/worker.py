@@ -11,6 +11,11 @@ import os
 import time
 from typing import Any
 
+from distributed import Event, get_worker
+
+from rnnlab import training
+from rnnlab.config import Experiment
+
 PROGRESS_TOPIC = "rnnlab-progress"
 CANCEL_POLL_SECONDS = 0.25
 #: Niceness added to a worker process before its first training: on a machine shared with the web server,
@@ -34,11 +39,6 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str):
     Raises ``TrainingCancelled`` when the ``distributed.Event`` ``cancel_name`` is set, :class:`JobTimeout`
     past ``time_limit`` seconds, and whatever the training raised otherwise.
     """
-    from distributed import Event, get_worker
-
-    from rnnlab import training
-    from rnnlab.config import Experiment
-
     _lower_priority()
     exp = Experiment.from_dict(experiment)
     key = exp.key()

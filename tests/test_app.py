@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from rnnlab import training
 from rnnlab.config import Experiment
 from rnnlab.dashboard.state import to_query
-from rnnlab.jobs import reset_manager
+from rnnlab.jobs import get_manager, reset_manager
 from rnnlab.store import RunStore
 
 from helpers import ROOT, tiny
@@ -42,8 +42,8 @@ def test_link_round_trip_for_every_model_and_mode():
         for mode in entry.modes:
             for exp in (Experiment.book(name, mode), Experiment.book(name, mode).replace(epochs=3, noise=0.2)):
                 query = to_query(exp)
-                again, problems = parse_flat(query)
-                assert again == exp and not problems, (query, problems)
+                parsed = parse_flat(query)
+                assert parsed.experiment == exp and not parsed.problems, (query, parsed.problems)
                 assert all(isinstance(v, str) for v in query.values())
 
 
@@ -144,3 +144,32 @@ def test_train_tiny_model_then_compare_lists_it(app):
     board = at.dataframe[0].value
     assert list(board["model"]) == ["gru"] and list(board["mode"]) == ["seq2seq"]
     assert board["epochs"].iloc[0] == 2
+
+
+def test_watching_a_running_job_is_not_asking_for_it(app, monkeypatch):
+    """Opening the page of someone else's running job shows it without making the viewer an owner: it uses no
+    slot of the viewer's own limit, and the one who started it can still stop it. Train on it joins it."""
+    monkeypatch.setenv("RNNLAB_JOBS_PER_OWNER", "1")
+    query = {"model": "gru", "mode": "seq2seq", "horizon": 3, "n_series": 1000, "n_steps": 40, "epochs": 200}
+    starter = app("pages/train.py", **query)
+    starter.button(key="train").click().run()
+    job = get_manager().get(Experiment.from_flat({k: str(v) for k, v in query.items()}).key())
+    assert job is not None and job.askers == 1 and job.asked_by(starter.session_state["_rnnlab_owner"])
+
+    viewer = app("pages/train.py", **query)
+    viewer_id = viewer.session_state["_rnnlab_owner"]
+    for _ in range(3):  # however often the page redraws
+        viewer.run()
+    assert not job.asked_by(viewer_id) and job.askers == 1
+    assert viewer.button(key="train").label == "Join this training" and not viewer.button(key="train").disabled
+    assert "cancel" not in [b.key for b in viewer.button]  # nothing to withdraw
+    assert "asked for by 1 person" in viewer.get("progress")[0].proto.text
+    other = get_manager().submit(tiny("linear", train_seed=77), owner=viewer_id)  # the viewer's slot is free
+    assert other.state == "queued" and get_manager().cancel(other.key, viewer_id)  # (one worker: it waits)
+
+    viewer.button(key="train").click().run()  # Train on a running job joins it
+    assert job.asked_by(viewer_id) and job.askers == 2 and viewer.button(key="train").disabled
+    starter.button(key="cancel").click().run()  # the starter withdraws; the viewer still waits
+    assert job.askers == 1 and not job.finished
+    viewer.button(key="cancel").click().run()  # the last one who asked withdraws: the training stops
+    assert job.state == "cancelled" and any("Training was cancelled" in i.value for i in viewer.info)

@@ -25,7 +25,7 @@ def manager(tmp_path_factory):
 
 def slow(seed: int, epochs: int = 30):
     """A training that takes several seconds, distinct per seed."""
-    return tiny("gru", "seq2seq", 3, n_series=2000, n_steps=40, epochs=epochs, train_seed=seed)
+    return tiny("gru", "seq2seq", 3, n_series=1000, n_steps=40, epochs=epochs, train_seed=seed)
 
 
 def test_eight_threads_same_experiment_one_training(manager):
@@ -72,7 +72,7 @@ def test_stored_result_does_not_touch_dask(tmp_path):
 
 
 def test_different_experiments_run_side_by_side_up_to_the_workers(manager):
-    jobs = [manager.submit(slow(200 + i, epochs=12), owner=f"p{i}") for i in range(3)]
+    jobs = [manager.submit(slow(200 + i, epochs=4), owner=f"p{i}") for i in range(3)]
     assert all(j.wait(180) for j in jobs)
     assert all(j.state == "done" for j in jobs), [j.error for j in jobs]
     # When each training ran, by the workers' clock (one machine): two at once, never three.
@@ -100,20 +100,24 @@ def test_progress_is_live(manager):
 def test_cancel_stops_a_running_job(manager):
     job = manager.submit(slow(400, epochs=200), owner="impatient")
     assert wait_for(lambda: job.progress()["epoch"] >= 1, 120)
-    cancelled_at = time.monotonic()
     assert manager.cancel(job.key, "impatient")
+    epochs_at_cancel = job.progress()["epoch"]
     assert job.state == "cancelled"
-    client = manager._client
-    assert wait_for(lambda: not any(client.processing().values()), 5)
-    assert time.monotonic() - cancelled_at < 3
+    # The worker stops: its task ends (the "finished" event arrives) long before 200 epochs, and no more than
+    # the epoch under way when the request arrived is reported.
+    assert wait_for(lambda: job.worker_interval[1] is not None, 120)
+    assert wait_for(lambda: not any(manager._client.processing().values()), 60)
+    assert len(job.history) <= epochs_at_cancel + 1 < 200
     assert manager.store.get(job.key) is None
+    assert manager.cancel(job.key, "impatient") is False  # nothing left to withdraw
 
 
 def test_cancel_by_one_owner_keeps_the_job_for_the_others(manager):
-    exp = slow(500, epochs=6)
+    exp = slow(500, epochs=3)
     job = manager.submit(exp, owner="a")
-    assert manager.submit(exp, owner="b") is job
-    assert manager.cancel(job.key, "a") is False
+    assert manager.submit(exp, owner="b") is job and job.askers == 2
+    assert manager.cancel(job.key, "someone who only looked") is False and job.askers == 2
+    assert manager.cancel(job.key, "a") is False and not job.asked_by("a") and job.askers == 1
     assert job.wait(120) and job.state == "done"
 
 
@@ -154,22 +158,19 @@ def test_limits_refuse_with_a_clear_message(manager):
 
 
 def test_killed_worker_fails_the_job_and_a_resubmit_works(manager):
-    exp = slow(800, epochs=200)
+    exp = slow(800, epochs=12)
     job = manager.submit(exp, owner="victim")
     assert wait_for(lambda: job.worker_pid is not None and job.progress()["epoch"] >= 1, 120)
-    other = manager.submit(slow(801, epochs=4), owner="bystander")
+    other = manager.submit(slow(801, epochs=3), owner="bystander")
     os.kill(job.worker_pid, signal.SIGKILL)
-    killed_at = time.monotonic()
-    assert job.wait(10), "the job was not marked failed within 10 s"
-    assert time.monotonic() - killed_at < 10
-    assert job.state == "failed" and job.error == WORKER_DIED
+    assert job.wait(120), "the job was never marked failed"
+    assert job.state == "failed" and job.error == WORKER_DIED and manager.store.get(exp.key()) is None
     assert other.wait(180) and other.state == "done", other.error  # the others carry on
-    assert wait_for(lambda: manager.cluster_info()["workers"] == 2, 60)  # the nanny restarts the worker
-    retry = manager.submit(exp.replace(epochs=2), owner="victim")
-    assert retry.wait(120) and retry.state == "done", retry.error
-    again = manager.submit(exp, owner="victim")  # the very experiment that died can be submitted again
-    assert again is not job and again.state in ("queued", "running")
-    manager.cancel(again.key, "victim")
+    assert wait_for(lambda: manager.cluster_info()["workers"] == 2, 120)  # the nanny restarts the worker
+    again = manager.submit(exp, owner="victim")  # the very experiment that died can be submitted again...
+    assert again is not job and again.task_key != job.task_key
+    assert again.wait(240) and again.state == "done", again.error  # ...and trains to the end this time
+    assert manager.store.get(exp.key()).val_mse == again.result().val_mse
 
 
 def test_settings_from_environment():

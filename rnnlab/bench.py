@@ -15,9 +15,10 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rnnlab.cli import Progress
+from rnnlab import training
 from rnnlab.config import Experiment
 from rnnlab.models import REGISTRY
+from rnnlab.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,6 @@ COMPARISONS = {
 def bench(*, epochs: int = 4, n_series: int = 10_000, only: str | None = None, compare: str = "xla",
           stream=sys.stderr) -> str:
     """Train every model both ways; return the markdown report."""
-    from rnnlab import training
-
     if compare not in COMPARISONS:
         raise ValueError(f"compare={compare!r}: allowed are {', '.join(COMPARISONS)}")
     spec = COMPARISONS[compare]

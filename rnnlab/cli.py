@@ -13,41 +13,17 @@ import sys
 import time
 from typing import Any, Sequence, TextIO
 
-from rnnlab import config
+from rnnlab import config, lessons, training
+from rnnlab.bench import bench
+from rnnlab.jobs import JobError, JobManager
 from rnnlab.models import REGISTRY
+from rnnlab.progress import Progress
+from rnnlab.reproduce import reproduce
 from rnnlab.store import RunStore
 
 
 class CliError(Exception):
     """A problem with the command line the user can fix; printed without a traceback, exit status 2."""
-
-
-# --------------------------------------------------------------------------------------------------
-# Progress on stderr
-# --------------------------------------------------------------------------------------------------
-class Progress:
-    """A one-line progress bar on a terminal, one line per update otherwise (logs, CI)."""
-
-    def __init__(self, stream: TextIO = sys.stderr, prefix: str = "") -> None:
-        self.stream = stream
-        self.prefix = prefix
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.started = time.monotonic()
-
-    def update(self, done: int, total: int, detail: str = "") -> None:
-        width = 24
-        filled = int(width * done / max(total, 1))
-        elapsed = time.monotonic() - self.started
-        left = elapsed / done * (total - done) if done else 0.0
-        bar = "#" * filled + "." * (width - filled)
-        line = f"{self.prefix}[{bar}] {done}/{total} {detail} ({elapsed:.0f}s, ~{left:.0f}s left)"
-        if self.tty:
-            self.stream.write("\r" + line.ljust(100))
-            if done >= total:
-                self.stream.write("\n")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -73,19 +49,24 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _experiment_from_args(args: argparse.Namespace) -> config.Experiment:
+    """The experiment the options describe (strict: a bad value is an error); book settings the operator's
+    limits lower are said once on stderr."""
     flat: dict[str, Any] = {"model": args.model}
-    for name in config.FLAT_FIELDS:
+    for name in config.FIELDS:
         value = getattr(args, name, None)
         if name != "model" and value is not None:
             flat[name] = value
     try:
-        return config.Experiment.from_flat(flat)
+        parsed = config.parse_flat(flat, strict=True)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    for note in parsed.clamped:
+        sys.stderr.write(f"note: {note}\n")
+    return parsed.experiment
 
 
 def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
-    exp = config.Experiment.from_dict(summary["experiment"])
+    exp = config.stored_experiment(summary["experiment"])
     valid, test = summary["metrics"]["valid"], summary["metrics"]["test"]
     naive = summary["naive_metrics"]["valid"]["mse"]
     lines = [
@@ -115,8 +96,6 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     elif args.scheduler:
         summary = _train_via_manager(experiment, args.scheduler, args.home)
     else:
-        from rnnlab import training  # imports TensorFlow only when it trains
-
         progress = Progress(prefix=f"{experiment.model.name}: ")
 
         def on_epoch(info: dict[str, Any]) -> None:
@@ -139,8 +118,6 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
 
 def _train_via_manager(experiment: config.Experiment, scheduler: str, home: str | None) -> dict[str, Any]:
     """Train through the Dask job manager (another cluster's workers) and wait for the result."""
-    from rnnlab.jobs import JobError, JobManager
-
     manager = JobManager(scheduler=scheduler, store=RunStore(home))
     try:
         job = manager.submit(experiment, owner="cli")
@@ -162,8 +139,6 @@ def _train_via_manager(experiment: config.Experiment, scheduler: str, home: str 
 
 
 def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
-    from rnnlab.reproduce import reproduce
-
     table = reproduce(quick=args.quick, epochs=args.epochs, store=RunStore(args.home), only=args.only,
                       skip_book=args.skip_book)
     if args.output:
@@ -176,8 +151,6 @@ def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
     """Train every lesson run that is not in the store yet (idempotent; an interrupted warm resumes)."""
-    from rnnlab import lessons
-
     try:
         scale = args.scale or lessons.lesson_scale()
         experiments = lessons.lesson_experiments(scale)
@@ -188,8 +161,6 @@ def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
     sys.stderr.write(f"warm: {len(experiments)} lesson runs at scale {scale!r}, {len(experiments) - len(missing)} "
                      f"already stored, {len(missing)} to train\n")
     if missing:
-        from rnnlab import training
-
         overall = Progress(prefix="warm ")
         for i, exp in enumerate(missing):
             progress = Progress(prefix=f"  [{i + 1}/{len(missing)}] {exp.model.name} {exp.model.mode}: ")
@@ -202,8 +173,6 @@ def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
-    from rnnlab.bench import bench
-
     if args.epochs < 2:
         raise CliError(f"--epochs={args.epochs}: at least 2 are needed (the first epoch includes compilation)")
     try:
@@ -220,8 +189,10 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
 # --------------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------------
-_FLOAT_FIELDS = {"wave1_amplitude", "wave1_freq_min", "wave1_freq_max", "wave2_amplitude", "wave2_freq_min",
-                 "wave2_freq_max", "noise", "train_fraction", "valid_fraction", "learning_rate"}
+def field_help(field: config.Field) -> str:
+    """A field's help on the command line: what it is, what is allowed on this instance, the book's value."""
+    allowed = field.allowed(config.limits())
+    return f"{field.help_for()}; allowed {allowed}" if field.kind != "choice" else f"{field.help} ({allowed})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,12 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_train = sub.add_parser("train", help="train one model (or show its stored result)")
     p_train.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
-    for name in config.FLAT_FIELDS:
-        if name == "model":
+    for field in config.FIELDS.values():
+        if field.name == "model":
             continue
-        # Values are kept as strings and parsed by rnnlab.config, so the CLI and URLs share one validator.
-        p_train.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(),
-                             help=config.FIELD_HELP.get(name))
+        # Values are kept as text and parsed by the field table, so the CLI and links share one validator.
+        p_train.add_argument(field.flag, dest=field.name, metavar=field.name.upper(), help=field_help(field))
     p_train.add_argument("--json", action="store_true", help="print the result as JSON")
     p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
     p_train.add_argument("--scheduler", default=os.environ.get("RNNLAB_SCHEDULER") or None,

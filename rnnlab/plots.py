@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from rnnlab.models import receptive_field
@@ -47,8 +48,6 @@ def _lean_template() -> go.layout.Template:
     defaults for some forty trace types and made up half the cost of a small figure, paid on every page run
     of every student on a shared server.
     """
-    import plotly.io as pio
-
     white = pio.templates["plotly_white"]
     lean = go.layout.Template(layout=white.layout)
     for trace_type in ("scatter", "bar", "heatmap"):

@@ -22,8 +22,10 @@ run: $(STAMP)
 browser:
 	@bash scripts/ensure-chromium.sh
 
+# Two test processes, each taking whole files: most of a tiny training is single-threaded Python (tracing), so
+# two share the two cores.
 test: $(STAMP) browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

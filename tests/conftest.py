@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,7 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import helpers  # noqa: E402,F401  (puts the project on sys.path)
+from helpers import warm  # noqa: E402  (importing helpers puts the project on sys.path)
 
 
 @pytest.fixture
@@ -19,3 +23,25 @@ def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("RNNLAB_HOME", str(path))
     return path
 
+
+@pytest.fixture(scope="session")
+def warmed_home(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A run store with every lesson run trained at the small scale, made once per test session by
+    ``python -m rnnlab warm`` (the lessons' AppTest and browser tests read it; none of them writes to it).
+
+    ``make test`` runs two pytest processes (pytest-xdist); the first to get here warms the store in the
+    folder they share and the other waits for it (a file lock), so the lessons are trained once per session.
+    Returns the store and the warm's completed process (its output).
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # this session's, for every worker
+    home = shared / "lessons-home"
+    with open(shared / "lessons-home.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "lessons-home.json"
+        if not done.exists():
+            first = warm(home)
+            assert first.returncode == 0, first.stderr[-3000:]
+            done.write_text(json.dumps({"args": first.args, "returncode": 0, "stdout": first.stdout,
+                                        "stderr": first.stderr}))
+    return home, subprocess.CompletedProcess(**json.loads(done.read_text()))

@@ -11,7 +11,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# XLA compilation is most of a tiny training's time. The suite trains without it (worker processes and test
+# servers inherit this); the tests of XLA itself and of repeatability ask for it explicitly.
+os.environ.setdefault("RNNLAB_XLA", "0")
 
+import subprocess  # noqa: E402
 import time  # noqa: E402
 
 from benchmarks.load import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402,F401
@@ -34,3 +38,13 @@ def tiny(model: str = "linear", mode: str | None = None, horizon: int | None = N
     base = {"n_series": 200, "n_steps": 20, "epochs": 1, "batch_size": 32}
     base.update(changes)
     return exp.replace(**base)
+
+
+#: The environment of a ``python -m rnnlab warm`` at the lessons' small scale.
+WARM_ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small", "RNNLAB_XLA": "0"}
+
+
+def warm(home, *extra: str) -> subprocess.CompletedProcess:
+    """Run ``python -m rnnlab warm`` (small scale) into the store at ``home``."""
+    return subprocess.run([sys.executable, "-m", "rnnlab", "warm", *extra], cwd=ROOT, capture_output=True, text=True,
+                          env={**WARM_ENV, "RNNLAB_HOME": str(home)}, timeout=900)

@@ -24,7 +24,7 @@ def _need_browser():
     need_browser()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = e2e_home(tmp_path_factory, "e2e")
     proc, base, log = start_server(home)

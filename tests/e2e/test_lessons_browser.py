@@ -15,14 +15,17 @@ from rnnlab import lessons
 
 
 @pytest.fixture(scope="module")
-def warmed_server(tmp_path_factory):
-    home = e2e_home(tmp_path_factory, "e2e-lessons")
-    scale = "full" if os.environ.get("RNNLAB_E2E_HOME") else "small"
-    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_LESSON_SCALE": scale, "TF_CPP_MIN_LOG_LEVEL": "3",
-           "RNNLAB_XLA": "0"}
-    warm = subprocess.run([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900)
-    assert warm.returncode == 0, warm.stderr[-2000:]
+def warmed_server(tmp_path_factory, warmed_home):
+    """A server on the session's warmed store (small scale), or, for the documentation's screenshots, on a copy
+    of RNNLAB_E2E_HOME warmed at the book's size."""
+    if os.environ.get("RNNLAB_E2E_HOME"):
+        home, scale = e2e_home(tmp_path_factory, "e2e-lessons"), "full"
+        env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_LESSON_SCALE": scale, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        warm = subprocess.run([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=3600)
+        assert warm.returncode == 0, warm.stderr[-2000:]
+    else:
+        home, scale = warmed_home[0], "small"
     proc, base, _ = start_server(home, {"RNNLAB_LESSON_SCALE": scale})
     yield base
     stop_server(proc)

@@ -11,14 +11,18 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from rnnlab import config, lessons, training
 from rnnlab.bench import bench
 from rnnlab.jobs import JobError, JobManager
 from rnnlab.models import REGISTRY
+from rnnlab.errors import SeriesError
 from rnnlab.progress import Progress
+from rnnlab.realbench import real_series
 from rnnlab.reproduce import reproduce
+from rnnlab.series import catalog, csvfile, prepare
 from rnnlab.store import RunStore
 
 
@@ -48,14 +52,41 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _experiment_from_args(args: argparse.Namespace) -> config.Experiment:
+def _upload(args: argparse.Namespace) -> str:
+    """Read ``--data FILE.csv`` into the store (as the operator's own series) and return its data id."""
+    path = Path(args.data)
+    if not path.is_file():
+        raise CliError(f"--data {args.data}: no such file")
+    try:
+        prepared, _, (time_col, value_col) = csvfile.read_series(
+            path.read_bytes(), name=path.name, time_col=args.time_col, value_col=args.value_col,
+            dayfirst=args.dayfirst, irregular=args.irregular, resample_to=args.resample_to,
+            duplicates=args.duplicates)
+    except SeriesError as exc:
+        raise CliError(f"{path.name}: {exc}") from None
+    data_id = catalog.save_upload(prepared, owner="cli", filename=path.name)
+    report = prepared.report
+    sys.stderr.write(f"data: {path.name}: {value_col!r} over {time_col!r} " if time_col else
+                     f"data: {path.name}: {value_col!r} in row order ")
+    sys.stderr.write(f"-> {len(prepared):,} {prepared.step} values, {report['missing']:,} missing "
+                     f"(longest gap {report['longest_gap']}), stored as {data_id}\n")
+    for note in report.get("notes", []):
+        sys.stderr.write(f"note: {note}\n")
+    return data_id
+
+
+def _experiment_from_args(args: argparse.Namespace, skip: tuple[str, ...] = ()) -> config.Experiment:
     """The experiment the options describe (strict: a bad value is an error); book settings the operator's
-    limits lower are said once on stderr."""
+    limits lower are said once on stderr. Fields in ``skip`` are left to the caller."""
     flat: dict[str, Any] = {"model": args.model}
-    for name in config.FIELDS:
-        value = getattr(args, name, None)
-        if name != "model" and value is not None:
-            flat[name] = value
+    if getattr(args, "data", None):
+        if args.dataset:
+            raise CliError("give either --dataset NAME or --data FILE.csv, not both")
+        flat["data"] = _upload(args)
+    for field in config.FIELDS.values():
+        value = getattr(args, field.name if field.name != "data" else "dataset", None)
+        if field.name != "model" and field.name not in skip and value is not None:
+            flat[field.name] = value
     try:
         parsed = config.parse_flat(flat, strict=True)
     except ValueError as exc:
@@ -72,33 +103,56 @@ def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
     lines = [
         f"run        {summary['key'][:16]}  ({'cached: stored result, not retrained' if cached else 'trained now'})",
         f"experiment {exp.describe()}",
-        f"parameters {summary['params_total']:,}",
-        f"valid      MSE {valid['mse']:.6f}  MAE {valid['mae']:.6f}  RMSE {valid['rmse']:.6f}  MASE {valid['mase']:.4f}",
-        f"test       MSE {test['mse']:.6f}  MAE {test['mae']:.6f}  RMSE {test['rmse']:.6f}  MASE {test['mase']:.4f}",
-        f"naive      MSE {naive:.6f} (validation)",
     ]
+    if exp.series.real:
+        info = catalog.info(exp.series.data)
+        lines.append(f"data       {info.title} ({exp.series.data}), {info.points:,} {info.step} values")
+    lines += [
+        f"parameters {summary['params_total']:,}",
+        f"valid      MSE {valid['mse']:.6g}  MAE {valid['mae']:.6g}  RMSE {valid['rmse']:.6g}  MASE {valid['mase']:.4f}",
+        f"test       MSE {test['mse']:.6g}  MAE {test['mae']:.6g}  RMSE {test['rmse']:.6g}  MASE {test['mase']:.4f}",
+        f"naive      MSE {naive:.6g} (validation)",
+    ]
+    seasonal = summary.get("baselines", {}).get("valid", {}).get("seasonal_naive")
+    if seasonal:
+        lines.append(f"seasonal   MSE {seasonal['mse']:.6g} (validation, season {exp.series.season}; "
+                     f"{seasonal['windows']} of {seasonal['of']} windows reach back a season)")
+    lines.append("MASE       " + ("scaled by the in-sample naive error (the training period's mean change)"
+                                  if exp.series.real else "relative to the naive forecast on the same series"))
     if summary["history"]:
         lines.append(f"training   {len(summary['history'])} epochs in {summary['train_seconds']:.1f}s")
     for split, steps in summary.get("mse_per_step", {}).items():
         if split == "valid":
-            lines.append("per step   " + " ".join(f"{v:.4f}" for v in steps))
+            lines.append("per step   " + " ".join(f"{v:.4g}" for v in steps))
+    future = summary.get("future")
+    if future:
+        values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
+        lines.append(f"forecast   after {future['last_time']}: {values}")
     return lines
 
 
-def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    experiment = _experiment_from_args(args)
+def _train_all(experiments: list[config.Experiment], args: argparse.Namespace) -> list[tuple[dict[str, Any], bool]]:
+    """Each experiment's result summary and whether it came from the store: stored ones are not retrained
+    (unless --force); the others train here one after the other, or on --scheduler's cluster all at once."""
     store = RunStore(args.home)
-    cached = None if args.force else store.get(experiment.key())
-    if cached is not None:
-        summary = cached.summary()
-        sys.stderr.write(f"cached: {experiment.describe()} was trained before ({summary['created']}); "
-                         "showing the stored result\n")
-    elif args.scheduler:
-        summary = _train_via_manager(experiment, args.scheduler, args.home)
-    else:
+    found: dict[int, tuple[dict[str, Any], bool]] = {}
+    todo = []
+    for i, experiment in enumerate(experiments):
+        cached = None if getattr(args, "force", False) else store.get(experiment.key())
+        if cached is not None:
+            sys.stderr.write(f"cached: {experiment.describe()} was trained before ({cached.created}); "
+                             "showing the stored result\n")
+            found[i] = (cached.summary(), True)
+        else:
+            todo.append(i)
+    if todo and args.scheduler:
+        for i, summary in zip(todo, _train_via_manager([experiments[i] for i in todo], args.scheduler, args.home)):
+            found[i] = (summary, False)
+    for i in [] if args.scheduler else todo:
+        experiment = experiments[i]
         progress = Progress(prefix=f"{experiment.model.name}: ")
 
-        def on_epoch(info: dict[str, Any]) -> None:
+        def on_epoch(info: dict[str, Any], progress: Progress = progress) -> None:
             progress.update(info["epoch"], info["epochs"],
                             f"loss {info['loss']:.5f} val_loss {info['val_loss']:.5f}")
 
@@ -107,31 +161,102 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         except training.TrainingFailed as exc:
             raise CliError(f"training failed: {exc}") from None
         store.put(result)
-        summary = result.summary()
+        found[i] = (result.summary(), False)
+    return [found[i] for i in range(len(experiments))]
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    [(summary, cached)] = _train_all([_experiment_from_args(args)], args)
     if args.json:
-        json.dump({**summary, "cached": cached is not None}, out, indent=1)
+        json.dump({**summary, "cached": cached}, out, indent=1)
         out.write("\n")
     else:
-        out.write("\n".join(_summary_lines(summary, cached is not None)) + "\n")
+        out.write("\n".join(_summary_lines(summary, cached)) + "\n")
     return 0
 
 
-def _train_via_manager(experiment: config.Experiment, scheduler: str, home: str | None) -> dict[str, Any]:
-    """Train through the Dask job manager (another cluster's workers) and wait for the result."""
+def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
+    """Train one experiment on each fold of a rolling-origin backtest and report each fold's test error."""
+    if args.fold is not None:
+        raise CliError("--fold picks one fold of a backtest for train; backtest trains them all (--folds K)")
+    folds_field = config.FIELDS["folds"]
+    try:
+        folds = folds_field.check(folds_field.parse(args.folds or "3"), config.limits())
+        experiments = _experiment_from_args(args, skip=("folds",)).backtest(folds)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    results = _train_all(experiments, args)
+    rows = []
+    for exp, (summary, cached) in zip(experiments, results):
+        test, naive = summary["metrics"]["test"], summary["naive_metrics"]["test"]
+        seasonal = summary.get("baselines", {}).get("test", {}).get("seasonal_naive", {})
+        rows.append({"fold": exp.series.fold, "key": summary["key"], "cached": cached, "test_mse": test["mse"],
+                     "test_mae": test["mae"], "naive_test_mse": naive["mse"],
+                     "seasonal_naive_test_mse": seasonal.get("mse")})
+    mean = sum(r["test_mse"] for r in rows) / len(rows)
+    if args.json:
+        json.dump({"experiment": experiments[0].to_dict(), "folds": rows, "mean_test_mse": mean}, out, indent=1)
+        out.write("\n")
+        return 0
+    out.write(f"backtest   {experiments[0].describe()}, {len(rows)} folds (expanding window)\n")
+    out.write(f"{'fold':>4}  {'test MSE':>12}  {'naive':>12}  {'seasonal naive':>14}  run\n")
+    for r in rows:
+        seasonal = "-" if r["seasonal_naive_test_mse"] is None else f"{r['seasonal_naive_test_mse']:.6g}"
+        out.write(f"{r['fold']:>4}  {r['test_mse']:>12.6g}  {r['naive_test_mse']:>12.6g}  {seasonal:>14}  "
+                  f"{r['key'][:12]}{' (cached)' if r['cached'] else ''}\n")
+    out.write(f"mean  {mean:>12.6g}\n")
+    return 0
+
+
+def cmd_real_series(args: argparse.Namespace, out: TextIO) -> int:
+    """Train the linear model, a GRU and an LSTM on every bundled series and compare them with the baselines."""
+    table = real_series(epochs=args.epochs, n_steps=args.n_steps, only=args.only, store=RunStore(args.home))
+    if args.output:
+        Path(args.output).write_text(table, encoding="utf-8")
+        sys.stderr.write(f"wrote {args.output}\n")
+    out.write(table)
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace, out: TextIO) -> int:
+    """The bundled real series: what they are, where they come from, what each teaches."""
+    rows = []
+    for name in catalog.bundled_names():
+        meta, info = catalog.bundled_meta(name), catalog.info(name)
+        rows.append({"name": name, "title": meta["title"], "points": info.points, "step": meta["step"],
+                     "season": meta["season"], "unit": meta["unit"], "source": meta["source"],
+                     "licence": meta["licence"], "teaches": meta["teaches"]})
+    if args.json:
+        json.dump(rows, out, indent=1)
+        out.write("\n")
+        return 0
+    out.write(f"{'name':<18} {'points':>6}  {'step':<15} {'season':>6}  title\n")
+    for row in rows:
+        out.write(f"{row['name']:<18} {row['points']:>6}  {row['step']:<15} {row['season']:>6}  {row['title']} "
+                  f"({row['licence']})\n")
+    out.write("\ntrain on one with: python -m rnnlab train MODEL --dataset NAME\n")
+    return 0
+
+
+def _train_via_manager(experiments: list[config.Experiment], scheduler: str,
+                       home: str | None) -> list[dict[str, Any]]:
+    """Train through the Dask job manager (another cluster's workers), all at once, and wait for the results."""
     manager = JobManager(scheduler=scheduler, store=RunStore(home))
     try:
-        job = manager.submit(experiment, owner="cli")
-        progress = Progress(prefix=f"{experiment.model.name}: ")
+        jobs = [manager.submit(experiment, owner=f"cli-{i}") for i, experiment in enumerate(experiments)]
+        progress = Progress(prefix=f"{experiments[0].model.name}: ")
+        total = sum(job.experiment.train.epochs for job in jobs)
         shown = 0
-        while not job.finished:
-            snapshot = job.progress()
-            if snapshot["epoch"] > shown:
-                shown = snapshot["epoch"]
-                progress.update(shown, snapshot["epochs"])
+        while not all(job.finished for job in jobs):
+            done = sum(job.progress()["epoch"] for job in jobs)
+            if done > shown:
+                shown = done
+                progress.update(shown, total)
             time.sleep(0.5)
-        if job.state != "done":
-            raise CliError(f"training {job.state}: {job.error or ''}".strip())
-        return job.result().summary()
+        for job in jobs:
+            if job.state != "done":
+                raise CliError(f"training {job.state}: {job.error or ''}".strip())
+        return [job.result().summary() for job in jobs]
     except JobError as exc:
         raise CliError(str(exc)) from None
     finally:
@@ -195,6 +320,32 @@ def field_help(field: config.Field) -> str:
     return f"{field.help_for()}; allowed {allowed}" if field.kind != "choice" else f"{field.help} ({allowed})"
 
 
+def _experiment_options(parser: argparse.ArgumentParser) -> None:
+    """A model and every field of the table as an option, plus --data FILE.csv and how to read it."""
+    parser.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
+    for field in config.FIELDS.values():
+        if field.name == "model":
+            continue
+        # Values are kept as text and parsed by the field table, so the CLI and links share one validator.
+        dest = "dataset" if field.name == "data" else field.name
+        parser.add_argument(field.flag, dest=dest, metavar=field.name.upper(), help=field_help(field))
+    parser.add_argument("--data", metavar="FILE.csv", help="your own series: a CSV file with a value column and, "
+                                                          "optionally, a time column")
+    parser.add_argument("--time-col", help="the time column of --data (guessed when left out; 'none': row order)")
+    parser.add_argument("--value-col", help="the value column of --data (guessed when left out)")
+    parser.add_argument("--dayfirst", action="store_true", default=None,
+                        help="dates are day first (13/02/2020); guessed from the dates when left out")
+    parser.add_argument("--irregular", choices=prepare.IRREGULAR, default="grid",
+                        help="grid: gaps become missing values (default); resample: average over --resample-to; "
+                             "rows: ignore the times")
+    parser.add_argument("--resample-to", choices=tuple(prepare.GRIDS), help="the coarser step for --irregular "
+                                                                           "resample")
+    parser.add_argument("--duplicates", choices=prepare.DUPLICATES, default="refuse",
+                        help="repeated timestamps: refuse the file (default) or average them")
+    parser.add_argument("--scheduler", default=os.environ.get("RNNLAB_SCHEDULER") or None,
+                        help="train on this Dask cluster (tcp://host:port) instead of in this process")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m rnnlab",
@@ -208,17 +359,26 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.set_defaults(func=cmd_list)
 
     p_train = sub.add_parser("train", help="train one model (or show its stored result)")
-    p_train.add_argument("model", help=f"one of: {', '.join(REGISTRY)}")
-    for field in config.FIELDS.values():
-        if field.name == "model":
-            continue
-        # Values are kept as text and parsed by the field table, so the CLI and links share one validator.
-        p_train.add_argument(field.flag, dest=field.name, metavar=field.name.upper(), help=field_help(field))
-    p_train.add_argument("--json", action="store_true", help="print the result as JSON")
+    p_back = sub.add_parser("backtest", help="rolling-origin backtest of one model on a real series")
+    for command in (p_train, p_back):
+        _experiment_options(command)
+    p_train.add_argument("--json", action="store_true", help="print the result as JSON (with the forecast past "
+                                                            "the end of a real series)")
     p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
-    p_train.add_argument("--scheduler", default=os.environ.get("RNNLAB_SCHEDULER") or None,
-                         help="train on this Dask cluster (tcp://host:port) instead of in this process")
     p_train.set_defaults(func=cmd_train)
+    p_back.add_argument("--json", action="store_true", help="print the folds as JSON")
+    p_back.set_defaults(func=cmd_backtest)
+
+    p_real = sub.add_parser("real-series", help="every bundled series: baselines, linear, GRU and LSTM, backtests")
+    p_real.add_argument("--epochs", type=int, default=30, help="epochs per training (default 30)")
+    p_real.add_argument("--n-steps", type=int, default=48, help="input steps (default 48)")
+    p_real.add_argument("--only", default=None, help="comma-separated series names")
+    p_real.add_argument("--output", default=None, help="also write the markdown report to this file")
+    p_real.set_defaults(func=cmd_real_series)
+
+    p_data = sub.add_parser("datasets", help="list the bundled real series")
+    p_data.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_data.set_defaults(func=cmd_datasets)
 
     p_rep = sub.add_parser("reproduce", help="train the book's models and compare with its published figures")
     p_rep.add_argument("--quick", action="store_true", help="small data and 2 epochs: checks the pipeline only")
@@ -251,6 +411,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
+    saved = os.environ.get("RNNLAB_HOME")
+    if args.home:  # one store for everything this command reads and writes (runs and uploaded series)
+        os.environ["RNNLAB_HOME"] = args.home
     try:
         return args.func(args, out)
     except (CliError, ValueError) as exc:  # rnnlab's ValueErrors name the setting and what is allowed
@@ -259,3 +422,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    finally:
+        if saved is None:
+            os.environ.pop("RNNLAB_HOME", None)
+        else:
+            os.environ["RNNLAB_HOME"] = saved

@@ -1,7 +1,9 @@
-"""The chapter's synthetic time series, their splits, the targets of each forecast mode, the naive forecast.
+"""An experiment's data as training, validation and test windows, with the targets of each forecast mode.
 
-NumPy only. With its defaults, :func:`generate_time_series` returns exactly what the book's function returns
-after ``np.random.seed(42)``, bit for bit, without touching NumPy's global random state.
+The chapter's synthetic series come from :func:`generate_time_series`: with its defaults it returns exactly
+what the book's function returns after ``np.random.seed(42)``, bit for bit, without touching NumPy's global
+random state. A real series (bundled or uploaded) is cut into windows by :mod:`rnnlab.series.windows`, scaled
+by its training period; :meth:`Dataset.unscale` turns values back into the series' own units.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnnlab.config import Experiment, SeriesSpec
+from rnnlab.errors import FieldError
+from rnnlab.series import catalog, windows
+from rnnlab.series.prepare import PreparedSeries
 
 
 def generate_time_series(
@@ -97,11 +102,29 @@ class Split:
 
 @dataclass(frozen=True)
 class Dataset:
-    """The train, validation and test splits of one experiment's data."""
+    """The train, validation and test splits of one experiment's data.
+
+    On a real series the windows are scaled (``mean`` and ``std`` of the training period) and the rest is set:
+    the seasonal-naive forecast of each window in the series' own units, the in-sample naive error that scales
+    MASE, the index of each window's first target, and the last ``n_steps`` values to forecast past the end.
+    """
 
     train: Split
     valid: Split
     test: Split
+    mean: float = 0.0
+    std: float = 1.0
+    series: PreparedSeries | None = None
+    seasonal: dict[str, np.ndarray] | None = None
+    mase_scale: float | None = None
+    origins: dict[str, np.ndarray] | None = None
+    last_window: np.ndarray | None = None
+
+    def unscale(self, values: np.ndarray) -> np.ndarray:
+        """Model-space values back in the series' own units (unchanged for the generated series)."""
+        if self.series is None:
+            return values
+        return np.asarray(values, dtype=np.float64) * self.std + self.mean
 
 
 def make_targets(series: np.ndarray, experiment: Experiment) -> np.ndarray:
@@ -124,7 +147,10 @@ def split_bounds(spec: SeriesSpec) -> tuple[slice, slice, slice]:
 
 
 def make_dataset(experiment: Experiment, series: np.ndarray | None = None) -> Dataset:
-    """Generate (or take) the series of ``experiment`` and cut them into the three splits with targets."""
+    """Generate (or take) the series of ``experiment`` and cut them into the three splits with targets; a real
+    series is windowed by :func:`real_dataset`."""
+    if experiment.series.real:
+        return real_dataset(experiment, catalog.load(experiment.series.data))
     if series is None:
         series = generate(experiment.series)
     n_steps = experiment.series.n_steps
@@ -134,3 +160,33 @@ def make_dataset(experiment: Experiment, series: np.ndarray | None = None) -> Da
         part = series[bounds]
         splits.append(Split(X=part[:, :n_steps], future=part[:, n_steps:, 0], y=targets[bounds]))
     return Dataset(*splits)
+
+
+def real_dataset(experiment: Experiment, prepared: PreparedSeries) -> Dataset:
+    """Windows of a real series (see :mod:`rnnlab.series.windows`): chronological periods, scaling fitted on the
+    training period only, gaps filled causally, and no window whose targets were not all observed."""
+    spec = experiment.series
+    n_steps, horizon = spec.n_steps, spec.horizon
+    values, observed = prepared.filled(), prepared.observed
+    windows.check(len(values), n_steps, horizon, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+    where = windows.periods(len(values), spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+    seen = values[: where.train_end][observed[: where.train_end]]
+    mean, std = float(seen.mean()), float(seen.std())
+    if std == 0:
+        raise FieldError("train_fraction", "the training period of this series is constant: there is nothing to "
+                                           "learn from it; use a longer training period")
+    scaled = ((values - mean) / std).astype(np.float32)
+    spans = {"train": (0, where.train_end), "valid": (where.train_end, where.valid_end),
+             "test": (where.valid_end, where.test_end)}
+    splits, seasonal, first_targets = {}, {}, {}
+    for name, (lo, hi) in spans.items():
+        starts = windows.origins(observed, lo, hi, n_steps, horizon)
+        if name == "train":
+            starts = starts[::-1][:: spec.stride or 1][::-1]
+        win = windows.gather(scaled, starts - n_steps, n_steps + horizon)[..., np.newaxis]
+        splits[name] = Split(X=win[:, :n_steps], future=win[:, n_steps:, 0], y=make_targets(win, experiment))
+        seasonal[name] = windows.seasonal_naive(values, starts, horizon, spec.season or prepared.season)
+        first_targets[name] = starts
+    return Dataset(**splits, mean=mean, std=std, series=prepared, seasonal=seasonal,
+                   mase_scale=windows.in_sample_naive_mae(values, observed, where.train_end), origins=first_targets,
+                   last_window=scaled[-n_steps:][np.newaxis, :, np.newaxis])

@@ -14,3 +14,8 @@ class FieldError(ValueError):
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class SeriesError(ValueError):
+    """A series (an uploaded file, a CSV on the command line) that cannot be used. The message names the problem
+    and where it is (the line or column of the file) and what is allowed."""

@@ -13,6 +13,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rnnlab.config import Experiment
 from rnnlab.data import Dataset
 from rnnlab.models import CustomCell
@@ -20,20 +22,39 @@ from rnnlab.runs import RunResult
 
 
 def predictions_csv(result: RunResult, dataset: Dataset) -> str:
-    """CSV with one row per forecast value: ``split, series, step, actual, predicted``.
+    """CSV with one row per forecast value: ``split, series, step, actual, predicted`` (and ``time``, the time of
+    the forecast value, on a real series), in the series' own units.
 
     ``series`` is the index within the split; ``step`` counts steps ahead from 1.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["split", "series", "step", "actual", "predicted"])
+    real = dataset.series is not None
+    writer.writerow(["split", "series", "step", *(["time"] if real else []), "actual", "predicted"])
     for split in ("valid", "test"):
-        actual, predicted = getattr(dataset, split).future, result.predictions[split]
+        actual, predicted = dataset.unscale(getattr(dataset, split).future), result.predictions[split]
         if actual.shape != predicted.shape:
             raise ValueError(f"{split}: {predicted.shape[0]} predictions for {actual.shape[0]} series; the data changed")
+        times = None
+        if real:
+            index = dataset.origins[split][:, None] + np.arange(actual.shape[1])[None, :]
+            times = np.asarray(dataset.series.time_labels(index.ravel())).reshape(index.shape)
         for i in range(actual.shape[0]):
             for step in range(actual.shape[1]):
-                writer.writerow([split, i, step + 1, f"{actual[i, step]:.7g}", f"{predicted[i, step]:.7g}"])
+                when = [times[i, step]] if real else []
+                writer.writerow([split, i, step + 1, *when, f"{actual[i, step]:.7g}", f"{predicted[i, step]:.7g}"])
+    return out.getvalue()
+
+
+def future_csv(result: RunResult) -> str:
+    """CSV of the forecast past the end of a real series: ``time,value``."""
+    if not result.future:
+        raise ValueError("this run has no forecast past the end: it was trained on the generated series")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["time", "value"])
+    for when, value in zip(result.future["time"], result.future["value"]):
+        writer.writerow([when, f"{value:.7g}"])
     return out.getvalue()
 
 
@@ -41,7 +62,7 @@ def run_json(result: RunResult) -> dict[str, Any]:
     """The run as JSON-ready data: key, experiment, metrics, naive metrics, per-step MSE, history, layers."""
     summary = result.summary()
     keep = ("key", "experiment", "metrics", "naive_metrics", "mse_per_step", "history", "params_total", "layers",
-            "train_seconds", "versions", "created")
+            "train_seconds", "versions", "created", "baselines", "future")
     return {name: summary[name] for name in keep}
 
 
@@ -123,8 +144,10 @@ def _forecast(experiment: Experiment) -> str:
 def standalone_script(experiment: Experiment) -> str:
     """A self-contained Python script (NumPy + Keras) that regenerates this experiment's data and trains the
     same model with the same settings, printing the validation MSE. Importing it only defines
-    ``generate_time_series`` and ``build_model``."""
+    ``generate_time_series`` and ``build_model``. The generated series only (a real one is not regenerated)."""
     exp = experiment
+    if exp.series.real:
+        raise ValueError("the standalone script regenerates the book's series; it is not made for a real series")
     s, t = exp.series, exp.train
     n_train, n_valid, _ = s.split_sizes()
     generator = _GENERATOR.format(a1=s.wave1_amplitude, f1min=s.wave1_freq_min, f1max=s.wave1_freq_max,

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,6 +28,7 @@ from distributed import Client, Event, LocalCluster
 
 from rnnlab.config import Experiment, env_int
 from rnnlab.runs import RunResult
+from rnnlab.series import catalog
 from rnnlab.store import RunStore
 from rnnlab.training import TrainingCancelled
 from rnnlab.worker import PROGRESS_TOPIC, cancel_event_name, train_task
@@ -106,6 +108,8 @@ class Job:
         self.experiment = experiment
         self.key = experiment.key()
         self.owners: set[str] = {owner}
+        #: The request each owner made it in (a batch such as a backtest counts once per person).
+        self.requests: dict[str, str] = {}
         self.submitted_at = time.time()
         self.started_at: float | None = None
         self.finished_at: float | None = None
@@ -282,60 +286,82 @@ class JobManager:
 
         Raises:
             JobRefused: a limit refuses a new training (message fit to show as is).
-            JobError: the cluster cannot be reached.
+            JobError: the cluster cannot be reached, or the experiment's data is not here.
         """
+        return self.submit_batch([experiment], owner)[0]
+
+    def submit_batch(self, experiments: list[Experiment], owner: str = "anonymous") -> list[Job]:
+        """Get several experiments trained for ``owner`` as one request (the folds of a backtest): each is an
+        ordinary job with its own key (answered from the store, joined or submitted as :meth:`submit` does),
+        but together they count once against the per-person limit. All or none are submitted."""
         if self._closed:
             raise JobError("the job manager is shut down")
-        key = experiment.key()
+        found: dict[int, Job] = {}
         with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and not job.finished:
-                return self._join(job, owner)
-            if job is not None and job.state == "done" and job.result() is not None:
-                job.owners.add(owner)
-                self._stats["store_hits"] += 1
-                return job
-        stored = self.store.get(key)
+            for i, experiment in enumerate(experiments):
+                job = self._jobs.get(experiment.key())
+                if job is not None and not job.finished:
+                    found[i] = self._join(job, owner)
+                elif job is not None and job.state == "done" and job.result() is not None:
+                    job.owners.add(owner)
+                    self._stats["store_hits"] += 1
+                    found[i] = job
+        stored = {i: self.store.get(e.key()) for i, e in enumerate(experiments) if i not in found}
         with self._lock:
-            if stored is not None:
-                done = Job(experiment, owner, state="queued")
-                done.from_store = True
-                done._finish("done", result=stored)
-                self._stats["store_hits"] += 1
-                self._jobs[key] = done
-                return done
-            job = self._jobs.get(key)  # someone may have submitted while we read the store
-            if job is not None and not job.finished:
-                return self._join(job, owner)
+            for i, result in stored.items():
+                if result is not None:
+                    done = Job(experiments[i], owner, state="queued")
+                    done.from_store = True
+                    done._finish("done", result=result)
+                    self._stats["store_hits"] += 1
+                    self._jobs[done.key] = found[i] = done
+                elif (job := self._jobs.get(experiments[i].key())) is not None and not job.finished:
+                    found[i] = self._join(job, owner)  # someone submitted it while we read the store
+            new = [i for i in range(len(experiments)) if i not in found]
+            if not new:
+                return [found[i] for i in range(len(experiments))]
             active = [j for j in self._jobs.values() if not j.finished]
-            mine = [j for j in active if owner in j.owners]
+            mine = {j.requests.get(owner, j.key) for j in active if owner in j.owners}
             if len(mine) >= self.settings.jobs_per_owner:
                 raise JobRefused(
                     f"you already have {len(mine)} training(s) queued or running (at most "
                     f"{self.settings.jobs_per_owner} per person): wait for one to finish or cancel it"
                 )
-            if len(active) >= self.settings.queue_length:
+            if len(active) + len(new) > self.settings.queue_length:
                 raise JobRefused(
                     f"the training queue is full ({len(active)} jobs, at most {self.settings.queue_length}); "
                     "please try again in a minute"
                 )
             self._prune()
-            job = Job(experiment, owner)
-            self._jobs[key] = job
-            try:
-                client = self._ensure_client()
-                attempt = self._attempts.get(key, 0)
-                self._attempts[key] = attempt + 1
-                dask_key = f"train-{key}" if attempt == 0 else f"train-{key}-retry{attempt}"
-                job.task_key = dask_key
-                job.future = client.submit(train_task, experiment.to_dict(), self.settings.job_timeout,
-                                           cancel_event_name(dask_key), key=dask_key, pure=False)
-            except Exception as exc:
-                self._jobs.pop(key, None)
-                raise JobError(f"could not reach the training cluster: {exc}") from exc
-            self._stats["started"] += 1
-        job.future.add_done_callback(lambda future, job=job: self._on_done(job, future))
-        return job
+            request = experiments[new[0]].key() if len(new) == 1 else f"batch-{uuid.uuid4().hex[:12]}"
+            try:  # a real series travels with its task: workers share no disk with the app
+                series = {i: catalog.load(experiments[i].series.data) if experiments[i].series.real else None
+                          for i in new}
+            except ValueError as exc:
+                raise JobError(str(exc)) from None
+            submitted = []
+            for i in new:
+                job = Job(experiments[i], owner)
+                job.requests[owner] = request
+                self._jobs[job.key] = found[i] = job
+                try:
+                    client = self._ensure_client()
+                    attempt = self._attempts.get(job.key, 0)
+                    self._attempts[job.key] = attempt + 1
+                    job.task_key = f"train-{job.key}" if attempt == 0 else f"train-{job.key}-retry{attempt}"
+                    job.future = client.submit(train_task, experiments[i].to_dict(), self.settings.job_timeout,
+                                               cancel_event_name(job.task_key), series[i], key=job.task_key,
+                                               pure=False)
+                except Exception as exc:
+                    self._jobs.pop(job.key, None)
+                    for earlier in submitted:  # all or none
+                        self.cancel(earlier.key, owner)
+                    raise JobError(f"could not reach the training cluster: {exc}") from exc
+                submitted.append(job)
+                self._stats["started"] += 1
+        for job in submitted:
+            job.future.add_done_callback(lambda future, job=job: self._on_done(job, future))
+        return [found[i] for i in range(len(experiments))]
 
     def _join(self, job: Job, owner: str) -> Job:
         """Count ``owner`` among those waiting for the unfinished ``job`` (a submit that shares it)."""

@@ -58,11 +58,21 @@ def mse_per_step(actual, predicted) -> list[float]:
     return [float(v) for v in np.mean((a - p) ** 2, axis=0)]
 
 
-def scores(actual, predicted, naive) -> dict[str, float]:
-    """MSE, MAE, RMSE and MASE of one forecast, as a dict."""
+def scaled_mae(actual, predicted, scale: float) -> float:
+    """MASE as forecasting tools define it: the forecast's MAE over ``scale``, the in-sample naive error (the mean
+    absolute change from one value to the next in the training data). Raises ValueError when it is not
+    positive."""
+    if not (np.isfinite(scale) and scale > 0):
+        raise ValueError(f"MASE is undefined: the in-sample naive error is {scale}")
+    return mae(actual, predicted) / scale
+
+
+def scores(actual, predicted, naive, *, scale: float | None = None) -> dict[str, float]:
+    """MSE, MAE, RMSE and MASE of one forecast, as a dict. MASE is scaled by the naive forecast's MAE on the
+    same values, or by ``scale`` (the in-sample naive error) when it is given."""
     return {
         "mse": mse(actual, predicted),
         "mae": mae(actual, predicted),
         "rmse": rmse(actual, predicted),
-        "mase": mase(actual, predicted, naive),
+        "mase": mase(actual, predicted, naive) if scale is None else scaled_mae(actual, predicted, scale),
     }

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from rnnlab.config import Experiment, stored_experiment
+from rnnlab.config import Experiment, experiment_key, stored_experiment
 
 
 @dataclass
@@ -38,6 +38,10 @@ class RunResult:
     inspect: dict[str, Any] = field(default_factory=dict)
     model_bytes: bytes | None = None
     created: str = ""
+    #: Real series: the seasonal-naive forecast's scores per split (``{"valid": {"seasonal_naive": {...}}}``).
+    baselines: dict[str, Any] = field(default_factory=dict)
+    #: Real series: the forecast past the last observation (``time``, ``value``, ``last_time``, ...).
+    future: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result without predictions and model bytes: what ``result.json`` holds."""
@@ -83,6 +87,7 @@ class RunSummary:
     history: list[dict[str, float]]
     train_seconds: float
     created: str
+    baselines: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, summary: Mapping[str, Any]) -> "RunSummary":
@@ -91,7 +96,7 @@ class RunSummary:
                    metrics=summary["metrics"], naive_metrics=summary["naive_metrics"],
                    mse_per_step=summary.get("mse_per_step") or {}, params_total=int(summary["params_total"]),
                    history=list(summary["history"]), train_seconds=float(summary["train_seconds"]),
-                   created=summary.get("created", ""))
+                   created=summary.get("created", ""), baselines=summary.get("baselines") or {})
 
     @property
     def model(self) -> str:
@@ -156,3 +161,25 @@ def best_per_model(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
              "epochs": run.epochs, "runs": counts[(model, mode)], "key": run.key}
             for (model, mode), run in best.items()]
     return sorted(rows, key=lambda row: row["best validation MSE"])
+
+
+def backtests(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
+    """The backtests among ``runs``: the fold runs of one experiment grouped together, with each fold's test
+    error and their mean, best mean first (the Compare page ranks models by it)."""
+    groups: dict[str, list[RunSummary]] = {}
+    for run in runs:
+        if run.experiment.series.folds is None:
+            continue
+        whole = run.experiment.to_dict()
+        whole["series"] = {k: v for k, v in whole["series"].items() if k != "fold"}
+        groups.setdefault(experiment_key(whole), []).append(run)
+    rows = []
+    for group, folds in groups.items():
+        folds.sort(key=lambda r: r.experiment.series.fold)
+        first = folds[0]
+        test = [r.test_mse for r in folds]
+        rows.append({"model": first.model, "mode": first.mode, "folds": first.experiment.series.folds,
+                     "done": len(folds), "mean test MSE": float(sum(test) / len(test)), "test MSE by fold": test,
+                     "mean test MAE": float(sum(r.metrics["test"]["mae"] for r in folds) / len(folds)),
+                     "keys": [r.key for r in folds], "group": group})
+    return sorted(rows, key=lambda row: (row["done"] < row["folds"], row["mean test MSE"]))

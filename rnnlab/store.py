@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from rnnlab.config import experiment_key
+from rnnlab.paths import default_home
 from rnnlab.runs import RunResult, RunSummary
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,6 @@ ORPHAN_SECONDS = 600.0
 #: Verified summaries by run folder, with the files' modification times when they were verified: listing a
 #: store (the Compare page, the class board every few seconds) re-reads only runs whose files changed.
 _SUMMARIES: dict[Path, tuple[tuple[int, ...], dict[str, Any], RunSummary]] = {}
-
-
-def default_home() -> Path:
-    """``RNNLAB_HOME`` if set, else ``~/.rnnlab``."""
-    raw = os.environ.get("RNNLAB_HOME", "").strip()
-    return Path(raw).expanduser() if raw else Path.home() / ".rnnlab"
 
 
 class DamagedRun(Exception):
@@ -269,21 +264,29 @@ class RunStore:
         return (p.name for p in self.runs.iterdir() if _is_key(p.name) and p.is_dir())
 
     def list(self, *, series: Mapping[str, Any] | None = None, model: str | None = None,
-             mode: str | None = None) -> list[RunSummary]:
+             mode: str | None = None, backtests: bool = False) -> list[RunSummary]:
         """The intact runs, newest first.
 
         Args:
             series: keep runs whose experiment's ``series`` section equals this (``SeriesSpec`` as a dict).
             model: keep runs of this registry model.
             mode: keep runs in this forecast mode.
+            backtests: instead, keep the backtest folds on that series (its section but for the fold).
         """
+        if backtests and series is not None:
+            series = {k: v for k, v in series.items() if k not in ("folds", "fold")}
         out = []
         for key in self.keys():
             cached = self._cached(key)
             if cached is None:
                 continue
             exp = cached[0]["experiment"]
-            if series is not None and exp["series"] != dict(series):
+            data = exp["series"]
+            if backtests:
+                if "fold" not in data:
+                    continue
+                data = {k: v for k, v in data.items() if k not in ("folds", "fold")}
+            if series is not None and data != dict(series):
                 continue
             if model is not None and exp["model"]["name"] != model:
                 continue

@@ -167,15 +167,43 @@ def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 
 
 
 def _score(dataset: data_mod.Dataset, predictions: dict[str, np.ndarray], horizon: int):
-    results, naive_results, per_step = {}, {}, {}
+    """Scores of the forecasts (given in the series' own units) and of the baselines on the same windows.
+
+    MASE is the forecast's MAE over the naive forecast's on the same windows for the generated series, and over
+    the in-sample naive error (the mean change from one value to the next in the training period) on a real
+    series, as forecasting tools define it."""
+    results, naive_results, per_step, baselines = {}, {}, {}, {}
     for split in ("valid", "test"):
         part = getattr(dataset, split)
-        naive = data_mod.naive_forecast(part.X, horizon)
-        results[split] = metrics.scores(part.future, predictions[split], naive)
-        naive_results[split] = metrics.scores(part.future, naive, naive)
+        actual = dataset.unscale(part.future)
+        naive = dataset.unscale(data_mod.naive_forecast(part.X, horizon))
+        results[split] = metrics.scores(actual, predictions[split], naive, scale=dataset.mase_scale)
+        naive_results[split] = metrics.scores(actual, naive, naive, scale=dataset.mase_scale)
         if horizon > 1:
-            per_step[split] = metrics.mse_per_step(part.future, predictions[split])
-    return results, naive_results, per_step
+            per_step[split] = metrics.mse_per_step(actual, predictions[split])
+        if dataset.seasonal is not None:
+            seasonal = dataset.seasonal[split]
+            rows = np.isfinite(seasonal).all(axis=1)
+            baselines[split] = {"seasonal_naive": {
+                **metrics.scores(actual[rows], seasonal[rows], naive[rows], scale=dataset.mase_scale),
+                "windows": int(rows.sum()), "of": int(len(rows))}} if rows.any() else {}
+    return results, naive_results, per_step, baselines
+
+
+def future_forecast(model, dataset: data_mod.Dataset, experiment: Experiment) -> dict[str, Any] | None:
+    """The next ``horizon`` values after the last observation of a real series, with their timestamps (None on
+    the generated series). ``model`` None gives the naive forecast."""
+    if dataset.series is None:
+        return None
+    horizon = experiment.series.horizon
+    if model is None:
+        scaled = data_mod.naive_forecast(dataset.last_window, horizon)
+    else:
+        scaled = forecast(model, dataset.last_window, experiment)
+    values = dataset.unscale(scaled)[0]
+    return {"time": dataset.series.future_times(horizon), "value": [float(v) for v in values],
+            "last_time": dataset.series.time_labels(np.array([len(dataset.series) - 1]))[0],
+            "rolled_forward": experiment.model.mode == "iterative"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -258,13 +286,14 @@ def run(
     dataset = data_mod.make_dataset(experiment)
     horizon = experiment.series.horizon
     if not entry.trainable:
-        predictions = {s: data_mod.naive_forecast(getattr(dataset, s).X, horizon) for s in ("valid", "test")}
-        scored, naive_scored, per_step = _score(dataset, predictions, horizon)
+        predictions = {s: dataset.unscale(data_mod.naive_forecast(getattr(dataset, s).X, horizon))
+                       for s in ("valid", "test")}
+        scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
         return RunResult(
             key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
             naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
             wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(),
-            created=_now(),
+            created=_now(), baselines=baselines, future=future_forecast(None, dataset, experiment),
         )
 
     configure_tensorflow()
@@ -291,19 +320,20 @@ def run(
     )
     train_seconds = time.perf_counter() - train_started
 
-    predictions = {s: forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune)
+    predictions = {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune))
                    for s in ("valid", "test")}
     for split, values in predictions.items():
         if not np.isfinite(values).all():
             raise TrainingFailed(f"the model's {split} forecasts are not finite: try a smaller learning rate")
-    scored, naive_scored, per_step = _score(dataset, predictions, horizon)
+    scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
     return RunResult(
         key=experiment.key(), experiment=experiment.to_dict(), history=history, metrics=scored,
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=int(model.count_params()),
         layers=_layer_rows(model), predictions=predictions, wall_seconds=time.perf_counter() - started,
         train_seconds=train_seconds, versions=versions(), jit_compile=bool(jit_compile),
         inspect=_inspect(model, experiment, dataset.valid.X[0]),
-        model_bytes=model_to_bytes(model) if save_model else None, created=_now(),
+        model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines,
+        future=future_forecast(model, dataset, experiment),
     )
 
 

@@ -15,6 +15,8 @@ from distributed import Event, get_worker
 
 from rnnlab import training
 from rnnlab.config import Experiment
+from rnnlab.series import catalog
+from rnnlab.series.prepare import PreparedSeries
 
 PROGRESS_TOPIC = "rnnlab-progress"
 CANCEL_POLL_SECONDS = 0.25
@@ -33,13 +35,17 @@ def cancel_event_name(task_key: str) -> str:
     return f"rnnlab-cancel-{task_key}"
 
 
-def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str):
+def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str,
+               series: PreparedSeries | None = None):
     """Train ``experiment`` (``Experiment.to_dict()``) on this worker and return its ``RunResult``.
 
-    Raises ``TrainingCancelled`` when the ``distributed.Event`` ``cancel_name`` is set, :class:`JobTimeout`
-    past ``time_limit`` seconds, and whatever the training raised otherwise.
+    ``series`` is the prepared real series the experiment names (workers share no disk with the app: the data
+    comes with the task). Raises ``TrainingCancelled`` when the ``distributed.Event`` ``cancel_name`` is set,
+    :class:`JobTimeout` past ``time_limit`` seconds, and whatever the training raised otherwise.
     """
     _lower_priority()
+    if series is not None:
+        catalog.register(experiment["series"]["data"], series)
     exp = Experiment.from_dict(experiment)
     key = exp.key()
     worker = get_worker()

@@ -19,6 +19,7 @@ from typing import Any, Callable, Mapping
 from rnnlab.config.limits import Limits
 from rnnlab.errors import FieldError
 from rnnlab.models import REGISTRY, ModelEntry, get_entry
+from rnnlab.series import catalog
 
 MODES = ("one_step", "iterative", "seq2vec", "seq2seq")
 MODE_LABELS = {
@@ -34,6 +35,14 @@ MAX_TEXT = 200
 
 #: A bound: a number, the name of a :class:`~rnnlab.config.limits.Limits` attribute, or a function of them.
 Bound = int | float | str | Callable[[Limits], int] | None
+
+
+def _data_label(data_id: str) -> str:
+    if data_id == catalog.GENERATED:
+        return "Generated: the book's sine waves"
+    if data_id in catalog.bundled_names():
+        return catalog.bundled_meta(data_id)["title"]
+    return f"Uploaded file ({data_id})"
 
 
 def _resolve(bound: Bound, lim: Limits) -> Any:
@@ -71,6 +80,15 @@ class Field:
     mode_defaults: Mapping[str, Any] = field(default_factory=dict)
     #: A hyperparameter only some models use; the registry entry's ``params`` says which.
     model_param: bool = False
+    #: The data it applies to: ``all``, ``generated`` (the book's generator) or ``real`` (a real series).
+    applies: str = "all"
+    #: The default on a real series, where it differs.
+    real_default: Any = None
+    #: The schema version that added it: a field added later is left out of an experiment's canonical form
+    #: while it is unset, so every key made before it stays the same.
+    since: int = 1
+    #: Its command-line option when it is not ``--flat-name``.
+    cli: str = ""
 
     # -- names --------------------------------------------------------------------------------------------
     @property
@@ -81,7 +99,7 @@ class Field:
     @property
     def flag(self) -> str:
         """The command-line option: ``--n-series``."""
-        return "--" + self.name.replace("_", "-")
+        return self.cli or "--" + self.name.replace("_", "-")
 
     @property
     def widget_kind(self) -> str:
@@ -134,6 +152,8 @@ class Field:
                     return get_entry(value).name
                 except ValueError as exc:
                     raise FieldError(self.name, str(exc)) from None
+            if self.name == "data":
+                return catalog.check_id(value)
             if value not in self.options():
                 raise FieldError(self.name, f"{self.name}={value!r} is not one of: {', '.join(self.options())}")
             return value
@@ -225,11 +245,17 @@ class Field:
         return self.text(value) if self.widget_kind == "text" else value
 
     # -- defaults -----------------------------------------------------------------------------------------
-    def default_for(self, entry: ModelEntry | None = None, mode: str | None = None) -> Any:
-        """The book's value for model ``entry`` in forecast ``mode``: the entry's own default (per mode, then
-        for the model), the mode's, or the table's."""
+    def applies_to(self, data: str | None) -> bool:
+        """Whether the field means anything for this data source (the waves mean nothing on a real series)."""
+        return self.applies == "all" or (self.applies == "real") == catalog.is_real(data)
+
+    def default_for(self, entry: ModelEntry | None = None, mode: str | None = None, data: str | None = None) -> Any:
+        """The book's value for model ``entry`` in forecast ``mode`` on ``data``: the entry's own default (per
+        mode, then for the model), the real series' or the mode's, or the table's."""
         if self.name == "mode":
             return entry.book_mode if entry is not None else get_entry(FIELDS["model"].default).book_mode
+        if catalog.is_real(data) and self.real_default is not None:
+            return self.real_default
         if entry is not None:
             if self.name in entry.mode_defaults.get(mode, {}):
                 return entry.mode_defaults[mode][self.name]
@@ -247,11 +273,12 @@ class Field:
             return min(value, high)
         return value
 
-    def help_for(self, entry: ModelEntry | None = None, mode: str | None = None) -> str:
-        """The help text with the book's value for this model and mode."""
-        if self.kind == "choice":
+    def help_for(self, entry: ModelEntry | None = None, mode: str | None = None, data: str | None = None) -> str:
+        """The help text with the default for this model, mode and data (the book's, on its own data)."""
+        default = self.default_for(entry, mode, data)
+        if self.kind == "choice" or default is None:
             return self.help
-        return f"{self.help} (the book: {self.shown(self.default_for(entry, mode))})"
+        return f"{self.help} ({'default' if catalog.is_real(data) else 'the book'}: {self.shown(default)})"
 
 
 _TABLE = (
@@ -265,8 +292,13 @@ _TABLE = (
           "one, as the book does).",
           choices=MODES, choice_label=MODE_LABELS.__getitem__, group="model", widget="radio"),
     # -- the data (SeriesSpec) ----------------------------------------------------------------------------
+    Field("data", "series", "choice", "Series",
+          "Where the series comes from: the book's generated sine waves, a real series shipped with rnnlab, "
+          "or a CSV file you uploaded.",
+          default=catalog.GENERATED, choices=lambda: (catalog.GENERATED, *catalog.bundled_names()),
+          choice_label=_data_label, group="source", since=2, cli="--dataset"),
     Field("n_series", "series", "int", "Number of series", "How many series to generate.",
-          default=10_000, low=100, high="max_series", group="data", step=500),
+          default=10_000, low=100, high="max_series", group="data", step=500, applies="generated"),
     Field("n_steps", "series", "int", "Input steps (n_steps)",
           "Input length: time steps the model sees before forecasting.",
           default=50, low=5, high="max_steps", group="data", step=5),
@@ -275,32 +307,45 @@ _TABLE = (
           default=1, low=1, high="max_horizon", group="data",
           mode_defaults={"iterative": 10, "seq2vec": 10, "seq2seq": 10}),
     Field("seed", "series", "int", "Data seed", "Seed of the data generator. Same seed, same series.",
-          default=42, low=0, high=2**32 - 1, group="data"),
+          default=42, low=0, high=2**32 - 1, group="data", applies="generated"),
     Field("wave1_amplitude", "series", "float", "Slow wave: amplitude", "Amplitude of the slow sine wave.",
-          default=0.5, low=0.0, high=10.0, group="waves", step=0.05, format="%.4g"),
+          default=0.5, low=0.0, high=10.0, group="waves", step=0.05, format="%.4g", applies="generated"),
     Field("wave1_freq_min", "series", "float", "Slow wave: lowest frequency",
           "Lowest angular frequency of the slow wave.",
-          default=10.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g"),
+          default=10.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g", applies="generated"),
     Field("wave1_freq_max", "series", "float", "Slow wave: highest frequency",
           "Highest angular frequency of the slow wave (at least the lowest).",
-          default=20.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g"),
+          default=20.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g", applies="generated"),
     Field("wave2_amplitude", "series", "float", "Fast wave: amplitude", "Amplitude of the fast sine wave.",
-          default=0.2, low=0.0, high=10.0, group="waves", step=0.05, format="%.4g"),
+          default=0.2, low=0.0, high=10.0, group="waves", step=0.05, format="%.4g", applies="generated"),
     Field("wave2_freq_min", "series", "float", "Fast wave: lowest frequency",
           "Lowest angular frequency of the fast wave.",
-          default=20.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g"),
+          default=20.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g", applies="generated"),
     Field("wave2_freq_max", "series", "float", "Fast wave: highest frequency",
           "Highest angular frequency of the fast wave (at least the lowest).",
-          default=40.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g"),
+          default=40.0, low=0.0, high=200.0, group="waves", step=1.0, format="%.4g", applies="generated"),
     Field("noise", "series", "float", "Noise width",
           "Width of the uniform noise added to every value (0.1 means ±0.05).",
-          default=0.1, low=0.0, high=10.0, group="waves", step=0.01, format="%.4g"),
+          default=0.1, low=0.0, high=10.0, group="waves", step=0.01, format="%.4g", applies="generated"),
     Field("train_fraction", "series", "float", "Training share",
           "Share of the series used for training; with the validation share at most 0.95.",
           default=0.7, low=0.05, high=0.9, group="splits", step=0.05, format="%.4g"),
     Field("valid_fraction", "series", "float", "Validation share",
           "Share used for validation; the rest (at least 0.05) is the test set.",
-          default=0.2, low=0.05, high=0.9, group="splits", step=0.05, format="%.4g"),
+          default=0.2, low=0.05, high=0.9, group="splits", step=0.05, format="%.4g", real_default=0.15),
+    Field("stride", "series", "int", "Window stride",
+          "Steps between the starts of two training windows (1: every window). By default the smallest that keeps "
+          "one training within this instance's limit on windows (RNNLAB_MAX_SERIES).",
+          low=1, high=10_000, group="real", applies="real", since=2),
+    Field("season", "series", "int", "Season (steps)",
+          "Steps back the seasonal-naive forecast looks: its forecast is the value one season earlier "
+          "(by default the series' own: 7 for daily data, 12 for monthly, 52 for weekly, 24 for hourly).",
+          low=1, high=1000, group="real", applies="real", since=2),
+    Field("folds", "series", "int", "Backtest folds",
+          "Rolling-origin backtest: the test period is cut into this many folds; each fold is forecast by a "
+          "model trained on everything before it.", low=2, high=5, group="backtest", applies="real", since=2),
+    Field("fold", "series", "int", "Fold", "Which fold of the backtest this training is (1 is the earliest).",
+          low=1, high=5, group="backtest", applies="real", since=2),
     # -- the model's hyperparameters (ModelSpec; the registry entry says which a model uses) -------------
     Field("units", "model", "int", "Units", "Neurons per recurrent layer.",
           default=20, low=1, high="max_units", group="model", model_param=True),

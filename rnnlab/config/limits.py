@@ -23,7 +23,9 @@ def _limit(default: int, env: str, minimum: int, meaning: str) -> Any:
 class Limits:
     """Upper bounds applied to every experiment a person asks for."""
 
-    max_series: int = _limit(20_000, "RNNLAB_MAX_SERIES", 100, "most series an experiment may generate")
+    max_series: int = _limit(20_000, "RNNLAB_MAX_SERIES", 100,
+                             "most series an experiment may generate (or windows one training takes from a real "
+                             "series)")
     max_steps: int = _limit(500, "RNNLAB_MAX_STEPS", 5, "longest input (`n_steps`)")
     max_horizon: int = _limit(50, "RNNLAB_MAX_HORIZON", 1, "most steps ahead")
     max_epochs: int = _limit(200, "RNNLAB_MAX_EPOCHS", 1, "most epochs")
@@ -31,6 +33,10 @@ class Limits:
     max_layers: int = _limit(6, "RNNLAB_MAX_LAYERS", 1, "most stacked layers")
     #: At least 10,000, so that every model fits at the book's size (WaveNet has 6,010 parameters).
     max_params: int = _limit(2_000_000, "RNNLAB_MAX_PARAMS", 10_000, "most trainable parameters in one model")
+    max_upload_mb: int = _limit(5, "RNNLAB_MAX_UPLOAD_MB", 1, "largest CSV file accepted, in MB (in the browser "
+                                "and on the command line)")
+    max_rows: int = _limit(100_000, "RNNLAB_MAX_ROWS", 100, "most rows of a CSV file")
+    max_columns: int = _limit(50, "RNNLAB_MAX_COLUMNS", 1, "most columns of a CSV file")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Limits":

@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -21,37 +22,48 @@ from rnnlab.config.fields import FIELDS, section_fields
 from rnnlab.config.limits import Limits, limits, using_limits
 from rnnlab.errors import FieldError
 from rnnlab.models import ModelEntry, get_entry
+from rnnlab.series import catalog, windows
 
 #: Bumped whenever a change would make an old stored result differ from a new run of the same experiment.
 SCHEMA_VERSION = 1
 SECTIONS = ("series", "model", "train")
 
 
-def _fill(spec: Any, section: str, lim: Limits, entry: ModelEntry | None = None, mode: str | None = None) -> None:
+def _fill(spec: Any, section: str, lim: Limits, entry: ModelEntry | None = None, mode: str | None = None,
+          data: str | None = None) -> None:
     """Check every field of ``spec``; a field left at None takes its default within the limits. Fields a model
-    does not use are stored as None, so they never change the experiment's key."""
+    or a data source does not use are stored as None, so they never change the experiment's key; so are the
+    later fields without a default (a real series' season, a backtest's folds)."""
     for f in section_fields(section):
-        if f.name in ("model", "mode"):
+        if f.name in ("model", "mode", "data"):
             continue
-        if f.model_param and (entry is None or f.name not in entry.params):
+        if (f.model_param and (entry is None or f.name not in entry.params)) or not f.applies_to(data):
             object.__setattr__(spec, f.attribute, None)
             continue
         value = getattr(spec, f.attribute)
         if value is None:
-            value = f.clamp(f.default_for(entry, mode), lim)
+            value = f.default_for(entry, mode, data)
+            if value is None:
+                continue
+            value = f.clamp(value, lim)
         object.__setattr__(spec, f.attribute, f.check(value, lim))
 
 
 @dataclass(frozen=True)
 class SeriesSpec:
-    """How the synthetic series are generated and split (defaults: the book's).
+    """Which series, how it is split and windowed (defaults: the book's generated series).
 
-    Each series is ``wave1_amplitude * sin((t - o1) * f1) + wave2_amplitude * sin((t - o2) * f2)`` plus
+    ``data`` is ``generated`` (the book's sine waves, below), a bundled real series or an uploaded one (see
+    :mod:`rnnlab.series.catalog`); the generator's fields are None on a real series, and a real series' own
+    (``season``, a backtest's ``folds`` and ``fold``) are None on the generated one.
+
+    Each generated series is ``wave1_amplitude * sin((t - o1) * f1) + wave2_amplitude * sin((t - o2) * f2)`` plus
     uniform noise of total width ``noise``, with ``t`` in [0, 1], offsets ``o`` uniform in [0, 1) and
     frequencies ``f`` uniform in ``[freq_min, freq_max)``. A series has ``n_steps + horizon`` values: the
     first ``n_steps`` are the model's input, the last ``horizon`` are to be forecast.
     """
 
+    data: str | None = None
     n_series: int | None = None
     n_steps: int | None = None
     horizon: int | None = None
@@ -65,23 +77,44 @@ class SeriesSpec:
     noise: float | None = None
     train_fraction: float | None = None
     valid_fraction: float | None = None
+    stride: int | None = None
+    season: int | None = None
+    folds: int | None = None
+    fold: int | None = None
 
     def __post_init__(self) -> None:
-        _fill(self, "series", limits())
-        for wave in ("wave1", "wave2"):
-            low, high = getattr(self, f"{wave}_freq_min"), getattr(self, f"{wave}_freq_max")
-            if high < low:
-                raise FieldError(f"{wave}_freq_max", f"{wave}_freq_max={high:g} is below {wave}_freq_min={low:g}: "
-                                                     "the maximum must be at least the minimum")
+        lim = limits()
+        object.__setattr__(self, "data", FIELDS["data"].check(self.data or catalog.GENERATED, lim))
+        _fill(self, "series", lim, data=self.data)
+        if not self.real:
+            self._check_waves()
+        elif (self.folds is None) != (self.fold is None):
+            raise FieldError("fold", "a backtest fold needs both folds (how many) and fold (which one)")
+        elif self.folds is not None and self.fold > self.folds:
+            raise FieldError("fold", f"fold={self.fold} is past the last of folds={self.folds}: allowed 1 to "
+                                     f"{self.folds}")
         together = self.train_fraction + self.valid_fraction
         if together > 0.95 + 1e-9:
             raise FieldError("valid_fraction", f"train_fraction + valid_fraction = {together:g} leaves "
                                                f"{max(1 - together, 0):.2f} for the test set: allowed at most 0.95 "
                                                "together")
-        for name, size in zip(("train", "valid", "test"), self.split_sizes()):
-            if size < 10:
-                raise FieldError("n_series", f"the {name} split has only {size} series (n_series={self.n_series}); "
-                                             "it needs at least 10")
+        if not self.real:
+            for name, size in zip(("train", "valid", "test"), self.split_sizes()):
+                if size < 10:
+                    raise FieldError("n_series", f"the {name} split has only {size} series "
+                                                 f"(n_series={self.n_series}); it needs at least 10")
+
+    @property
+    def real(self) -> bool:
+        """True for a bundled or uploaded series, False for the book's generated ones."""
+        return catalog.is_real(self.data)
+
+    def _check_waves(self) -> None:
+        for wave in ("wave1", "wave2"):
+            low, high = getattr(self, f"{wave}_freq_min"), getattr(self, f"{wave}_freq_max")
+            if high < low:
+                raise FieldError(f"{wave}_freq_max", f"{wave}_freq_max={high:g} is below {wave}_freq_min={low:g}: "
+                                                     "the maximum must be at least the minimum")
 
     def split_sizes(self) -> tuple[int, int, int]:
         """Number of series in the train, validation and test splits (the book's 7000 / 2000 / 1000)."""
@@ -198,14 +231,28 @@ class Experiment:
             values["horizon"] = horizon
         return build(values, strict=True).experiment
 
+    def backtest(self, folds: int) -> list["Experiment"]:
+        """The experiments of a rolling-origin backtest with ``folds`` folds, one per fold (each its own key, so
+        the store and the job queue treat them as ordinary runs). A real series only."""
+        if not self.series.real:
+            raise FieldError("folds", "a backtest needs a real series (--dataset or --data): the generated series "
+                                      "has no time order to roll through")
+        return [self.replace(folds=folds, fold=fold) for fold in range(1, FIELDS["folds"].check(folds, limits()) + 1)]
+
     def replace(self, **changes: Any) -> "Experiment":
         """A copy with flat field changes applied, e.g. ``exp.replace(epochs=2, units=8)``."""
         return Experiment.from_flat({**self.to_flat(), **changes})
 
     # -- serialisation ----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Nested plain-JSON dictionary: ``{"series": {...}, "model": {...}, "train": {...}}``."""
+        """Nested plain-JSON dictionary: ``{"series": {...}, "model": {...}, "train": {...}}``. A field added after
+        the first schema is left out while it is unset (the generated data's ``data``, for one), so keys made
+        before it existed stay the same."""
         out = {section: dataclasses.asdict(getattr(self, section)) for section in SECTIONS}
+        for f in FIELDS.values():
+            value = out[f.section].get(f.attribute)
+            if f.since > 1 and (value is None or value == f.default):
+                del out[f.section][f.attribute]
         if out["model"]["dilations"] is not None:
             out["model"]["dilations"] = list(out["model"]["dilations"])
         return out
@@ -267,7 +314,7 @@ class Experiment:
 
     def series_key(self) -> str:
         """Key of the data alone (SeriesSpec): runs sharing it were trained and scored on the same series."""
-        payload = json.dumps(dataclasses.asdict(self.series), sort_keys=True, separators=(",", ":"))
+        payload = json.dumps(self.to_dict()["series"], sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
     def describe(self) -> str:
@@ -323,15 +370,19 @@ def fallback_mode(entry: ModelEntry, horizon: int | None) -> str:
     return entry.book_mode if entry.book_mode != "one_step" else entry.modes[-1]
 
 
-def clamped_defaults(entry: ModelEntry, mode: str, lim: Limits | None = None, skip: Any = ()) -> list[str]:
-    """What the operator's limits change in the book's settings for model ``entry`` in ``mode``: one line per
-    field whose book value is above the instance's limit (fields in ``skip`` left out)."""
+def clamped_defaults(entry: ModelEntry, mode: str, lim: Limits | None = None, skip: Any = (),
+                     data: str | None = None) -> list[str]:
+    """What the operator's limits change in the book's settings for model ``entry`` in ``mode`` on ``data``: one
+    line per field whose book value is above the instance's limit (fields in ``skip`` left out)."""
     lim = lim or limits()
     notes = []
     for f in FIELDS.values():
-        if f.name in skip or f.kind == "choice" or (f.model_param and f.name not in entry.params):
+        if f.name in skip or f.kind == "choice" or (f.model_param and f.name not in entry.params) \
+                or not f.applies_to(data):
             continue
-        default = f.default_for(entry, mode)
+        default = f.default_for(entry, mode, data)
+        if default is None:
+            continue
         value = f.clamp(default, lim)
         if value != default:
             if f.kind == "ints":
@@ -399,9 +450,16 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
         except FieldError as exc:
             refuse(exc, "the default was used instead")
             del values["mode"]
+    data, info = values.pop("data", catalog.GENERATED), None
+    try:
+        data = FIELDS["data"].check(data, lim)
+        info = catalog.info(data) if catalog.is_real(data) else None
+    except FieldError as exc:
+        refuse(exc, "the generated series was used instead")
+        data = catalog.GENERATED
     for field in [FIELDS[n] for n in values if n != "mode"]:  # each value on its own first; combinations below
-        if field.model_param and field.name not in entry.params:
-            del values[field.name]  # a setting this model does not have (a link made for another model)
+        if (field.model_param and field.name not in entry.params) or not field.applies_to(data):
+            del values[field.name]  # a setting this model or series does not have (a link made for another)
             continue
         try:
             values[field.name] = field.check(values[field.name], lim)
@@ -410,22 +468,43 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
             del values[field.name]
     given = set(values)
     mode = values.get("mode") or fallback_mode(entry, values.get("horizon"))
-    values["mode"] = mode
-    clamped = clamped_defaults(entry, mode, lim, skip=given)
+    values.update(mode=mode, data=data)
+    clamped = clamped_defaults(entry, mode, lim, skip=given, data=data)
 
     def default(f: Any) -> Any:
-        return f.clamp(f.default_for(entry, mode), lim)
+        value = info.season if f.name == "season" and info is not None else f.default_for(entry, mode, data)
+        if f.name == "n_steps" and info is not None:  # a short series gets windows short enough for it
+            value = windows.longest_input(info.points, values.get("horizon") or default(FIELDS["horizon"]),
+                                          values.get("train_fraction") or default(FIELDS["train_fraction"]),
+                                          value)
+        return None if value is None else f.clamp(value, lim)
+
+    def least_stride(spec: SeriesSpec) -> int:
+        """The smallest stride that keeps the training windows within the limit on windows per training."""
+        where = windows.periods(info.points, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+        return max(1, math.ceil(windows.window_count(0, where.train_end, spec.n_steps, spec.horizon) / lim.max_series))
 
     def make(section: str) -> Any:
         fields_ = [f for f in section_fields(section) if f.name not in ("model", "mode")
-                   and not (f.model_param and f.name not in entry.params)]
+                   and not (f.model_param and f.name not in entry.params) and f.applies_to(data)]
         kwargs = {f.attribute: values[f.name] if f.name in values else default(f) for f in fields_}
         if section == "model":
             kwargs.update(name=name, mode=mode)
         mine = {f.name for f in fields_} & given
         while True:
             try:
-                return _SPECS[section](**kwargs)
+                spec = _SPECS[section](**kwargs)
+                if section == "series" and info is not None:
+                    windows.check(info.points, spec.n_steps, spec.horizon, spec.train_fraction, spec.valid_fraction,
+                                  spec.folds, spec.fold)
+                    least = least_stride(spec)
+                    if spec.stride is None:
+                        spec = dataclasses.replace(spec, stride=least)
+                    elif spec.stride < least:
+                        raise FieldError("stride", f"stride={spec.stride} would take more than {lim.max_series:,} "
+                                                   f"training windows (this instance's limit, RNNLAB_MAX_SERIES): "
+                                                   f"allowed {least} or more")
+                return spec
             except FieldError as exc:
                 if strict:
                     raise
@@ -434,11 +513,22 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
                     mine.discard(exc.field)
                     kwargs[FIELDS[exc.field].attribute] = default(FIELDS[exc.field])
                     continue
+                if not mine:  # the defaults themselves do not fit this series
+                    raise
                 problems.append(f"{exc}; the defaults were used instead")
                 kwargs.update({f.attribute: default(f) for f in fields_})
                 mine.clear()
 
-    series, model, train = make("series"), make("model"), make("train")
+    try:
+        series = make("series")
+    except FieldError as exc:  # a real series too short for even the default windows
+        if strict:
+            raise
+        problems.append(f"{exc}; the generated series was used instead")
+        values = {k: v for k, v in values.items() if k not in ("data", "mode") and FIELDS[k].section != "series"}
+        again = build({**values, "model": name}, strict=False, _retry=_retry)
+        return Parsed(again.experiment, problems + again.problems, again.clamped)
+    model, train = make("model"), make("train")
     try:
         return Parsed(Experiment(series=series, model=model, train=train), problems, clamped)
     except FieldError as exc:
@@ -450,7 +540,8 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
     kept: dict[str, Any] = {"model": name}
     if _retry == 2:
         for section, spec in (("series", series), ("train", train)):
-            kept.update({f.name: getattr(spec, f.attribute) for f in section_fields(section)})
+            kept.update({f.name: getattr(spec, f.attribute) for f in section_fields(section)
+                         if getattr(spec, f.attribute) is not None})
     elif not _retry:  # the book's experiment for the model (within the limits) itself was refused
         raise FieldError(None, f"no experiment for model {name!r} fits this instance's limits")
     again = build(kept, strict=False, _retry=_retry - 1)
@@ -460,12 +551,13 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
 def to_query(experiment: Experiment) -> dict[str, str]:
     """The experiment as link parameters: the model, its mode, and every value that differs from the book's
     for that model and mode (short links; :func:`parse_flat` fills the rest back in exactly)."""
-    entry, mode = experiment.model.entry, experiment.model.mode
+    entry, mode, data = experiment.model.entry, experiment.model.mode, experiment.series.data
     out = {"model": experiment.model.name, "mode": mode}
     for f in FIELDS.values():
         value = getattr(getattr(experiment, f.section), f.attribute)
         if f.name in out or value is None:
             continue
-        if value != f.default_for(entry, mode):
+        default = catalog.info(data).season if f.name == "season" else f.default_for(entry, mode, data)
+        if value != default:
             out[f.name] = f.text(value)
     return out

@@ -1,0 +1,116 @@
+"""Real series trained for real: every bundled series with every model (tiny), the forecast past the end, and a
+backtest whose folds run side by side on the cluster and are answered from the store the second time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnlab import data, training
+from rnnlab.config import parse_flat
+from rnnlab.jobs import JobManager, JobSettings
+from rnnlab.models import REGISTRY
+from rnnlab.series import catalog
+from rnnlab.store import RunStore
+
+from helpers import ROOT, wait_for
+
+CASES = [(series, model) for series in catalog.bundled_names() for model in REGISTRY]
+
+
+def tiny_real(series: str, model: str, **changes: str):
+    """The book's settings for ``model`` on a bundled series, shrunk: short windows, one epoch, a long stride."""
+    mode = REGISTRY[model].book_mode
+    values = {"model": model, "data": series, "mode": mode, "horizon": "1" if mode == "one_step" else "3",
+              "n_steps": "16", "epochs": "1", "units": "4", "filters": "4", "stride": "25", **changes}
+    return parse_flat(values, strict=True).experiment
+
+
+@pytest.mark.parametrize("series, model", CASES, ids=[f"{s}-{m}" for s, m in CASES])
+def test_every_bundled_series_trains_with_every_model(series, model):
+    exp = tiny_real(series, model)
+    result = training.run(exp, save_model=False)
+    ds = data.make_dataset(exp)
+    horizon = exp.series.horizon
+    assert result.predictions["valid"].shape == (len(ds.valid), horizon)
+    for split in ("valid", "test"):
+        assert np.isfinite(result.metrics[split]["mse"]) and result.metrics[split]["mse"] > 0
+        naive = result.naive_metrics[split]
+        assert naive["mase"] == pytest.approx(naive["mae"] / ds.mase_scale)  # MASE by the in-sample naive error
+        assert result.baselines[split]["seasonal_naive"]["mse"] > 0
+    # The forecast past the end: the next values, with the grid's next timestamps.
+    prepared = catalog.load(series)
+    future = result.future
+    assert future["time"] == prepared.future_times(horizon) and len(future["value"]) == horizon
+    assert future["last_time"] == prepared.time_labels(np.array([len(prepared) - 1]))[0]
+    assert pd.Timestamp(future["time"][0]) > pd.Timestamp(future["last_time"])
+    assert all(np.isfinite(future["value"]))
+    if not REGISTRY[model].trainable:  # the naive forecast repeats the last observation
+        assert future["value"] == pytest.approx([prepared.filled()[-1]] * horizon, rel=1e-6)
+
+
+def test_forecast_past_the_end_rolls_a_one_step_model_forward():
+    exp = tiny_real("elnino_sst", "linear", mode="iterative", horizon="4")
+    result = training.run(exp)
+    model = training.model_from_bytes(result.model_bytes)
+    ds = data.make_dataset(exp)
+    window = ds.last_window
+    for _ in range(4):  # by hand: each forecast appended to the input
+        step = model.predict(window[:, -16:], verbose=0)
+        window = np.concatenate([window, step[:, None, :]], axis=1)
+    assert result.future["value"] == pytest.approx(list(ds.unscale(window[0, 16:, 0])), rel=1e-5)
+    assert result.future["rolled_forward"] and result.future["time"][0] == "2011-01-01"
+
+
+def test_a_backtest_runs_its_folds_side_by_side_and_once(tmp_path):
+    """Three folds on a cluster of three workers run at the same time; asked again, nothing trains."""
+    store = RunStore(tmp_path / "home")
+    manager = JobManager(JobSettings(workers=3, job_timeout=300, jobs_per_owner=1, queue_length=10), store=store)
+    try:
+        experiments = tiny_real("sunspots", "gru", epochs="3", stride="5").backtest(3)
+        jobs = manager.submit_batch(experiments, owner="teacher")  # one request, under a limit of one
+        assert len({j.key for j in jobs}) == 3
+        assert all(j.wait(300) for j in jobs) and all(j.state == "done" for j in jobs), [j.error for j in jobs]
+        assert wait_for(lambda: all(None not in j.worker_interval for j in jobs), 20)
+        starts, ends = zip(*(j.worker_interval for j in jobs))
+        assert max(starts) < min(ends), [j.worker_interval for j in jobs]  # all three ran at once
+        assert len({j.worker for j in jobs}) == 3
+        tests = [j.result().metrics["test"]["mse"] for j in jobs]
+        assert len(set(tests)) == 3  # each fold is tested on its own period
+        before = manager.stats()
+        again = manager.submit_batch(experiments, owner="student")
+        assert all(j.state == "done" for j in again) and manager.stats()["started"] == before["started"]
+    finally:
+        manager.close()
+    fresh = JobManager(JobSettings(workers=1), store=store)  # a restarted server answers from the store
+    assert all(j.from_store for j in fresh.submit_batch(experiments, owner="x")) and not fresh.started
+    fresh.close()
+
+
+def test_cli_trains_on_a_csv_file_and_forecasts_past_its_end(tmp_path):
+    days = pd.date_range("2021-01-01", periods=200, freq="D")
+    values = [f"{100 + 10 * np.sin(i / 3.0) + i / 20:.3f}".replace(".", ",") for i in range(200)]
+    csv = tmp_path / "sales.csv"
+    csv.write_text("Datum;Umsatz\n" + "".join(f"{d:%d.%m.%Y};{v}\n" for d, v in zip(days, values)))
+    proc = subprocess.run([sys.executable, "-m", "rnnlab", "--home", str(tmp_path / "home"), "train", "linear",
+                           "--data", str(csv), "--n-steps", "14", "--horizon", "3", "--mode", "seq2vec",
+                           "--epochs", "2", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["future"]["time"] == ["2021-07-20", "2021-07-21", "2021-07-22"]
+    assert result["future"]["last_time"] == "2021-07-19" and len(result["future"]["value"]) == 3
+    assert result["experiment"]["series"]["data"].startswith("upload-")
+    assert "decimal commas" in proc.stderr and "200 daily values" in proc.stderr
+    back = subprocess.run([sys.executable, "-m", "rnnlab", "--home", str(tmp_path / "home"), "backtest", "linear",
+                           "--data", str(csv), "--n-steps", "14", "--horizon", "3", "--mode", "seq2vec",
+                           "--epochs", "2", "--folds", "2", "--json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert back.returncode == 0, back.stderr[-2000:]
+    folds = json.loads(back.stdout)
+    assert [f["fold"] for f in folds["folds"]] == [1, 2]
+    assert folds["mean_test_mse"] == pytest.approx(np.mean([f["test_mse"] for f in folds["folds"]]))

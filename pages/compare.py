@@ -5,7 +5,7 @@ import streamlit as st
 
 from rnnlab import plots
 from rnnlab.dashboard import run_view, state
-from rnnlab.runs import leaderboard
+from rnnlab.runs import backtests, leaderboard
 
 st.title("Compare runs")
 experiment = state.current_experiment()
@@ -19,7 +19,20 @@ runs = run_view.store().list(series=series)
 if not show_all:
     mine = set(state.session_runs())
     runs = [r for r in runs if r.key in mine]
-st.caption(f"Data: {s.n_series:,} series, {s.n_steps} steps in, {s.horizon} out, noise {s.noise:g}, seed {s.seed}.")
+st.caption(f"Data: {run_view.describe_data(experiment)}.")
+
+if s.real:
+    ranked_backtests = backtests(run_view.store().list(series=series, backtests=True))
+    if ranked_backtests:
+        st.subheader("Ranked by backtest error")
+        st.caption("Each backtest trains the model once per fold (rolling origin, expanding window); the mean of the "
+                   "folds' test MSE is a steadier ranking than one validation period.")
+        st.dataframe(pd.DataFrame([{"model": r["model"], "mode": r["mode"], "folds": f"{r['done']} of {r['folds']}",
+                                    "mean test MSE": r["mean test MSE"], "mean test MAE": r["mean test MAE"],
+                                    "test MSE by fold": ", ".join(f"{v:.4g}" for v in r["test MSE by fold"])}
+                                   for r in ranked_backtests]), width="stretch", hide_index=True,
+                     column_config={"mean test MSE": st.column_config.NumberColumn(format="%.5g"),
+                                    "mean test MAE": st.column_config.NumberColumn(format="%.5g")})
 
 if not runs:
     st.info("No runs on this data yet" + ("" if show_all else " in this session") + ". Train a model, or switch on "

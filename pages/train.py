@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.dashboard import run_view, state, widgets
+from rnnlab.dashboard import backtest, run_view, state, widgets
 from rnnlab.jobs import JobError, get_manager
 
 st.title("Train a model")
@@ -18,9 +18,7 @@ with settings:
     with st.expander("Training", expanded=True):
         widgets.train_controls()
     experiment = widgets.apply(experiment)
-    s = experiment.series
-    st.caption(f"Data: {s.n_series:,} series of {s.n_steps} steps, forecasting {s.horizon} ahead, noise {s.noise:g}, "
-               f"seed {s.seed}. Change it on the Data page.")
+    st.caption(f"Data: {run_view.describe_data(experiment)}. Change it on the Data page.")
     st.page_link("pages/data.py", label="Data settings", icon=":material/show_chart:")
 with notes:
     state.show_notes(experiment)
@@ -104,5 +102,7 @@ with output:
             st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
         run_view.show_result(result, experiment)
         run_view.downloads(result, experiment)
+        if experiment.series.real:
+            backtest.section(experiment, manager)
     elif not running and (job is None or job.state != "failed"):
         st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")

@@ -64,6 +64,10 @@ MARGIN_TOP_NO_LEGEND = 50  # room for the title alone
 
 __all__ = [
     "series_preview",
+    "real_series",
+    "future_forecast",
+    "backtest_folds",
+    "fold_errors",
     "loss_curves",
     "param_counts",
     "mse_bars",
@@ -213,6 +217,131 @@ def series_preview(X, future, *, predictions=None, n_series: int = 3, title: str
             ), row=1, col=i + 1)
         fig.update_xaxes(title_text="Time step t", row=1, col=i + 1)
     fig.update_yaxes(title_text="Value x(t)", row=1, col=1)
+    return _finish(fig, title)
+
+
+PERIOD_COLORS = {"training": "rgba(31,119,180,0.07)", "validation": "rgba(255,127,14,0.10)",
+                 "test": "rgba(44,160,44,0.10)"}
+
+
+def _time_axis(times: Sequence[Any] | None, n: int) -> list[Any]:
+    return list(times) if times is not None else list(range(n))
+
+
+def real_series(times, values, *, periods: Mapping[str, tuple[int, int]] | None = None, unit: str = "",
+                title: str = "The series") -> go.Figure:
+    """A real series on its time axis, its gaps left as gaps, with its training, validation and test periods
+    shaded.
+
+    Args:
+        times: one label per value (ISO dates or row numbers), or None for row numbers.
+        values: the values, NaN where missing.
+        periods: ``{"training": (start, end), ...}`` index ranges to shade (end exclusive).
+        unit: what the values measure (the y axis title).
+        title: figure title.
+
+    Returns:
+        A line figure (gaps where values are NaN) with one shaded band per period.
+    """
+    y = _array(values, "values")
+    if y.ndim != 1:
+        raise ValueError(f"values must be one series, got shape {y.shape}")
+    x = _time_axis(times, len(y))
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} times for {len(y)} values")
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name="Series", line=dict(color=INPUT_COLOR, width=1.2),
+                               connectgaps=False))
+    for name, (start, end) in (periods or {}).items():
+        if end <= start:
+            continue
+        fig.add_vrect(x0=x[start], x1=x[min(end, len(x) - 1)], fillcolor=PERIOD_COLORS.get(name, FAINT_COLOR),
+                      line_width=0, layer="below", annotation_text=name, annotation_position="top left",
+                      annotation_font=dict(size=11, color="#555"))
+    fig.update_xaxes(title_text="Time" if times is not None else "Row")
+    fig.update_yaxes(title_text=unit or "Value")
+    return _finish(fig, title, legend=False)
+
+
+def future_forecast(history_times, history, future_times, future, *, last_time: Any, rolled: bool = False,
+                    unit: str = "", title: str = "Forecast past the end") -> go.Figure:
+    """The end of a series, then the model's forecast of the values that follow, on one continuous time axis,
+    with a marker at the last observation.
+
+    Args:
+        history_times, history: the last observations (labels and values).
+        future_times, future: the forecast's timestamps and values.
+        last_time: the time of the last observation (where the forecast starts).
+        rolled: the forecast came from a one-step model fed its own forecasts (said in the legend).
+        unit: the y axis title.
+
+    Returns:
+        The observed line, the forecast joined to its last point, and a dashed line at the last observation.
+    """
+    h, f = _array(history, "history"), _array(future, "future")
+    if len(history_times) != len(h) or len(future_times) != len(f):
+        raise ValueError("each value needs its time")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(history_times), y=h, mode="lines", name="Observed",
+                             line=dict(color=INPUT_COLOR, width=1.5)))
+    label = "Forecast (one-step model rolled forward)" if rolled else "Forecast"
+    fig.add_trace(go.Scatter(x=[history_times[-1], *future_times], y=[h[-1], *f], mode="lines+markers",
+                             name=label, line=dict(color=FORECAST_COLOR, width=2, dash="dot"),
+                             marker=dict(symbol="x", size=8, color=FORECAST_COLOR)))
+    fig.add_vline(x=last_time, line=dict(color=NAIVE_COLOR, dash="dash", width=1))
+    fig.add_annotation(x=last_time, y=1.0, yref="paper", text="last observation", showarrow=False,
+                       xanchor="right", yanchor="top", font=dict(size=11, color="#555"))
+    fig.update_xaxes(title_text="Time")
+    fig.update_yaxes(title_text=unit or "Value")
+    return _finish(fig, title)
+
+
+def backtest_folds(times, actual, folds: Mapping[str, tuple[Sequence[Any], Sequence[float]]], *, unit: str = "",
+                   title: str = "Backtest: each fold's forecasts against the actual values") -> go.Figure:
+    """The series over the backtest's test folds, with each fold's one-step-ahead forecasts.
+
+    Args:
+        times, actual: the actual series over the folds (labels and values).
+        folds: ``{label: (times, forecasts)}``, one per fold.
+
+    Returns:
+        The actual series and one dotted line per fold.
+    """
+    a = _array(actual, "actual")
+    fig = go.Figure(go.Scatter(x=list(times), y=a, mode="lines", name="Actual",
+                               line=dict(color=ACTUAL_COLOR, width=1.5)))
+    colors = [c for c in RUN_COLORS if c not in (ACTUAL_COLOR, INPUT_COLOR)]
+    for i, (label, (fold_times, forecasts)) in enumerate(folds.items()):
+        fig.add_trace(go.Scatter(x=list(fold_times), y=_array(forecasts, label), mode="lines", name=label,
+                                 line=dict(color=colors[i % len(colors)], width=1.5, dash="dot")))
+    fig.update_xaxes(title_text="Time")
+    fig.update_yaxes(title_text=unit or "Value")
+    return _finish(fig, title)
+
+
+def fold_errors(labels: Sequence[str], mse: Sequence[float], *, baseline: Sequence[float] | None = None,
+                title: str = "Test MSE by fold") -> go.Figure:
+    """Each fold's test MSE as a bar, their mean as a dashed line, and a baseline's as grey bars.
+
+    Args:
+        labels: one per fold.
+        mse: each fold's test MSE.
+        baseline: the naive forecast's test MSE per fold, drawn beside it.
+
+    Returns:
+        A grouped bar chart with the mean as a dashed line (named in the legend).
+    """
+    values = _array(mse, "mse")
+    fig = go.Figure(go.Bar(x=list(labels), y=values, name="Model", marker_color=BAR_COLOR))
+    if baseline is not None:
+        fig.add_trace(go.Bar(x=list(labels), y=_array(baseline, "baseline"), name="Naive forecast",
+                             marker_color=NAIVE_COLOR))
+    mean = float(values.mean())
+    fig.add_hline(y=mean, line=dict(color=HIGHLIGHT_COLOR, dash="dash"))
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"mean ({mean:.3g})",
+                             line=dict(color=HIGHLIGHT_COLOR, dash="dash")))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title_text="Fold")
+    fig.update_yaxes(title_text="Test MSE")
     return _finish(fig, title)
 
 

@@ -173,3 +173,35 @@ def test_watching_a_running_job_is_not_asking_for_it(app, monkeypatch):
     assert job.askers == 1 and not job.finished
     viewer.button(key="cancel").click().run()  # the last one who asked withdraws: the training stops
     assert job.state == "cancelled" and any("Training was cancelled" in i.value for i in viewer.info)
+
+
+def test_data_page_shows_a_bundled_series_with_its_provenance(app):
+    at = app("pages/data.py", data="sunspots", model="gru")
+    assert not at.exception, at.exception
+    assert at.radio(key="data_source").value == "bundled" and at.selectbox(key="w_data").value == "sunspots"
+    assert at.subheader[0].value.startswith("Monthly mean sunspot numbers")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Values"] == "3,126" and metrics["Step"] == "monthly"
+    assert float(metrics["Seasonal naive MSE"]) > 0 and int(metrics["Training windows"].replace(",", "")) > 2000
+    assert any("What it teaches." in m.value for m in at.markdown)
+    assert any("Licence: Public domain" in c.value for c in at.caption)
+    assert at.number_input(key="w_season").value == 132 and at.number_input(key="w_valid_fraction").value == 0.15
+    at.radio(key="data_source").set_value("generated").run()  # back to the book's series and its defaults
+    assert not at.exception and at.query_params.get("data") is None
+    assert {m.label: m.value for m in at.metric}["Training series"] == "7,000"
+
+
+def test_a_link_to_someone_elses_private_upload_is_refused(app):
+    from rnnlab.series import catalog, csvfile
+
+    prepared, _, _ = csvfile.read_series(b"date,value\n" + b"".join(f"2020-01-{d:02d},{d % 4}\n".encode()
+                                                                    for d in range(1, 31)), name="mine.csv")
+    data_id = catalog.save_upload(prepared, owner="session-someone-else", filename="mine.csv")
+    at = app("pages/train.py", data=data_id, model="linear")
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    assert "is a file someone uploaded to this server, and they have not shared it" in text
+    assert at.session_state["_rnnlab_experiment"].series.data == "generated"
+    catalog.set_shared(data_id, True)
+    shared = app("pages/train.py", data=data_id, model="linear")
+    assert shared.session_state["_rnnlab_experiment"].series.data == data_id and not shared.warning

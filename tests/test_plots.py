@@ -70,6 +70,10 @@ def all_figures() -> dict[str, go.Figure]:
         "neuron": plots.unrolled_neuron([0.1, 0.2], [0.3, 0.4], {"w_x": 1.0, "w_y": 0.5, "b": 0.0}),
         "dilated": plots.dilated_convolutions(2, (1, 2)),
         "bptt": plots.bptt_diagram(4),
+        "real": plots.real_series(None, [1.0, 2.0, 3.0], periods={"training": (0, 2)}),
+        "future": plots.future_forecast(["a", "b"], [1.0, 2.0], ["c"], [3.0], last_time="b"),
+        "folds": plots.backtest_folds(["a", "b"], [1.0, 2.0], {"fold 1": (["b"], [2.2])}),
+        "fold_errors": plots.fold_errors(["fold 1"], [1.0]),
     }
 
 
@@ -529,3 +533,37 @@ def test_for_projector_enlarges_type_and_thins_log_ticks():
     assert big.layout.height == 560
     tall = plots.for_projector(go.Figure(layout=dict(height=900, title=dict(text="t"))))
     assert tall.layout.height == 900
+
+
+def test_real_series_shades_each_period_and_keeps_gaps():
+    values = np.array([1.0, 2.0, np.nan, 4.0, 5.0, 6.0])
+    times = [f"2020-01-0{i + 1}" for i in range(6)]
+    fig = plots.real_series(times, values, periods={"training": (0, 3), "validation": (3, 5), "test": (5, 6)},
+                            unit="°C")
+    assert list(fig.data[0].x) == times and np.isnan(fig.data[0].y[2]) and fig.data[0].connectgaps is False
+    shapes = fig.layout.shapes
+    assert [(s.x0, s.x1) for s in shapes] == [("2020-01-01", "2020-01-04"), ("2020-01-04", "2020-01-06"),
+                                              ("2020-01-06", "2020-01-06")]  # each band meets the next
+    assert [a.text for a in fig.layout.annotations] == ["training", "validation", "test"]
+    assert fig.layout.yaxis.title.text == "°C"
+    with pytest.raises(ValueError, match="5 times for 6 values"):
+        plots.real_series(times[:5], values)
+
+
+def test_future_forecast_starts_at_the_last_observation():
+    fig = plots.future_forecast(["2020-01", "2020-02"], [1.0, 2.0], ["2020-03", "2020-04"], [3.0, 2.5],
+                                last_time="2020-02", rolled=True)
+    observed, forecast = fig.data
+    assert list(forecast.x) == ["2020-02", "2020-03", "2020-04"] and list(forecast.y) == [2.0, 3.0, 2.5]
+    assert "rolled forward" in forecast.name and fig.layout.shapes[0].x0 == "2020-02"
+    with pytest.raises(ValueError, match="each value needs its time"):
+        plots.future_forecast(["a"], [1.0, 2.0], ["b"], [1.0], last_time="a")
+
+
+def test_backtest_figures():
+    fig = plots.backtest_folds(["t1", "t2", "t3"], [1, 2, 3], {"fold 1": (["t2"], [2.1]), "fold 2": (["t3"], [2.9])})
+    assert [t.name for t in fig.data] == ["Actual", "fold 1", "fold 2"]
+    assert fig.data[1].line.color != fig.data[0].line.color  # no fold drawn in the actual series' colour
+    bars = plots.fold_errors(["fold 1", "fold 2"], [1.0, 3.0], baseline=[2.0, 2.0])
+    assert [t.name for t in bars.data] == ["Model", "Naive forecast", "mean (2)"]
+    assert bars.layout.shapes[0].y0 == 2.0

@@ -10,6 +10,8 @@ import streamlit as st
 from rnnlab import data, export, metrics, plots
 from rnnlab.config import Experiment, stored_experiment
 from rnnlab.runs import RunResult
+from rnnlab.series import catalog, windows
+from rnnlab.series.prepare import PreparedSeries
 from rnnlab.store import MODEL_FILE, RunStore
 
 
@@ -32,13 +34,80 @@ def dataset(series: dict) -> data.Dataset:
     return data.make_dataset(stored_experiment({"series": series, "model": {"name": "naive", "mode": mode}}))
 
 
+def describe_data(experiment: Experiment) -> str:
+    """The experiment's data in a sentence (generated: the generator's settings; real: the series' name)."""
+    s = experiment.series
+    if not s.real:
+        return (f"{s.n_series:,} series of {s.n_steps} steps, forecasting {s.horizon} ahead, noise {s.noise:g}, "
+                f"seed {s.seed}")
+    info = catalog.info(s.data)
+    test = 1 - s.train_fraction - s.valid_fraction
+    return (f"{info.title}, {info.points:,} {info.step} values: windows of {s.n_steps} steps forecasting "
+            f"{s.horizon} ahead; periods {s.train_fraction:.0%} / {s.valid_fraction:.0%} / {test:.0%}")
+
+
+def series_info(data_id: str) -> catalog.SeriesInfo:
+    """What is known about a real series (title, step, unit, provenance)."""
+    return catalog.info(data_id)
+
+
+def periods(experiment: Experiment, points: int) -> dict[str, tuple[int, int]]:
+    """The experiment's training, validation and test periods of its real series, as index ranges."""
+    s = experiment.series
+    where = windows.periods(points, s.train_fraction, s.valid_fraction, s.folds, s.fold)
+    return {"training": (0, where.train_end), "validation": (where.train_end, where.valid_end),
+            "test": (where.valid_end, where.test_end)}
+
+
+def baselines(ds: data.Dataset, horizon: int) -> dict[str, float]:
+    """Validation MSE of the naive forecast and, on a real series, of the seasonal-naive one (on the windows
+    that reach back a season), in the series' own units."""
+    actual = ds.unscale(ds.valid.future)
+    out = {"naive": metrics.mse(actual, ds.unscale(data.naive_forecast(ds.valid.X, horizon)))}
+    if ds.seasonal is not None:
+        rows = np.isfinite(ds.seasonal["valid"]).all(axis=1)
+        if rows.any():
+            out["seasonal_naive"] = metrics.mse(actual[rows], ds.seasonal["valid"][rows])
+    return out
+
+
+def range_warning(series: PreparedSeries, where: dict[str, tuple[int, int]]) -> str | None:
+    """The warning for validation and test values outside the training period's range, if any."""
+    bounds = windows.Periods(where["training"][1], where["validation"][1], where["test"][1])
+    return windows.range_warning(series.filled(), series.observed, bounds)
+
+
+def series_report(series: PreparedSeries, info: catalog.SeriesInfo) -> None:
+    """How regular the series is, what is missing, and (for a bundled one) what it teaches and where it is from."""
+    report = series.report
+    cols = st.columns(4)
+    cols[0].metric("Values", f"{len(series):,}", help=f"One per {series.step} step" if series.freq else
+                   "Taken in row order")
+    cols[1].metric("Step", series.step, help=f"{report.get('regularity', 1):.0%} of the observations are one step "
+                                             "apart.")
+    cols[2].metric("Missing", f"{report.get('missing', 0):,}",
+                   help="Values the grid has but the data does not: filled with the last value before them "
+                        "(never from the future) and never scored.")
+    cols[3].metric("Longest gap", f"{report.get('longest_gap', 0):,} steps")
+    for note in report.get("notes", []):
+        st.caption(f"Note: {note}.")
+    meta = info.meta
+    if info.kind == "bundled":
+        st.markdown(f"**What it teaches.** {meta['teaches']}")
+        st.caption(f"Unit: {meta['unit']}. Source: {meta['source']}. Licence: {meta['licence']} "
+                   f"({meta['licence_evidence'].split(' | ')[0][:160]}). Extracted from {meta['extracted_from'][:120]}.")
+    else:
+        st.caption(f"Uploaded file {meta.get('filename', '')}; private to the session that uploaded it"
+                   + (", shared by link." if meta.get("shared") else "."))
+
+
 def fmt(value: float | None, digits: int = 5) -> str:
     if value is None or not np.isfinite(value):
         return "–"
     return f"{value:.{digits}f}" if abs(value) >= 10 ** -digits else f"{value:.2e}"
 
 
-def headline(result: RunResult) -> None:
+def headline(result: RunResult, experiment: Experiment) -> None:
     """Validation/test MSE with the change against the naive forecast, MAE, MASE, parameters, time."""
     valid, test = result.metrics["valid"], result.metrics["test"]
     naive_valid, naive_test = result.naive_metrics["valid"]["mse"], result.naive_metrics["test"]["mse"]
@@ -48,22 +117,35 @@ def headline(result: RunResult) -> None:
     cols[1].metric("Test MSE", fmt(test["mse"]), plots.metric_delta(test["mse"], naive_test), delta_color="inverse",
                    help=f"Naive forecast: {fmt(naive_test)}")
     cols[2].metric("Validation MAE", fmt(valid["mae"]), help="Mean absolute error, in the series' own unit.")
-    cols[3].metric("MASE", f"{valid['mase']:.3f}",
-                   help="Mean absolute scaled error: the model's MAE divided by the naive forecast's. Below 1 beats naive.")
+    if experiment.series.real:
+        mase_help = ("Mean absolute scaled error: the model's MAE divided by the in-sample naive error (the mean "
+                     "change from one value to the next in the training period). Below 1 beats that.")
+    else:
+        mase_help = "Mean absolute scaled error: the model's MAE divided by the naive forecast's. Below 1 beats naive."
+    cols[3].metric("MASE", f"{valid['mase']:.3f}", help=mase_help)
     cols[4].metric("Parameters", f"{result.params_total:,}")
     per_epoch = result.seconds_per_epoch
     cols[5].metric("Training time", f"{result.train_seconds:.1f} s",
                    help=f"{per_epoch:.2f} s per epoch after the first" if per_epoch else "No training needed.")
+    seasonal = result.baselines.get("valid", {}).get("seasonal_naive")
+    if seasonal:
+        st.caption(f"Baselines on the validation windows: naive MSE {fmt(naive_valid)}, seasonal naive (one season "
+                   f"= {experiment.series.season} steps back) MSE {fmt(seasonal['mse'])} on the {seasonal['windows']} "
+                   f"of {seasonal['of']} windows that reach back a season.")
 
 
 def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3) -> None:
-    """Headline metrics, loss curves and predicted-vs-actual charts of a finished run."""
-    headline(result)
+    """Headline metrics, loss curves and predicted-vs-actual charts of a finished run; on a real series, the
+    forecast past the end too."""
+    headline(result, experiment)
     ds = dataset(experiment.to_dict()["series"])
     st.plotly_chart(
-        plots.series_preview(ds.valid.X, ds.valid.future, predictions=result.predictions["valid"],
-                             n_series=n_series, title="Validation series: forecast vs actual"),
+        plots.series_preview(ds.unscale(ds.valid.X), ds.unscale(ds.valid.future),
+                             predictions=result.predictions["valid"], n_series=n_series,
+                             title="Validation windows: forecast vs actual"),
         key=f"pred-{result.key}", theme=None)
+    if result.future:
+        future_view(result, experiment, ds)
     multi = experiment.series.horizon > 1 and result.mse_per_step
     left, right = st.columns(2) if multi else (st.container(), None)
     with left:
@@ -73,10 +155,31 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3)
         else:
             st.info("The naive forecast needs no training: it repeats the last value it saw.")
     if multi:
-        naive_steps = metrics.mse_per_step(ds.valid.future,
-                                           data.naive_forecast(ds.valid.X, experiment.series.horizon))
+        naive_steps = metrics.mse_per_step(ds.unscale(ds.valid.future), ds.unscale(
+            data.naive_forecast(ds.valid.X, experiment.series.horizon)))
         right.plotly_chart(plots.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
                                              naive_per_step=naive_steps), key=f"steps-{result.key}", theme=None)
+
+
+#: Observations drawn before a forecast past the end.
+HISTORY_SHOWN = 120
+
+
+def future_view(result: RunResult, experiment: Experiment, ds: data.Dataset) -> None:
+    """The forecast of the values after the last observation, on the series' own time axis, and its CSV."""
+    future, series = result.future, ds.series
+    shown = np.arange(max(0, len(series) - HISTORY_SHOWN), len(series))
+    st.plotly_chart(plots.future_forecast(series.time_labels(shown), series.values[shown], future["time"],
+                                          future["value"], last_time=future["last_time"],
+                                          rolled=future["rolled_forward"], unit=series.unit,
+                                          title=f"The next {len(future['value'])} values after {future['last_time']}"),
+                    key=f"future-{result.key}", theme=None)
+    note = (" A one-step model makes it by feeding each forecast back in as the next input." if future["rolled_forward"]
+            else "")
+    st.caption("Made by this run's model from the last input window, as trained on the training period." + note)
+    st.download_button("Forecast (CSV)", lambda: export.future_csv(result), key=f"dl-future-{result.key}",
+                       file_name=f"rnnlab-{experiment.model.name}-{result.key[:8]}-forecast.csv", mime="text/csv",
+                       help="time,value: the forecast past the end of the series.")
 
 
 def downloads(result: RunResult, experiment: Experiment) -> None:
@@ -95,10 +198,13 @@ def downloads(result: RunResult, experiment: Experiment) -> None:
                             help="The trained Keras model." if has_model else "The naive forecast has no model.")
     cols[1].download_button("Predictions (CSV)", lambda: export.predictions_csv(result, ds),
                             file_name=f"{name}-predictions.csv", mime="text/csv", key=f"dl-csv-{result.key}",
-                            help="One row per series and step: split, series, step, actual, predicted.")
+                            help="One row per window and step: split, window, step, actual, predicted (and the "
+                                 "time, on a real series).")
     cols[2].download_button("Run (JSON)", lambda: json.dumps(export.run_json(result), indent=1),
                             file_name=f"{name}.json", mime="application/json", key=f"dl-json-{result.key}",
                             help="The experiment, its metrics and the per-epoch history.")
+    real = experiment.series.real
     cols[3].download_button("Python script", lambda: export.standalone_script(experiment), file_name=f"{name}.py",
-                            mime="text/x-python", key=f"dl-py-{result.key}",
-                            help="Regenerates the same data and trains the same model with plain NumPy + Keras.")
+                            mime="text/x-python", key=f"dl-py-{result.key}", disabled=real,
+                            help="Only for the generated series: the script regenerates its data." if real else
+                            "Regenerates the same data and trains the same model with plain NumPy + Keras.")

@@ -23,14 +23,17 @@ from streamlit.web import cli
 import rnnlab.dashboard.run_view  # noqa: F401
 import rnnlab.jobs  # noqa: F401
 import rnnlab.plots  # noqa: F401
+from rnnlab.config import limits
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run ``streamlit run app.py`` in this process with the given extra options."""
+    """Run ``streamlit run app.py`` in this process with the given extra options. The server refuses uploads
+    above ``RNNLAB_MAX_UPLOAD_MB`` (HTTP 413), the limit the CSV reader checks too."""
     PagesManager.uses_pages_directory = False
-    sys.argv = ["streamlit", "run", str(APP), *(sys.argv[1:] if argv is None else argv)]
+    upload = f"--server.maxUploadSize={limits().max_upload_mb}"
+    sys.argv = ["streamlit", "run", str(APP), upload, *(sys.argv[1:] if argv is None else argv)]
     cli.main()
 
 

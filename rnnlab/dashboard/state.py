@@ -13,12 +13,14 @@ import streamlit as st
 
 from rnnlab.config import FIELDS, Experiment, clamped_defaults, parse_flat, to_query
 from rnnlab.models import REGISTRY
+from rnnlab.series import catalog
 
 EXPERIMENT = "_rnnlab_experiment"
 URL_SEEN = "_rnnlab_url_seen"
 OWNER = "_rnnlab_owner"
 PROBLEMS = "_rnnlab_url_problems"
 RUNS = "_rnnlab_session_runs"
+UPLOADS = "_rnnlab_uploads"
 WIDGET_PREFIX = "w_"
 
 #: Query parameters that are not part of the experiment (page options).
@@ -66,8 +68,14 @@ def current_experiment() -> Experiment:
     signature = tuple(sorted(params.items()))
     if params and st.session_state.get(URL_SEEN) != signature:
         parsed = parse_flat(params)
+        experiment = parsed.experiment
+        data = experiment.series.data
+        if catalog.is_upload(data) and data not in uploads() and not catalog.can_use(data, owner()):
+            problems.append(f"the link's series ({data}) is a file someone uploaded to this server, and they have not "
+                            "shared it; the generated series was used instead (upload the file yourself to use it)")
+            experiment = parse_flat({**params, "data": catalog.GENERATED}).experiment
         st.session_state[PROBLEMS] = problems + parsed.problems
-        _set(parsed.experiment, reset_widgets=True)
+        _set(experiment, reset_widgets=True)
     elif EXPERIMENT not in st.session_state:
         _set(default_experiment(), reset_widgets=True)
     experiment = st.session_state[EXPERIMENT]
@@ -133,6 +141,18 @@ def remember_run(key: str) -> None:
     runs = st.session_state.setdefault(RUNS, [])
     if key not in runs:
         runs.append(key)
+
+
+def remember_upload(data_id: str) -> None:
+    """Note that this tab uploaded series ``data_id`` (its links work here even when it is not shared)."""
+    known = st.session_state.setdefault(UPLOADS, [])
+    if data_id not in known:
+        known.append(data_id)
+
+
+def uploads() -> list[str]:
+    """The series this tab uploaded."""
+    return list(st.session_state.get(UPLOADS, []))
 
 
 def session_runs() -> list[str]:

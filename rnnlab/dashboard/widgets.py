@@ -11,6 +11,7 @@ import streamlit as st
 from rnnlab.config import FIELDS, Experiment, Field, build, group_fields, limits, parse_flat
 from rnnlab.dashboard.state import set_experiment, widget_key
 from rnnlab.models import REGISTRY, ModelEntry, get_entry
+from rnnlab.series import catalog
 
 
 def _follows_model(field: Field) -> bool:
@@ -22,11 +23,11 @@ def _follows_model(field: Field) -> bool:
 
 
 def field_input(name: str, container: Any = None, entry: ModelEntry | None = None, mode: str | None = None,
-                **options: Any) -> Any:
+                data: str | None = None, **options: Any) -> Any:
     """Draw the widget of field ``name`` (its value lives under ``w_<name>`` in the session state)."""
     field = FIELDS[name]
     container = container or st
-    key, help_text = widget_key(name), field.help_for(entry, mode)
+    key, help_text = widget_key(name), field.help_for(entry, mode, data)
     kind = field.widget_kind
     if kind == "number":
         low, high = field.bounds(limits())
@@ -44,10 +45,11 @@ def field_input(name: str, container: Any = None, entry: ModelEntry | None = Non
     return widget(field.label, choices, key=key, format_func=field.option_label, help=help_text, **options)
 
 
-def _fields(fields: list[Field], columns: int) -> None:
+def _fields(fields: list[Field], columns: int, data: str | None = None) -> None:
+    fields = [f for f in fields if f.applies_to(data)]
     cols = st.columns(columns)
     for i, field in enumerate(fields):
-        field_input(field.name, cols[i % columns])
+        field_input(field.name, cols[i % columns], data=data)
 
 
 def modes_for(model: str, horizon: int) -> list[str]:
@@ -78,13 +80,64 @@ def _on_mode_change() -> None:
         st.session_state[widget_key(name)] = FIELDS[name].widget_value(FIELDS[name].default_for(entry, mode))
 
 
-def series_controls() -> None:
-    """The data generator's knobs (the series section of the field table)."""
-    _fields(group_fields("data"), 2)
-    with st.expander("Waves and noise", expanded=False):
-        _fields(group_fields("waves"), 3)
-    with st.expander("Splits", expanded=False):
-        _fields(group_fields("splits"), 2)
+def series_controls(data: str) -> None:
+    """The series' knobs (the series section of the field table): the generator's on the generated series, the
+    windows, splits, stride and season on a real one."""
+    _fields(group_fields("data"), 2, data)
+    if not catalog.is_real(data):
+        with st.expander("Waves and noise", expanded=False):
+            _fields(group_fields("waves"), 3, data)
+    with st.expander("Splits" if not catalog.is_real(data) else "Periods, stride and season", expanded=False):
+        _fields(group_fields("splits"), 2, data)
+        _fields(group_fields("real"), 2, data)
+
+
+SOURCES = {"generated": "Generated", "bundled": "Real series", "upload": "Your CSV"}
+
+
+def source_kind(data: str) -> str:
+    """``generated``, ``bundled`` or ``upload``: where a data id comes from."""
+    if not catalog.is_real(data):
+        return "generated"
+    return "bundled" if data in catalog.bundled_names() else "upload"
+
+
+def source_picker(experiment: Experiment) -> str:
+    """The choice at the top of the Data page: the generated series, a bundled one (picked here), or an
+    uploaded file (the page's upload panel sets it). Returns the kind chosen."""
+    if st.session_state.get("data_source") not in SOURCES:
+        st.session_state["data_source"] = source_kind(experiment.series.data)
+    kind = st.radio("Source", list(SOURCES), format_func=SOURCES.get, key="data_source", horizontal=True,
+                    help=FIELDS["data"].help)
+    key = widget_key("data")
+    if kind == "generated":
+        st.session_state[key] = catalog.GENERATED
+    elif kind == "bundled":
+        names = list(catalog.bundled_names())
+        if st.session_state.get(key) not in names:
+            st.session_state[key] = names[0]
+        st.selectbox(FIELDS["data"].label, names, key=key, format_func=FIELDS["data"].option_label,
+                     help="Real series shipped with rnnlab, each with its source and licence.")
+    use_data(experiment, st.session_state.get(key, experiment.series.data))
+    return kind
+
+
+def use_data(experiment: Experiment, data: str) -> None:
+    """Point the widgets at series ``data``: a new series starts from its own settings (windows, periods,
+    season; the generator's on the generated series). Call it before the series' widgets are drawn."""
+    if st.session_state.get(widget_key("data")) != data:
+        st.session_state[widget_key("data")] = data
+    if data == experiment.series.data:
+        return
+    fresh = build({"model": experiment.model.name, "mode": experiment.model.mode, "data": data}).experiment.to_flat()
+    for name in [f.name for f in FIELDS.values() if f.section == "series" and f.name != "data"]:
+        if name in fresh:
+            st.session_state[widget_key(name)] = FIELDS[name].widget_value(fresh[name])
+        else:
+            st.session_state.pop(widget_key(name), None)
+
+
+
 
 
 def model_controls() -> None:
@@ -132,7 +185,9 @@ def apply(experiment: Experiment) -> Experiment:
         if key in st.session_state:
             flat[name] = st.session_state[key]
     entry = get_entry(flat["model"])
-    flat = {k: v for k, v in flat.items() if not FIELDS[k].model_param or k in entry.params}
+    data = flat.get("data", catalog.GENERATED)
+    flat = {k: v for k, v in flat.items() if (not FIELDS[k].model_param or k in entry.params)
+            and FIELDS[k].applies_to(data) and k not in ("folds", "fold")}
     try:
         updated = parse_flat(flat, strict=True).experiment
     except ValueError as exc:

@@ -59,10 +59,17 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
-def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot (and a copy under docs/screenshots/ when RNNLAB_SCREENSHOTS=docs)."""
+def screenshot(page, name: str, at=None) -> Path:
+    """Save a full-page screenshot (and a copy under docs/screenshots/ when RNNLAB_SCREENSHOTS=docs); with
+    ``at`` (a locator), the part of the page around it, scrolled into view."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    # Elements still loading (charts) show as grey skeletons: wait for them to be drawn.
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=30_000)
+    if at is not None:
+        at.scroll_into_view_if_needed()
+        at.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=True)
     if os.environ.get("RNNLAB_SCREENSHOTS") == "docs":
         docs = ROOT / "docs" / "screenshots"

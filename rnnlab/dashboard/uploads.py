@@ -1,0 +1,90 @@
+"""The Data page's upload panel: read a user's CSV, let them choose its columns and how to read it, keep it.
+
+Nothing uploaded is executed: the file is parsed as text by :mod:`rnnlab.series.csvfile`. A bad file gets a
+message naming the problem and where it is; the page (and everyone else's) keeps working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from rnnlab.config import Experiment
+from rnnlab.dashboard import state, widgets
+from rnnlab.errors import SeriesError
+from rnnlab.series import catalog, csvfile, prepare
+from rnnlab.series.prepare import PreparedSeries
+
+ROW_ORDER = "(none: the rows in order)"
+DATES = {"auto": "Guess from the dates", "month": "Month first (02/13/2020)", "day": "Day first (13/02/2020)"}
+IRREGULAR = {"grid": "Keep its step; gaps become missing values", "resample": "Average over a coarser step",
+             "rows": "Ignore the times: rows in order"}
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the file…")
+def _read(blob: bytes, name: str, time_col: str | None, value_col: str | None, dayfirst: bool | None,
+          irregular: str, resample_to: str | None, duplicates: str):
+    """The file as a prepared series (cached per content and choices: each rerun of the page does not parse it
+    again); SeriesError when it cannot be used."""
+    return csvfile.read_series(blob, name=name, time_col=time_col, value_col=value_col, dayfirst=dayfirst,
+                               irregular=irregular, resample_to=resample_to, duplicates=duplicates)
+
+
+def panel(experiment: Experiment) -> PreparedSeries | None:
+    """Upload, check and choose a CSV series; "Use this series" makes it the tab's data. Returns the series
+    read from the file, to preview, or None when there is none (or it cannot be used)."""
+    file = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="upload_file",
+                            help="A column of numbers and, usually, a column of dates or times. Separators , ; tab "
+                                 "or | and decimal commas are recognised.")
+    if file is None:
+        st.caption("Nothing uploaded yet. Your file stays on this server, private to this browser tab unless you "
+                   "share its link.")
+        return None
+    blob = file.getvalue()
+    try:
+        table = csvfile.read_table(blob, name=file.name)
+        guessed_time, guessed_value = csvfile.guess_columns(table)
+    except SeriesError as exc:
+        st.error(f"{file.name}: {exc}", icon=":material/error:")
+        return None
+    digest = hashlib.sha256(blob).hexdigest()[:12]
+    if st.session_state.get("_upload_digest") != digest:  # a new file: start from the guesses
+        st.session_state.update(_upload_digest=digest, upload_time=guessed_time or ROW_ORDER,
+                                upload_value=guessed_value)
+    columns = table.columns
+    time_col = st.selectbox("Time column", [ROW_ORDER, *columns], key="upload_time",
+                            help="Guessed from the column names and cells; the rows are taken in order without one.")
+    value_col = st.selectbox("Value column", columns, key="upload_value", help="The numbers to forecast.")
+    dates = st.radio("Dates", list(DATES), format_func=DATES.get, key="upload_dates", horizontal=True)
+    irregular = st.radio("If the times are not evenly spaced", list(IRREGULAR), format_func=IRREGULAR.get,
+                         key="upload_irregular")
+    resample_to = None
+    if irregular == "resample":
+        resample_to = st.selectbox("Coarser step", list(prepare.GRIDS), key="upload_resample",
+                                   format_func=lambda f: prepare.GRIDS[f].words)
+    average = st.checkbox("Average repeated timestamps", key="upload_duplicates",
+                          help="Off: a file with a repeated timestamp is refused, saying where.")
+    try:
+        prepared, _, _ = _read(blob, file.name, None if time_col == ROW_ORDER else time_col, value_col,
+                               {"auto": None, "month": False, "day": True}[dates], irregular, resample_to,
+                               "average" if average else "refuse")
+    except SeriesError as exc:
+        st.error(f"{file.name}: {exc}", icon=":material/error:")
+        return None
+    report = prepared.report
+    st.caption(f"{len(prepared):,} {prepared.step} values, {report['missing']:,} missing (longest gap "
+               f"{report['longest_gap']:,}). " + " ".join(f"{n[0].upper()}{n[1:]}." for n in report.get("notes", [])))
+    data_id = catalog.upload_id(prepared)
+    in_use = st.session_state.get(state.widget_key("data")) == data_id
+    if st.button("Use this series", type="primary", key="upload_use", disabled=in_use,
+                 help="Keeps the series on this server and makes it the data of your experiments."):
+        catalog.save_upload(prepared, owner=state.owner(), filename=file.name)
+        state.remember_upload(data_id)
+        widgets.use_data(experiment, data_id)
+        in_use = True
+    if in_use and catalog.info(data_id).meta.get("owner") == state.owner():
+        shared = bool(catalog.info(data_id).meta.get("shared"))
+        if st.toggle("Anyone with the link may use this series", value=shared, key="upload_share") != shared:
+            catalog.set_shared(data_id, not shared)
+    return prepared

@@ -157,7 +157,7 @@ def train_book(ref: Reference, *, epochs: int = 20, n_series: int = 10_000,
         else:
             actual, predicted = d["Y_valid"], np.tile(d["X_valid"][:, -1], 10)
         return {"val_mse": float(np.mean((actual - predicted) ** 2)), "params": 0, "seconds_per_epoch": None,
-                "model": None}
+                "first_epoch": None, "model": None}
 
     times: list[float] = []
 
@@ -182,7 +182,7 @@ def train_book(ref: Reference, *, epochs: int = 20, n_series: int = 10_000,
             X = np.concatenate([X, y_pred_one], axis=1)
         Y_pred = X[:, 50:, 0]
         return {"val_mse": float(np.mean((d["Y_valid"] - Y_pred) ** 2)), "params": model.count_params(),
-                "seconds_per_epoch": None, "model": model}
+                "seconds_per_epoch": None, "first_epoch": None, "model": model}
 
     d = book_data(ref.horizon, n_series)
     _seed()
@@ -205,4 +205,4 @@ def train_book(ref: Reference, *, epochs: int = 20, n_series: int = 10_000,
         val_mse = float(np.mean((y_valid.reshape(pred.shape) - pred) ** 2))
     rest = times[1:] or times
     return {"val_mse": val_mse, "params": model.count_params(), "seconds_per_epoch": sum(rest) / len(rest),
-            "model": model}
+            "first_epoch": times[0], "model": model}

@@ -141,10 +141,11 @@ def _forecast(experiment: Experiment) -> str:
     return "Y_pred = model.predict(X_valid, verbose=0).reshape(len(X_valid), horizon)"
 
 
-def standalone_script(experiment: Experiment) -> str:
+def standalone_script(experiment: Experiment, backend: str = "jax") -> str:
     """A self-contained Python script (NumPy + Keras) that regenerates this experiment's data and trains the
     same model with the same settings, printing the validation MSE. Importing it only defines
-    ``generate_time_series`` and ``build_model``. The generated series only (a real one is not regenerated)."""
+    ``generate_time_series`` and ``build_model``. The generated series only (a real one is not regenerated).
+    ``backend`` is the Keras backend the run was trained on: the script asks for the same one."""
     exp = experiment
     if exp.series.real:
         raise ValueError("the standalone script regenerates the book's series; it is not made for a real series")
@@ -166,12 +167,17 @@ def standalone_script(experiment: Experiment) -> str:
     key = exp.key()
     return f'''"""rnnlab experiment {key[:12]}: {exp.describe()}.
 
-Regenerates the data and trains the model with plain NumPy + Keras (no rnnlab needed):
-    pip install numpy tensorflow
+Regenerates the data and trains the model with plain NumPy + Keras (no rnnlab needed); rnnlab trained it on
+Keras' {backend} backend:
+    pip install numpy {"jax keras" if backend == "jax" else "tensorflow"}
     python {exp.model.name}_{key[:8]}.py
 """
-import numpy as np
-import keras
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "{backend}")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
 
 {generator}
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from rnnlab import backend
 from rnnlab.errors import FieldError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -356,7 +357,9 @@ def get_entry(name: Any) -> ModelEntry:
 
 
 def build_model(experiment: "Experiment"):
-    """Build the (uncompiled) Keras model of ``experiment`` from its description. Imports Keras."""
+    """Build the (uncompiled) Keras model of ``experiment`` from its description. Imports Keras (on the backend
+    of ``RNNLAB_BACKEND``)."""
+    backend.configure()
     import keras  # workers only: the web process never imports TensorFlow
 
     entry = get_entry(experiment.model.name)

@@ -6,13 +6,11 @@ pickles across processes and the web process can show everything without importi
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import math
 import os
 import platform
-import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -20,9 +18,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rnnlab import backend
 from rnnlab import data as data_mod
 from rnnlab import metrics
-from rnnlab.config import Experiment, env_int
+from rnnlab.backend import STEPS_PER_EXECUTION
+from rnnlab.config import Experiment
 from rnnlab.models import build_model
 from rnnlab.runs import RunResult
 
@@ -40,67 +40,13 @@ class TrainingFailed(Exception):
     """Raised by :func:`run` when training cannot produce a usable model (for example the loss diverged)."""
 
 
-# --------------------------------------------------------------------------------------------------
-# TensorFlow set-up
-# --------------------------------------------------------------------------------------------------
-_TF_CONFIGURED = False
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """Send file descriptor 2 to /dev/null for the block: native code writes there, not to ``sys.stderr``.
-    Python exceptions still propagate and are printed after the block."""
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
-def configure_tensorflow() -> None:
-    """Quiet TensorFlow's logs and cap its threads (``RNNLAB_TF_THREADS``) so workers x threads <= cores.
-
-    Thread counts can only be set before TensorFlow runs its first operation, so only the first call in a
-    process has an effect. Op determinism is deliberately not enabled: Keras turns XLA off when it is, and
-    seeded XLA training on the CPU already repeats to the last digit (``tests/test_training.py``).
-    """
-    global _TF_CONFIGURED
-    if _TF_CONFIGURED:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    # TensorFlow's native libraries log a few lines (oneDNN, no CUDA driver) before its logging is set up,
-    # whatever TF_CPP_MIN_LOG_LEVEL says; TF_CPP_MIN_LOG_LEVEL=0 keeps them for whoever debugs TensorFlow.
-    quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() != "0"
-    with _native_stderr_silenced() if quiet else contextlib.nullcontext():
-        import tensorflow as tf  # on first use: importing this module must not load TensorFlow (web process)
-
-        tf.config.list_physical_devices("GPU")  # probes for CUDA now, while stderr is silenced
-
-    threads = env_int(os.environ, "RNNLAB_TF_THREADS")
-    if threads:
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:  # TensorFlow already initialised in this process: keep its settings
-            log.debug("TensorFlow thread counts already fixed in this process")
-    tf.get_logger().setLevel("ERROR")
-    _TF_CONFIGURED = True
-
-
-def versions() -> dict[str, str]:
-    """Versions of Python and the libraries a result depends on."""
+def versions(*, network: bool = True) -> dict[str, str]:
+    """Versions of Python and the libraries a result depends on, and (for a network) the Keras backend it was
+    trained on."""
     out = {"python": platform.python_version(), "numpy": np.__version__}
-    try:
-        import keras  # workers only: the web process never imports TensorFlow
-        import tensorflow as tf  # (as above)
-
-        out.update(tensorflow=tf.__version__, keras=keras.__version__)
-    except ImportError:  # pragma: no cover - workers always have them
-        pass
+    if network:
+        backend.configure()
+        out.update(backend.versions())
     return out
 
 
@@ -119,11 +65,11 @@ def _adapter_class(autotune: bool):
     yields the same batches in the same order (validation MSEs are identical to the last bit;
     ``python -m rnnlab bench --compare autotune`` measures both side by side).
     """
-    import tensorflow as tf  # workers only: the web process never imports TensorFlow
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter  # (as above)
+    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter  # workers only (as above)
 
-    if autotune:
+    if autotune or backend.backend_name() != "tensorflow":  # on JAX the batches come without tf.data
         return ArrayDataAdapter
+    import tensorflow as tf  # workers only: the web process never imports TensorFlow
 
     class NoAutotuneAdapter(ArrayDataAdapter):
         def get_tf_dataset(self):
@@ -264,6 +210,7 @@ def run(
     save_model: bool = True,
     jit_compile: bool | None = None,
     data_autotune: bool = False,
+    steps_per_execution: int | None = None,
 ) -> RunResult:
     """Train and evaluate ``experiment``.
 
@@ -273,10 +220,12 @@ def run(
         should_stop: checked at each epoch's start and end and after every training and validation
             batch; when it returns True the training stops and :class:`TrainingCancelled` is raised.
         save_model: include the trained model as ``.keras`` bytes.
-        jit_compile: override the registry's XLA setting (``python -m rnnlab bench`` measures both);
-            ``RNNLAB_XLA=0`` turns XLA off for every run of the process.
+        jit_compile: on TensorFlow, override the registry's XLA setting (``python -m rnnlab bench`` measures
+            both); ``RNNLAB_XLA=0`` turns XLA off for every run of the process. JAX always compiles.
         data_autotune: feed Keras its default, autotuned tf.data pipeline instead of the same pipeline with
             autotuning off (see :func:`_adapter_class`); for ``bench --compare autotune``.
+        steps_per_execution: batches per compiled call; by default the backend's
+            (:data:`rnnlab.backend.STEPS_PER_EXECUTION`). Progress and cancellation are checked once per call.
 
     Returns:
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
@@ -292,21 +241,24 @@ def run(
         return RunResult(
             key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
             naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
-            wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(),
+            wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(network=False),
             created=_now(), baselines=baselines, future=future_forecast(None, dataset, experiment),
         )
 
-    configure_tensorflow()
+    engine = backend.configure()
     import keras  # workers only: the web process never imports TensorFlow
 
     keras.backend.clear_session()
-    keras.utils.set_random_seed(experiment.train.seed)
+    backend.seed(experiment.train.seed)
     model = build_model(experiment)
     optimizer = keras.optimizers.get({"class_name": experiment.train.optimizer,
                                       "config": {"learning_rate": experiment.train.learning_rate}})
-    if jit_compile is None:
+    if engine == "jax":
+        jit_compile = True  # JAX always compiles with XLA (without it, it runs op by op)
+    elif jit_compile is None:
         jit_compile = entry.jit_compile and os.environ.get("RNNLAB_XLA", "1").strip() != "0"
-    model.compile(loss="mse", optimizer=optimizer, jit_compile=jit_compile)
+    model.compile(loss="mse", optimizer=optimizer, jit_compile=jit_compile,
+                  steps_per_execution=STEPS_PER_EXECUTION[engine] if steps_per_execution is None else steps_per_execution)
 
     history: list[dict[str, float]] = []
     callback = _ProgressCallback(keras, experiment.train.epochs, history, on_epoch, should_stop)
@@ -352,6 +304,7 @@ def model_to_bytes(model) -> bytes:
 
 def model_from_bytes(blob: bytes):
     """Load a model saved by :func:`model_to_bytes` (imports Keras; registers rnnlab's custom cell)."""
+    backend.configure()
     import keras  # workers only: the web process never imports TensorFlow
 
     import rnnlab.cells  # noqa: F401  (registers the custom cell, so the file loads back)

@@ -15,6 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from helpers import warm  # noqa: E402  (importing helpers puts the project on sys.path)
 
+#: tests/backend_tf/ runs in a TensorFlow process of its own (tests/test_backends.py), not in this one.
+collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["backend_tf"]
+
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:

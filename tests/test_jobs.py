@@ -84,7 +84,7 @@ def test_different_experiments_run_side_by_side_up_to_the_workers(manager):
 
 
 def test_progress_is_live(manager):
-    job = manager.submit(slow(300, epochs=8), owner="watcher")
+    job = manager.submit(slow(300, epochs=40), owner="watcher")
     seen = set()
     while not job.finished:
         snap = job.progress()

@@ -1,4 +1,5 @@
-"""The web process never imports TensorFlow: a fresh process drives the app through a training to the end."""
+"""The web process never imports TensorFlow, Keras or JAX: a fresh process drives the app through a training to the
+end."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ SCRIPT = textwrap.dedent(
     from rnnlab.jobs import get_manager
     stats = get_manager().stats()
     assert stats["started"] == 1 and stats["completed"] == 1, stats
-    heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
+    heavy = sorted(m for m in ("tensorflow", "keras", "jax") if m in sys.modules)
     print("HEAVY_MODULES", heavy)
     get_manager().close()
     """

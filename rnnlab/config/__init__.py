@@ -10,11 +10,12 @@ Plain Python (no NumPy, no TensorFlow): the web process imports it cheaply.
 """
 
 from rnnlab.config.fields import FIELDS, MODE_LABELS, MODES, OPTIMIZERS, Field, group_fields, section_fields
-from rnnlab.config.limits import Limits, env_int, limits, using_limits
+from rnnlab.config.limits import Limits, limits, using_limits
 from rnnlab.config.specs import (
     SCHEMA_VERSION, Experiment, ModelSpec, Parsed, SeriesSpec, TrainSpec, build, canonical_json,
     clamped_defaults, experiment_key, fallback_mode, parse_flat, stored_experiment, to_query,
 )
+from rnnlab.env import env_int
 from rnnlab.errors import FieldError
 
 #: The flat names of every field (URL parameters, CLI options), in table order.

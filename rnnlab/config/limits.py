@@ -14,6 +14,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
+from rnnlab.env import env_int
+
 
 def _limit(default: int, env: str, minimum: int, meaning: str) -> Any:
     return dataclasses.field(default=default, metadata={"env": env, "minimum": minimum, "meaning": meaning})
@@ -63,24 +65,6 @@ class Limits:
     def unbounded(cls) -> "Limits":
         """No operator limit at all: for reading stored runs and the lessons' pre-trained book runs."""
         return cls(**{f.name: 2**31 - 1 for f in dataclasses.fields(cls)})
-
-
-def env_int(environ: Mapping[str, str], var: str, *, low: int = 1) -> int | None:
-    """The whole number in environment variable ``var``; None when it is unset or blank.
-
-    A value that is not a whole number of at least ``low`` raises ValueError naming the variable, the value
-    and what is allowed (the operator reads it in the server's log or the CLI's error).
-    """
-    raw = (environ.get(var) or "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < low:
-        raise ValueError(f"{var}={raw!r} must be a whole number of at least {low}")
-    return value
 
 
 _OVERRIDE: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("rnnlab_limits", default=None)

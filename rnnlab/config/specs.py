@@ -457,15 +457,15 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
     except FieldError as exc:
         refuse(exc, "the generated series was used instead")
         data = catalog.GENERATED
-    for field in [FIELDS[n] for n in values if n != "mode"]:  # each value on its own first; combinations below
-        if (field.model_param and field.name not in entry.params) or not field.applies_to(data):
-            del values[field.name]  # a setting this model or series does not have (a link made for another)
+    for f in [FIELDS[n] for n in values if n != "mode"]:  # each value on its own first; combinations below
+        if (f.model_param and f.name not in entry.params) or not f.applies_to(data):
+            del values[f.name]  # a setting this model or series does not have (a link made for another)
             continue
         try:
-            values[field.name] = field.check(values[field.name], lim)
+            values[f.name] = f.check(values[f.name], lim)
         except FieldError as exc:
             refuse(exc, "the default was used instead")
-            del values[field.name]
+            del values[f.name]
     given = set(values)
     mode = values.get("mode") or fallback_mode(entry, values.get("horizon"))
     values.update(mode=mode, data=data)

@@ -204,7 +204,9 @@ def downloads(result: RunResult, experiment: Experiment) -> None:
                             file_name=f"{name}.json", mime="application/json", key=f"dl-json-{result.key}",
                             help="The experiment, its metrics and the per-epoch history.")
     real = experiment.series.real
-    cols[3].download_button("Python script", lambda: export.standalone_script(experiment), file_name=f"{name}.py",
+    trained_on = result.versions.get("backend", "tensorflow")  # runs from before JAX have no backend entry
+    cols[3].download_button("Python script", lambda: export.standalone_script(experiment, trained_on),
+                            file_name=f"{name}.py",
                             mime="text/x-python", key=f"dl-py-{result.key}", disabled=real,
                             help="Only for the generated series: the script regenerates its data." if real else
                             "Regenerates the same data and trains the same model with plain NumPy + Keras.")

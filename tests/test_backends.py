@@ -1,0 +1,55 @@
+"""Keras backends: JAX by default, TensorFlow on request; the web process imports neither."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from rnnlab import backend, export
+
+from helpers import ROOT, tiny
+
+
+def test_the_backend_setting_is_checked():
+    assert backend.backend_name({}) == "jax" == backend.DEFAULT
+    assert backend.backend_name({"RNNLAB_BACKEND": " TensorFlow "}) == "tensorflow"
+    with pytest.raises(ValueError, match="RNNLAB_BACKEND='torch' is not one of: jax, tensorflow"):
+        backend.backend_name({"RNNLAB_BACKEND": "torch"})
+
+
+def test_the_tensorflow_suite_passes_in_a_tensorflow_process():
+    """tests/backend_tf/ under RNNLAB_BACKEND=tensorflow: every model family, XLA on and off, tf.data."""
+    env = {**os.environ, "RNNLAB_BACKEND": "tensorflow", "RNNLAB_XLA": "0", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           str(ROOT / "tests" / "backend_tf")], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    passed = int(re.search(r"(\d+) passed", proc.stdout).group(1))
+    assert passed == 14 and "skipped" not in proc.stdout, proc.stdout[-1000:]
+
+
+def test_a_worker_trains_on_the_backend_it_is_told(tmp_path):
+    code = ("from rnnlab import training, backend; import sys; sys.path.insert(0, 'tests'); from helpers import tiny; "
+            "r = training.run(tiny('lstm', 'seq2seq', 3)); "
+            "import keras; print(r.versions['backend'], keras.backend.backend(), sorted(r.versions))")
+    runs = {}
+    for name in backend.BACKENDS:
+        env = {**os.environ, "RNNLAB_BACKEND": name, "RNNLAB_HOME": str(tmp_path)}
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        runs[name] = out.stdout.split()
+    assert runs["tensorflow"][:2] == ["tensorflow", "tensorflow"] and "'tensorflow'" in " ".join(runs["tensorflow"])
+    assert runs["jax"][:2] == ["jax", "jax"] and "'jax'," in " ".join(runs["jax"])  # the versions name the engine
+
+
+def test_the_script_names_the_backend_it_was_trained_on():
+    exp = tiny("gru", "seq2seq", 3)
+    script = export.standalone_script(exp, backend="jax")
+    assert 'os.environ.setdefault("KERAS_BACKEND", "jax")' in script and "pip install numpy jax keras" in script
+    assert script.index("KERAS_BACKEND") < script.index("import keras")
+    assert 'os.environ.setdefault("KERAS_BACKEND", "tensorflow")' in export.standalone_script(exp, backend="tensorflow")

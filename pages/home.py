@@ -36,7 +36,7 @@ manager = get_manager()
 info, stats = manager.cluster_info(), manager.stats()
 cols = st.columns(4)
 cols[0].metric("Workers", info["workers"] if info["started"] else "idle",
-               help="Worker processes start with the first training." if not info["started"] else None)
+               help="Worker processes start with the server (or with the first training)." if not info["started"] else None)
 cols[1].metric("Jobs running", info["running"])
 cols[2].metric("Jobs queued", info["queued"])
 cols[3].metric("Stored runs", sum(1 for _ in RunStore().keys()), help="Trained experiments in the run store.")

@@ -13,6 +13,7 @@ the interpreter for seconds, and a room of students arriving together would stal
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import distributed  # noqa: F401  (preloaded: see the module docstring)
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     """Run ``streamlit run app.py`` in this process with the given extra options. The server refuses uploads
     above ``RNNLAB_MAX_UPLOAD_MB`` (HTTP 413), the limit the CSV reader checks too."""
     PagesManager.uses_pages_directory = False
+    # Workers import Keras and its backend as they start: start them now, not at the first Train.
+    threading.Thread(target=rnnlab.jobs.get_manager().start, name="rnnlab-cluster-start", daemon=True).start()
     upload = f"--server.maxUploadSize={limits().max_upload_mb}"
     sys.argv = ["streamlit", "run", str(APP), upload, *(sys.argv[1:] if argv is None else argv)]
     cli.main()

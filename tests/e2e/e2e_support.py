@@ -18,8 +18,9 @@ from helpers import CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402,F
 def start_server(home: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
     port = free_port()
     log = home.parent / f"streamlit-{port}.log"
+    # RNNLAB_CALIBRATE=0: the shipped cost figures; measuring the workers would train 20 runs at every start.
     env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "1", "PYTHONPATH": str(ROOT),
-           "TF_CPP_MIN_LOG_LEVEL": "3", **(extra_env or {})}
+           "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_CALIBRATE": "0", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnlab.dashboard.server", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],

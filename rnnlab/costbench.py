@@ -1,0 +1,130 @@
+"""How good the cost estimates are: ``python -m rnnlab bench --estimates`` trains a spread of configurations on
+the embedded cluster's workers (two at a time, as a busy instance runs them), each compiled for the first time
+(an empty compilation cache), and compares each one's estimate with the time it took on its worker (data, model,
+training, forecasts and saving; not its wait in the queue).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from rnnlab import costs
+from rnnlab.config import Experiment
+from rnnlab.jobs import JobManager, JobSettings
+from rnnlab.progress import Progress
+from rnnlab.store import RunStore
+
+#: A factor the estimate must be within for at least :data:`WITHIN_SHARE` of the configurations.
+FACTOR = 2.0
+WITHIN_SHARE = 0.9
+
+
+def configurations() -> list[Experiment]:
+    """Twenty configurations unlike the calibration's: other sizes, lengths, batch sizes, modes and data."""
+    book = Experiment.book
+    return [
+        book("linear").replace(epochs=20),
+        book("linear", "seq2vec", 10).replace(n_steps=100, n_series=5000, epochs=10),
+        book("simple_rnn").replace(epochs=20),
+        book("deep_rnn").replace(epochs=10),
+        book("deep_rnn_dense").replace(units=40, epochs=10),
+        book("deep_rnn_dense", "seq2seq", 10).replace(epochs=10),
+        book("deep_rnn_dense").replace(n_steps=100, n_series=5000, epochs=5),
+        book("lstm", "one_step", 1).replace(epochs=10),
+        book("lstm", "seq2seq", 10).replace(units=64, layers=1, epochs=5),
+        book("lstm", "one_step", 1).replace(batch_size=128, epochs=20),
+        book("gru", "one_step", 1).replace(layers=3, epochs=5),
+        book("gru", "seq2seq", 10).replace(epochs=10),
+        book("gru", "seq2vec", 10).replace(n_steps=30, n_series=20000, epochs=5),
+        book("layernorm_rnn").replace(epochs=5),
+        book("conv_gru").replace(epochs=10),
+        book("conv_gru").replace(units=64, filters=32, epochs=5),
+        book("wavenet").replace(epochs=10),
+        book("wavenet").replace(filters=64, batch_size=64, epochs=5),
+        book("deep_rnn_dense").replace(data="sunspots", epochs=30),
+        book("gru").replace(data="co2_mauna_loa", epochs=20, batch_size=16),
+    ]
+
+
+def run(*, workers: int | None = None, stream=sys.stderr) -> str:
+    """Train :func:`configurations` (fresh, in a scratch store) and report estimate against measured time."""
+    experiments = configurations()
+    coefficients, calibrated = costs.load_coefficients()
+    with tempfile.TemporaryDirectory(prefix="rnnlab-estimates-") as home, _fresh_compile_cache(home):
+        settings = dataclasses.replace(JobSettings.from_env(), workers=workers or 0, calibrate=False,
+                                       sweep_jobs=1000, owner_seconds=10 ** 9, max_job_seconds=10 ** 9)
+        manager = JobManager(settings, store=RunStore(home))
+        try:
+            jobs = manager.submit_batch(experiments, owner="bench", fresh=True)
+            progress = Progress(stream, prefix="estimates ")
+            while not all(j.finished for j in jobs):
+                progress.update(sum(j.finished for j in jobs), len(jobs))
+                time.sleep(1.0)
+            progress.update(len(jobs), len(jobs))
+            failed = [j for j in jobs if j.state != "done"]
+            if failed:
+                raise RuntimeError(f"{len(failed)} trainings failed: {failed[0].error}")
+            results = [j.result() for j in jobs]
+        finally:
+            manager.close()
+    rows = []
+    for exp, result in zip(experiments, results):
+        est = costs.estimate(exp, coefficients, calibrated)
+        per_epoch = result.seconds_per_epoch or 0.0
+        rows.append({"experiment": exp, "estimate": est.total, "actual": result.wall_seconds,
+                     "ratio": result.wall_seconds / est.total, "est_epoch": est.per_epoch, "epoch": per_epoch})
+    return report(rows, calibrated, manager.settings.worker_count())
+
+
+@contextlib.contextmanager
+def _fresh_compile_cache(folder: str) -> Iterator[None]:
+    """Workers started inside compile into an empty cache under ``folder``: estimates are for a model compiled
+    for the first time (a shape compiled before starts sooner than estimated)."""
+    saved = os.environ.get("RNNLAB_JAX_CACHE")
+    os.environ["RNNLAB_JAX_CACHE"] = os.path.join(folder, "jax-cache")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("RNNLAB_JAX_CACHE", None)
+        else:
+            os.environ["RNNLAB_JAX_CACHE"] = saved
+
+
+def report(rows: list[dict[str, Any]], calibrated: bool, workers: int) -> str:
+    within = [r for r in rows if 1 / FACTOR <= r["ratio"] <= FACTOR]
+    misses = [r for r in rows if r not in within]
+    lines = ["# Cost estimates against measured times", "",
+             f"Generated by `python -m rnnlab bench --estimates` on {datetime.now(timezone.utc):%Y-%m-%d}, "
+             f"{os.cpu_count()} cores, {workers} workers training side by side; estimates from "
+             f"{'this instance' if calibrated else 'the shipped two-core'} calibration. *Measured* is the whole "
+             "job on its worker (data, model, training, forecasts, saving), not its wait in the queue.", "",
+             "| configuration | estimate | measured | measured / estimate | s/epoch est. | s/epoch measured |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        exp = r["experiment"]
+        name = _describe(exp)
+        flag = "" if 1 / FACTOR <= r["ratio"] <= FACTOR else " **miss**"
+        lines.append(f"| {name} | {r['estimate']:.1f} s | {r['actual']:.1f} s | {r['ratio']:.2f}{flag} | "
+                     f"{r['est_epoch']:.3f} | {r['epoch']:.3f} |")
+    ratios = sorted(r["ratio"] for r in rows)
+    lines += ["", f"**{len(within)} of {len(rows)}** ({100 * len(within) / len(rows):.0f}%) within a factor of "
+                  f"{FACTOR:g} (goal: {100 * WITHIN_SHARE:.0f}%); measured / estimate from {ratios[0]:.2f} to "
+                  f"{ratios[-1]:.2f}, median {ratios[len(ratios) // 2]:.2f}."]
+    if misses:
+        lines.append("Missed: " + "; ".join(f"{_describe(r['experiment'])} ({r['ratio']:.2f})" for r in misses) + ".")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(exp: Experiment) -> str:
+    book = Experiment.book(exp.model.name, exp.model.mode, exp.series.horizon)
+    changed = {k: v for k, v in exp.to_flat().items() if book.to_flat().get(k) != v and k not in ("mode",)}
+    extra = ", ".join(f"{k} {v}" for k, v in changed.items())
+    return f"{exp.model.name} {exp.model.mode}" + (f" ({extra})" if extra else "")

@@ -1,0 +1,224 @@
+"""What a training will cost, before it starts: seconds per epoch and in all, on this instance.
+
+The work of an epoch comes from the model's description (:meth:`rnnlab.models.ModelEntry.layers`): each layer's
+parameters (to the power 0.6: wide layers use the CPU better) times the time steps it is applied to, times the windows of an epoch (a backward pass costs about
+twice a forward one), and the sequential steps of its batches (a recurrent layer walks its time steps one by
+one, and at 20 units that walk, not the arithmetic, is most of the time). Time is
+``a x floating-point operations + b x sequential steps`` per epoch, plus the compilation of the first epoch and
+the forecasts and saving after the last. The four numbers are measured per model family by a short
+calibration on the workers (:func:`calibration_experiments`, two small trainings each: one with batches of
+32 and one of 128, so operations and steps can be told apart), kept in ``$RNNLAB_HOME/costs-<backend>.json``.
+Until an instance has calibrated, the numbers measured on a two-core machine (``rnnlab/cost_defaults.json``,
+made by ``python -m rnnlab calibrate``) stand in. ``python -m rnnlab bench --estimates`` checks estimates
+against measured times.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from rnnlab.backend import backend_name
+from rnnlab.config import Experiment
+from rnnlab.models import REGISTRY
+from rnnlab.paths import default_home
+from rnnlab.series import catalog, windows
+
+DEFAULTS_FILE = Path(__file__).with_name("cost_defaults.json")
+#: The calibration's two trainings per family: small, three epochs, batches of 32 and of 128.
+CALIBRATION = {"n_series": 2000, "epochs": 3, "train_seed": 7}
+CALIBRATION_BATCHES = (32, 128)
+#: Wider layers use the CPU better: on two cores a layer's time per application grows as its parameters to this
+#: power, not in proportion (``bench --estimates``: with 1.0, WaveNet with 64 filters was overestimated 4x).
+WIDTH_EXPONENT = 0.6
+#: Order-of-magnitude figures for when no calibration exists at all (seconds per operation, per sequential
+#: step, to compile, around training).
+ROUGH = {"a": 1e-10, "b": 2e-5, "compile": 3.0, "post": 1.0}
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one epoch of an experiment does, counted from its description.
+
+    ``flops``: floating-point operations, each layer's counted as its parameters to the power
+    :data:`WIDTH_EXPONENT` (a training window costs three forward passes: forward, and a backward pass about
+    twice as dear; a validation window one). ``loops``: sequential steps, batch by batch (a recurrent
+    layer steps through its time steps one after the other whatever its size; every batch also costs one step
+    for the rest of the model), weighted like the flops. ``forward_*``: the same for one pass over the
+    validation set, which the forecasts after training repeat for the validation and test sets.
+    """
+
+    flops: float
+    loops: float
+    forward_flops: float
+    forward_loops: float
+    train_windows: int
+    valid_windows: int
+
+
+def _applications(experiment: Experiment) -> list[tuple[Any, int]]:
+    """Each layer with the number of times one window applies it (its output time steps, for a sequence)."""
+    steps = experiment.series.n_steps
+    out = []
+    for layer in experiment.model.entry.layers(experiment):
+        if layer.kind == "Flatten":
+            steps = 1
+            out.append((layer, 0))
+            continue
+        if layer.kind == "Conv1D":
+            if layer.padding == "valid":
+                steps = max(1, (steps - (layer.kernel_size - 1) * layer.dilation_rate - 1) // layer.strides + 1)
+            out.append((layer, steps))
+            continue
+        out.append((layer, steps))
+        if layer.recurrent and not layer.return_sequences:
+            steps = 1
+    return out
+
+
+def window_counts(experiment: Experiment) -> tuple[int, int]:
+    """Training and validation windows (series, for the generated data) of one epoch."""
+    s = experiment.series
+    if not s.real:
+        n_train, n_valid, _ = s.split_sizes()
+        return n_train, n_valid
+    points = catalog.info(s.data).points
+    where = windows.periods(points, s.train_fraction, s.valid_fraction, s.folds, s.fold)
+    train = windows.window_count(0, where.train_end, s.n_steps, s.horizon)
+    valid = windows.window_count(where.train_end, where.valid_end, s.n_steps, s.horizon)
+    return math.ceil(train / (s.stride or 1)), valid
+
+
+def work(experiment: Experiment) -> Work:
+    """The operations and sequential steps of one epoch of ``experiment``."""
+    applications = _applications(experiment)
+    forward = 2.0 * sum(layer.params() ** WIDTH_EXPONENT * times for layer, times in applications)
+    loop = 1 + sum(times for layer, times in applications if layer.recurrent)
+    train, valid = window_counts(experiment)
+    batch = experiment.train.batch_size
+    train_batches, valid_batches = math.ceil(train / batch), math.ceil(valid / batch)
+    return Work(flops=3.0 * forward * train + forward * valid,
+                loops=float(loop * (3 * train_batches + valid_batches)),
+                forward_flops=forward * valid, forward_loops=float(loop * valid_batches),
+                train_windows=train, valid_windows=valid)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Seconds a training is expected to take on this instance."""
+
+    per_epoch: float
+    first_epoch: float
+    total: float
+    calibrated: bool  #: measured on this instance (False: the shipped two-core figures)
+
+    def text(self) -> str:
+        """``about 40 s``, ``about 3 min``, ``about 2.5 h``."""
+        return f"about {seconds_text(self.total)}"
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration for people: ``8 s``, ``40 s``, ``3 min``, ``2.5 h``."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min" if seconds >= 600 else f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def calibration_path(engine: str | None = None, home: Path | None = None) -> Path:
+    """Where this instance keeps its calibration for backend ``engine``."""
+    return (home or default_home()) / f"costs-{engine or backend_name()}.json"
+
+
+def load_coefficients(engine: str | None = None, home: Path | None = None) -> tuple[dict[str, Any], bool]:
+    """The per-family numbers, and whether they were measured on this instance (else the shipped ones)."""
+    engine = engine or backend_name()
+    path = calibration_path(engine, home)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["families"], True
+    except (OSError, ValueError, KeyError):
+        pass
+    try:
+        shipped = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
+        record = shipped.get(engine) or next(iter(shipped.values()))  # another backend's: better than nothing
+        return record["families"], False
+    except (OSError, ValueError, KeyError, StopIteration):  # no figures at all (a checkout being calibrated)
+        return {}, False
+
+
+def estimate(experiment: Experiment, coefficients: Mapping[str, Any] | None = None, calibrated: bool = True,
+             engine: str | None = None) -> Estimate:
+    """Seconds per epoch, for the first epoch, and in all, for ``experiment`` on one worker of this instance."""
+    if coefficients is None:
+        coefficients, calibrated = load_coefficients(engine)
+    if not experiment.model.entry.trainable:
+        return Estimate(0.0, 0.0, 0.5, calibrated)
+    c = coefficients.get(experiment.model.name)
+    if c is None:  # a family the calibration did not measure: assume the dearest one's figures
+        c = {k: max(f[k] for f in coefficients.values()) for k in ROUGH} if coefficients else ROUGH
+        calibrated = False
+    w = work(experiment)
+    per_epoch = c["a"] * w.flops + c["b"] * w.loops
+    first = per_epoch + c["compile"]
+    after = c["post"] + 2 * (c["a"] * w.forward_flops + c["b"] * w.forward_loops)  # forecasts: valid and test
+    return Estimate(per_epoch, first, first + (experiment.train.epochs - 1) * per_epoch + after, calibrated)
+
+
+def calibration_experiments() -> list[Experiment]:
+    """The short trainings that calibrate every model family (two each, see the module docstring)."""
+    out = []
+    for name, entry in REGISTRY.items():
+        if entry.trainable:
+            book = Experiment.book(name)
+            out += [book.replace(**CALIBRATION, batch_size=batch) for batch in CALIBRATION_BATCHES]
+    return out
+
+
+def fit(results: Iterable[Any]) -> dict[str, dict[str, float]]:
+    """Per-family numbers from the calibration trainings' results (``RunResult``): seconds per operation ``a``
+    and per sequential step ``b`` from the two batch sizes' epochs, the compilation of the first epoch, and
+    the fixed cost around training (data, model, saving) ``post``."""
+    by_name: dict[str, dict[int, Any]] = {}
+    for result in results:
+        exp = result.spec
+        by_name.setdefault(exp.model.name, {})[exp.train.batch_size] = (exp, result)
+    families = {}
+    for name, runs in by_name.items():
+        (exp_s, small), (exp_l, large) = runs[CALIBRATION_BATCHES[0]], runs[CALIBRATION_BATCHES[1]]
+        w_s, w_l = work(exp_s), work(exp_l)
+        t_s, t_l = small.seconds_per_epoch, large.seconds_per_epoch
+        # t = a*flops + b*loops for both; the flops are equal, the loops differ with the batch size.
+        per_loop = max(0.0, (t_s - t_l) / (w_s.loops - w_l.loops))
+        per_flop = (t_s - per_loop * w_s.loops) / w_s.flops
+        if per_flop <= 0:  # all the time is in the steps: let them explain it
+            per_flop, per_loop = 1e-15, t_s / w_s.loops
+        # The least of the two: a worker's first job also pays for one-off set-up the others do not.
+        compile_s = min(r.history[0]["seconds"] - t for r, t in ((small, t_s), (large, t_l)))
+        post = min(r.wall_seconds - r.train_seconds - 2 * (per_flop * w.forward_flops + per_loop * w.forward_loops)
+                   for r, w in ((small, w_s), (large, w_l)))
+        families[name] = {"a": per_flop, "b": per_loop, "compile": max(0.0, compile_s), "post": max(0.05, post)}
+    return families
+
+
+def save(families: Mapping[str, Any], engine: str | None = None, path: Path | None = None) -> Path:
+    """Keep a calibration (this instance's, or the shipped defaults when ``path`` is the defaults file)."""
+    engine = engine or backend_name()
+    record = {"backend": engine, "cores": os.cpu_count(), "measured": f"{datetime.now(timezone.utc):%Y-%m-%d}",
+              "families": dict(families)}
+    if path is not None and path == DEFAULTS_FILE:
+        shipped = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        shipped[engine] = record
+        path.write_text(json.dumps(shipped, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return path
+    path = path or calibration_path(engine)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

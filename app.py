@@ -12,6 +12,7 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/show_chart:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/leaderboard:"),
+    st.Page("pages/sweep.py", title="Sweep", icon=":material/grid_on:"),
     st.Page("pages/inspect.py", title="Inspect", icon=":material/biotech:"),
     st.Page("pages/board.py", title="Class board", icon=":material/groups:"),
 ]

@@ -9,9 +9,10 @@ from rnnlab.runs import best_per_model
 
 present = presenter.active()
 st.title("Class board")
-st.caption("The best runs the class has trained on the lessons' data, per model and forecast mode. "
+st.caption("The best configuration the class has trained on the lessons' data, per model and forecast mode, by its "
+           "mean over the seeds it was trained with (repeats count once, their spread beside the mean). "
            "This page refreshes by itself every few seconds; nothing here can be changed.")
-COLUMNS = ["model", "mode", "best validation MSE", "parameters", "epochs", "runs"]
+COLUMNS = ["model", "mode", "best validation MSE", "±", "seeds", "parameters", "epochs", "runs"]
 
 
 @st.fragment(run_every=5)
@@ -28,7 +29,11 @@ def board() -> None:
         frame.index += 1
         left, right = st.columns([3, 2])
         left.dataframe(frame, width="stretch", column_config={
-            "best validation MSE": st.column_config.NumberColumn(format="%.5f"),
+            "best validation MSE": st.column_config.NumberColumn(
+                format="%.5f", help="The best configuration's mean over its training seeds"),
+            "±": st.column_config.NumberColumn(format="%.5f", help="Standard deviation over its seeds (blank: one run)"),
+            "seeds": st.column_config.NumberColumn(help="How many seeds of the best configuration were trained"),
+            "runs": st.column_config.NumberColumn(help="Every run of this model and mode, repeats included"),
             "parameters": st.column_config.NumberColumn(format="localized")})
         trained = [r for r in rows if r["parameters"] > 0]
         if trained:

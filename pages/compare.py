@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.dashboard import run_view, state
-from rnnlab.runs import backtests, leaderboard
+from rnnlab.dashboard import repeats, run_view, state
+from rnnlab.runs import backtests, group_repeats, leaderboard
 
 st.title("Compare runs")
 experiment = state.current_experiment()
@@ -40,15 +40,28 @@ if not runs:
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 
-board = pd.DataFrame(leaderboard(runs)).drop(columns="key")
+st.caption("One row per configuration: runs that differ only in their training seed are its repeats, ranked by their "
+           "mean. **vs above** says whether the gap to the row above is larger than the spread between seeds (a real "
+           "difference) or smaller (noise). Train repeats on the Train page or with a sweep.")
+board = pd.DataFrame(leaderboard(runs)).drop(columns=["key", "keys"])
 board.index += 1
 st.dataframe(board, width="stretch", column_config={
-    "valid MSE": st.column_config.NumberColumn(format="%.6f"), "test MSE": st.column_config.NumberColumn(format="%.6f"),
+    "valid MSE": st.column_config.NumberColumn(format="%.6f", help="Mean over the configuration's seeds"),
+    "valid ±": st.column_config.NumberColumn(format="%.6f", help="Standard deviation over the seeds (blank: one run)"),
+    "test MSE": st.column_config.NumberColumn(format="%.6f", help="Mean over the configuration's seeds"),
+    "test ±": st.column_config.NumberColumn(format="%.6f", help="Standard deviation over the seeds (blank: one run)"),
     "valid MAE": st.column_config.NumberColumn(format="%.5f"), "MASE": st.column_config.NumberColumn(format="%.3f"),
-    "parameters": st.column_config.NumberColumn(format="localized")})
+    "parameters": st.column_config.NumberColumn(format="localized"),
+    "vs above": st.column_config.TextColumn(help="The gap to the configuration ranked above, and whether it is larger "
+                                                 "than the spread between seeds")})
+spread = repeats.spread_rows(group_repeats(runs))
+if spread:
+    st.plotly_chart(plots.repeat_spread(spread,
+                                        title="Configurations with repeats: every seed, and the mean ± sd"),
+                    key="cmp-spread", theme=None)
 
 by_label = {r.label: r for r in runs}
-ranked = list(board["run"])
+ranked = [r.label for r in sorted(runs, key=lambda r: r.val_mse)]
 picked = st.multiselect("Runs to compare", ranked, default=ranked[: min(4, len(ranked))], key="compare_pick")
 if picked:
     chosen = [by_label[p] for p in picked]

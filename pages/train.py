@@ -3,7 +3,7 @@
 import streamlit as st
 
 from rnnlab import plots
-from rnnlab.dashboard import backtest, run_view, state, widgets
+from rnnlab.dashboard import backtest, repeats, run_view, state, widgets
 from rnnlab.jobs import JobError, get_manager
 
 st.title("Train a model")
@@ -39,6 +39,7 @@ with output:
     st.subheader(f"{entry.display_name} · {experiment.describe().split(' · ', 1)[1]}")
     n_params = entry.count_params(experiment)
     st.caption(f"{n_params:,} parameters · experiment {key[:12]}" if n_params is not None else f"experiment {key[:12]}")
+    over_budget = repeats.estimate_line(manager, experiment) if result is None and not running else None
 
     def submit() -> None:
         # A callback runs before the next script run, so that run already draws the button disabled.
@@ -55,7 +56,7 @@ with output:
     else:
         help_text = "This exact experiment was trained before."
     st.button("Join this training" if running and not asked else "Train", type="primary",
-              disabled=asked or result is not None, key="train", on_click=submit, help=help_text)
+              disabled=asked or result is not None or bool(over_budget), key="train", on_click=submit, help=help_text)
     refused = st.session_state.pop("_train_error", None)
     if refused:
         st.error(refused, icon=":material/hourglass_top:")
@@ -69,7 +70,12 @@ with output:
             snap = current.progress()
             askers = f" · asked for by {current.askers} {'person' if current.askers == 1 else 'people'}"
             if snap["state"] == "queued":
-                st.progress(0.0, text=f"Waiting for a free worker…{askers}")
+                ahead = manager.queue_position(current)
+                place = f" ({ahead} training{'s' if ahead != 1 else ''} ahead in the queue)" if ahead else ""
+                st.progress(0.0, text=f"Waiting for a free worker…{place}{askers}")
+            elif snap["epoch"] == 0:
+                st.progress(0.0, text=f"Compiling the model and running the first epoch… {snap['elapsed']:.0f} s"
+                                      f"{askers}")
             else:
                 eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
                 st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
@@ -106,3 +112,5 @@ with output:
             backtest.section(experiment, manager)
     elif not running and (job is None or job.state != "failed"):
         st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")
+    if not over_budget:
+        repeats.section(experiment, manager, owner)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnlab list | train | reproduce``.
+"""Command line: ``python -m rnnlab list | train | sweep | backtest | reproduce | bench | ...``.
 
 ``train`` goes through the run store: a second identical call prints the stored result, says it was cached
 and never imports TensorFlow. Long work reports progress on stderr; results go to stdout.
@@ -10,18 +10,20 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from rnnlab import config, lessons, training
+from rnnlab import beatbook, config, costbench, costs, lessons, speed, sweeps, training
 from rnnlab.bench import bench
-from rnnlab.jobs import JobError, JobManager
+from rnnlab.jobs import Job, JobError, JobManager
 from rnnlab.models import REGISTRY
 from rnnlab.errors import SeriesError
 from rnnlab.progress import Progress
 from rnnlab.realbench import real_series
 from rnnlab.reproduce import reproduce
+from rnnlab.runs import RunSummary, Spread
 from rnnlab.series import catalog, csvfile, prepare
 from rnnlab.store import RunStore
 
@@ -165,13 +167,211 @@ def _train_all(experiments: list[config.Experiment], args: argparse.Namespace) -
     return [found[i] for i in range(len(experiments))]
 
 
+def _estimate_lines(experiment: config.Experiment) -> tuple[costs.Estimate, list[str]]:
+    estimate = costs.estimate(experiment)
+    where = ("measured on this instance" if estimate.calibrated else
+             "from the shipped two-core figures: run `python -m rnnlab calibrate` to measure this instance")
+    lines = [f"estimate   {estimate.text()} on one worker ({costs.seconds_text(estimate.per_epoch)} per epoch, the "
+             f"first {costs.seconds_text(estimate.first_epoch)} with compilation; {where})"]
+    return estimate, lines
+
+
 def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
-    [(summary, cached)] = _train_all([_experiment_from_args(args)], args)
+    experiment = _experiment_from_args(args)
+    if args.estimate:
+        estimate, lines = _estimate_lines(experiment)
+        if args.json:
+            json.dump({"experiment": experiment.to_dict(), "key": experiment.key(), "seconds": estimate.total,
+                       "seconds_per_epoch": estimate.per_epoch, "first_epoch_seconds": estimate.first_epoch,
+                       "calibrated": estimate.calibrated}, out, indent=1)
+            out.write("\n")
+        else:
+            out.write(f"experiment {experiment.describe()}\n" + "\n".join(lines) + "\n")
+        return 0
+    if args.repeats is not None:
+        return _train_repeats(experiment, args, out)
+    [(summary, cached)] = _train_all([experiment], args)
     if args.json:
         json.dump({**summary, "cached": cached}, out, indent=1)
         out.write("\n")
     else:
         out.write("\n".join(_summary_lines(summary, cached)) + "\n")
+    return 0
+
+
+def _train_repeats(experiment: config.Experiment, args: argparse.Namespace, out: TextIO) -> int:
+    """Train ``experiment`` with --repeats seeds on the cluster and report each seed and the mean and spread."""
+    n = _checked(sweeps.REPEATS, args.repeats)
+    experiments = sweeps.repeats(experiment, n)
+    results = _run_batch(experiments, args)
+    valid = Spread(tuple(s["metrics"]["valid"]["mse"] for s, _ in results))
+    test = Spread(tuple(s["metrics"]["test"]["mse"] for s, _ in results))
+    if args.json:
+        json.dump({"experiment": experiment.to_dict(), "seeds": [e.train.seed for e in experiments],
+                   "runs": [{"seed": e.train.seed, "key": s["key"], "cached": c, "valid_mse": s["metrics"]["valid"]["mse"],
+                             "test_mse": s["metrics"]["test"]["mse"]} for e, (s, c) in zip(experiments, results)],
+                   "valid_mse": {"mean": valid.mean, "std": valid.std, "min": valid.low, "max": valid.high},
+                   "test_mse": {"mean": test.mean, "std": test.std, "min": test.low, "max": test.high}}, out, indent=1)
+        out.write("\n")
+        return 0
+    out.write(f"repeats    {experiment.describe()}, {n} training seeds\n")
+    out.write(f"{'seed':>6}  {'valid MSE':>11}  {'test MSE':>11}  run\n")
+    for e, (s, cached) in zip(experiments, results):
+        out.write(f"{e.train.seed:>6}  {s['metrics']['valid']['mse']:>11.6f}  {s['metrics']['test']['mse']:>11.6f}  "
+                  f"{s['key'][:12]}{' (cached)' if cached else ''}\n")
+    out.write(f"mean ± sd  valid {valid.text(6)}  test {test.text(6)}\n")
+    return 0
+
+
+def _checked(field: config.Field, raw: Any) -> Any:
+    try:
+        return field.check(field.parse(raw), config.limits())
+    except ValueError as exc:
+        raise CliError(f"--{field.name}: {exc}") from None
+
+
+def _run_batch(experiments: list[config.Experiment], args: argparse.Namespace,
+               manager: JobManager | None = None) -> list[tuple[dict[str, Any], bool]]:
+    """Train ``experiments`` as one request on the job manager (the embedded cluster, or --scheduler's), in
+    parallel up to its workers; the store answers those trained before. Each summary, and whether it was stored.
+    Ctrl-C cancels the request's trainings."""
+    own = manager is None
+    manager = manager or JobManager(scheduler=getattr(args, "scheduler", None), store=RunStore(args.home))
+    owner = "cli"
+    try:
+        try:
+            jobs = manager.submit_batch(experiments, owner=owner)
+        except JobError as exc:
+            raise CliError(str(exc)) from None
+        stored = sum(j.from_store for j in jobs)
+        unique = {j.key: j for j in jobs}
+        todo = [j for j in unique.values() if not j.from_store]
+        sys.stderr.write(f"{len(experiments)} trainings: {stored} from the store, {len(todo)} to train"
+                         + (f" on {manager.settings.worker_count() if not manager.settings.scheduler else 'the'} "
+                            "workers\n" if todo else "\n"))
+        if todo:
+            _wait(todo, manager)
+        failed = [j for j in unique.values() if j.state != "done"]
+        if failed:
+            raise CliError(f"{len(failed)} of {len(unique)} trainings did not finish: "
+                           + "; ".join(f"{j.experiment.describe()}: {j.state} {j.error or ''}".strip() for j in failed[:3]))
+        return [(j.result().summary(), j.from_store) for j in jobs]
+    except KeyboardInterrupt:
+        stopped = manager.cancel_batch([j.key for j in experiments_jobs(manager, experiments)], owner)
+        sys.stderr.write(f"cancelled {stopped} trainings\n")
+        raise
+    finally:
+        if own:
+            manager.close()
+
+
+def experiments_jobs(manager: JobManager, experiments: list[config.Experiment]) -> list[Job]:
+    return [j for j in (manager.get(e.key()) for e in experiments) if j is not None]
+
+
+def _wait(jobs: list[Job], manager: JobManager) -> None:
+    """Wait for ``jobs`` with one progress line: trainings done, running, queued, and epochs."""
+    progress = Progress(prefix="trainings ")
+    total = sum(j.experiment.train.epochs for j in jobs)
+    shown = None
+    while True:
+        states = [j.state for j in jobs]
+        epochs = sum(j.experiment.train.epochs if j.finished else j.progress()["epoch"] for j in jobs)
+        done = sum(s in ("done", "failed", "cancelled") for s in states)
+        now = (done, epochs)
+        if now != shown:
+            shown = now
+            progress.update(epochs, total, f"epochs; {done}/{len(jobs)} done, {states.count('running')} running, "
+                                           f"{states.count('queued')} queued")
+        if done == len(jobs):
+            return
+        time.sleep(0.3)
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    """Train a grid of values of some fields (and repeats of each) as one batch and tabulate the results."""
+    base = _experiment_from_args(args, skip=tuple(g.partition("=")[0].strip().replace("-", "_") for g in args.grid))
+    try:
+        grid = sweeps.parse_grid(base, args.grid)
+        sweep = sweeps.Sweep.make(base, grid, repeats=_checked(sweeps.REPEATS, args.repeats),
+                                  sample=_checked(sweeps.SAMPLE, args.sample or 0))
+        experiments = sweep.experiments()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    sys.stderr.write(f"sweep: {sweep.describe()}\n")
+    results = _run_batch(experiments, args)
+    by_key = {s["key"]: RunSummary.from_json(s) for s, _ in results}
+    cached = {s["key"] for s, c in results if c}
+    rows = sweeps.cell_rows(sweep, by_key)
+    best = sweeps.best_row(rows)
+    if args.json:
+        json.dump({"sweep": sweep.to_dict(), "trainings": len(experiments), "trained": len(experiments) - len(cached),
+                   "from_store": len(cached),
+                   "cells": [{**{f: _plain(r[f]) for f in sweep.fields}, "valid_mse": _spread(r["valid"]),
+                              "test_mse": _spread(r["test"]), "keys": r["keys"]} for r in rows],
+                   "best": {f: _plain(best[f]) for f in sweep.fields} if best else None}, out, indent=1)
+        out.write("\n")
+        return 0
+    width = max(len(r["cell"]) for r in rows)
+    out.write(f"sweep      {sweep.describe()}\n")
+    out.write(f"trained    {len(experiments) - len(cached)}, from the store {len(cached)}\n")
+    out.write(f"{'configuration':<{width}}  {'seeds':>5}  {'valid MSE (mean ± sd)':>24}  {'test MSE (mean ± sd)':>24}\n")
+    for r in rows:
+        mark = "  <- best" if r is best else ""
+        out.write(f"{r['cell']:<{width}}  {r['done']:>5}  {r['valid'].text(6):>24}  {r['test'].text(6):>24}{mark}\n")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _spread(spread: Spread) -> dict[str, Any]:
+    return {"mean": spread.mean, "std": spread.std, "min": spread.low, "max": spread.high, "values": list(spread.values)}
+
+
+def cmd_beat_the_book(args: argparse.Namespace, out: TextIO) -> int:
+    """Sweep for configurations 20% better than the book's best figures and confirm them with five seeds."""
+    manager = JobManager(beatbook._settings(), scheduler=args.scheduler, store=RunStore(args.home))
+    try:
+        report, data = beatbook.run(manager=manager, quick=args.quick)
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        manager.close()
+    if not args.quick:  # the lessons' last step shows the full run's winners
+        sys.stderr.write(f"wrote {beatbook.save_results(data)}\n")
+    if args.output:
+        Path(args.output).write_text(report, encoding="utf-8")
+        sys.stderr.write(f"wrote {args.output}\n")
+    out.write(report)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
+    """Measure this instance's workers for the cost estimates (two short trainings per model family)."""
+    with tempfile.TemporaryDirectory(prefix="rnnlab-calibrate-") as scratch, \
+            costbench._fresh_compile_cache(scratch):  # the embedded workers compile for the first time
+        return _calibrate(args, out)
+
+
+def _calibrate(args: argparse.Namespace, out: TextIO) -> int:
+    manager = JobManager(scheduler=args.scheduler, store=RunStore(args.home))
+    try:
+        jobs = manager.calibrate(force=True)
+        sys.stderr.write(f"calibrate: {len(jobs)} short trainings on the workers\n")
+        _wait(jobs, manager)
+        failed = [j for j in jobs if j.state != "done"]
+        if failed:
+            raise CliError(f"{len(failed)} calibration trainings did not finish: {failed[0].error}")
+        families = costs.fit([j.result() for j in jobs])
+    finally:
+        manager.close()
+    path = costs.save(families, path=costs.DEFAULTS_FILE if args.shipped else None)
+    out.write(f"{'family':<16} {'s per 1e9 ops':>13} {'us per step':>11} {'compile s':>9} {'around s':>8}\n")
+    for name, c in families.items():
+        out.write(f"{name:<16} {c['a'] * 1e9:>13.3f} {c['b'] * 1e6:>11.2f} {c['compile']:>9.2f} {c['post']:>8.2f}\n")
+    out.write(f"wrote {path}\n")
     return 0
 
 
@@ -300,8 +500,19 @@ def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     if args.epochs < 2:
         raise CliError(f"--epochs={args.epochs}: at least 2 are needed (the first epoch includes compilation)")
+    if args.burst is not None and not 1 <= args.burst <= 200:
+        raise CliError(f"--burst={args.burst}: allowed 1 to 200 trainings")
     try:
-        table = bench(epochs=args.epochs, n_series=args.n_series, only=args.only, compare=args.compare)
+        if args.estimates:
+            table = costbench.run()
+        elif args.burst is not None:
+            table = speed.burst(args.burst)
+        elif args.first_epoch:
+            table = speed.first_epochs(n_series=args.n_series, only=args.only)
+        elif args.compare == "backend":
+            table = speed.compare_backends(epochs=args.epochs, n_series=args.n_series, only=args.only)
+        else:
+            table = bench(epochs=args.epochs, n_series=args.n_series, only=args.only, compare=args.compare)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     if args.output:
@@ -365,7 +576,41 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--json", action="store_true", help="print the result as JSON (with the forecast past "
                                                             "the end of a real series)")
     p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
+    p_train.add_argument("--estimate", action="store_true",
+                         help="only say how long the training would take on this instance, without training")
+    p_train.add_argument("--repeats", nargs="?", const=str(sweeps.REPEATS.default), default=None, metavar="N",
+                         help=f"{sweeps.REPEATS.help} Trains on the cluster, in parallel; "
+                              f"N defaults to {sweeps.REPEATS.default}, allowed {sweeps.REPEATS.allowed(config.limits())}")
     p_train.set_defaults(func=cmd_train)
+
+    p_sweep = sub.add_parser("sweep", help="train a grid of settings (each with repeats) on the cluster, in parallel")
+    _experiment_options(p_sweep)
+    p_sweep.add_argument("--grid", action="append", required=True, metavar="FIELD=V1,V2",
+                         help="a field and its values, e.g. units=5,10,20 (a list field's values are separated by |: "
+                              "dilations=1,2,4|1,2,4,8); repeat --grid for more fields (at most "
+                              f"{sweeps.MAX_SWEEP_FIELDS})")
+    p_sweep.add_argument("--repeats", default=str(sweeps.REPEATS.default), metavar="N",
+                         help=f"{sweeps.REPEATS.help} Default {sweeps.REPEATS.default}, allowed "
+                              f"{sweeps.REPEATS.allowed(config.limits())}")
+    p_sweep.add_argument("--sample", default=None, metavar="K", help=f"{sweeps.SAMPLE.help} Allowed "
+                                                                     f"{sweeps.SAMPLE.allowed(config.limits())}")
+    p_sweep.add_argument("--json", action="store_true", help="print the sweep's cells as JSON")
+    p_sweep.set_defaults(func=cmd_sweep)
+
+    p_beat = sub.add_parser("beat-the-book", help="sweep for configurations 20%% better than the book's best figures, "
+                                                  "confirmed with five seeds (docs/beating-the-book.md)")
+    p_beat.add_argument("--quick", action="store_true", help="2 epochs on 1,000 series: checks the pipeline only")
+    p_beat.add_argument("--scheduler", default=os.environ.get("RNNLAB_SCHEDULER") or None,
+                        help="train on this Dask cluster (tcp://host:port) instead of the embedded one")
+    p_beat.add_argument("--output", default=None, help="also write the markdown report to this file")
+    p_beat.set_defaults(func=cmd_beat_the_book)
+
+    p_cal = sub.add_parser("calibrate", help="measure this instance's workers for the training cost estimates")
+    p_cal.add_argument("--scheduler", default=os.environ.get("RNNLAB_SCHEDULER") or None,
+                       help="measure this Dask cluster's workers (tcp://host:port) instead of the embedded one")
+    p_cal.add_argument("--shipped", action="store_true",
+                       help="write the figures rnnlab ships (rnnlab/cost_defaults.json) instead of this instance's")
+    p_cal.set_defaults(func=cmd_calibrate)
     p_back.add_argument("--json", action="store_true", help="print the folds as JSON")
     p_back.set_defaults(func=cmd_backtest)
 
@@ -393,14 +638,23 @@ def build_parser() -> argparse.ArgumentParser:
                         help="full: the book's size (default, or RNNLAB_LESSON_SCALE); small: quick, for tests")
     p_warm.set_defaults(func=cmd_warm)
 
-    p_bench = sub.add_parser("bench", help="measure every model two ways (XLA or not, tf.data autotuning or not), "
-                                           "side by side")
-    p_bench.add_argument("--compare", choices=("xla", "autotune"), default="xla",
-                         help="xla: with and without jit_compile (default); autotune: Keras' default input "
-                              "pipeline against rnnlab's")
+    p_bench = sub.add_parser("bench", help="measure training speed side by side: backends, steps per call, XLA, "
+                                           "tf.data; the first epoch; a burst of trainings")
+    p_bench.add_argument("--compare", choices=("spe", "backend", "xla", "autotune"), default="spe",
+                         help="spe: the backend's steps_per_execution against one batch per call (default); "
+                              "backend: JAX against TensorFlow, each in its own process; xla and autotune "
+                              "(TensorFlow only): with and without jit_compile, Keras' tf.data pipeline against "
+                              "rnnlab's")
     p_bench.add_argument("--epochs", type=int, default=4, help="epochs per training (default 4)")
     p_bench.add_argument("--n-series", type=int, default=10_000, help="series per experiment (default 10,000)")
     p_bench.add_argument("--only", default=None, help="comma-separated model names")
+    p_bench.add_argument("--first-epoch", action="store_true",
+                         help="the first epoch of every one-step model on a started worker, cold and warm cache")
+    p_bench.add_argument("--burst", type=int, default=None, metavar="N",
+                         help="N distinct small trainings at once on the embedded cluster, TensorFlow then JAX")
+    p_bench.add_argument("--estimates", action="store_true",
+                         help="train 20 varied configurations on the embedded cluster and compare each one's cost "
+                              "estimate with its measured time")
     p_bench.add_argument("--output", default=None, help="also write the markdown table to this file")
     p_bench.set_defaults(func=cmd_bench)
     return parser

@@ -4,6 +4,7 @@ aggregates the pages show (leaderboard, best run per model). No TensorFlow, no S
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -139,27 +140,139 @@ class RunSummary:
         return _seconds_per_epoch(self.history)
 
 
+@dataclass(frozen=True)
+class Spread:
+    """One score over the repeats of an experiment (its training seeds): mean, spread, each value."""
+
+    values: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return float(sum(self.values) / len(self.values)) if self.values else math.nan
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation (0 for a single run: its spread is unknown)."""
+        if len(self.values) < 2:
+            return 0.0
+        m = self.mean
+        return math.sqrt(sum((v - m) ** 2 for v in self.values) / (len(self.values) - 1))
+
+    @property
+    def low(self) -> float:
+        return min(self.values) if self.values else math.nan
+
+    @property
+    def high(self) -> float:
+        return max(self.values) if self.values else math.nan
+
+    def text(self, digits: int = 5) -> str:
+        """``0.00262 ± 0.00011`` (mean ± standard deviation), or the value of a single run."""
+        if not self.values:
+            return "-"
+        return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}" if self.n > 1 else f"{self.mean:.{digits}f}"
+
+
+def repeat_key(experiment: Experiment) -> str:
+    """The key an experiment's repeats share: its key with the training seed left out."""
+    whole = experiment.to_dict()
+    whole["train"] = {k: v for k, v in whole["train"].items() if k != "seed"}
+    return experiment_key(whole)
+
+
+@dataclass(frozen=True)
+class Repeats:
+    """The runs of one configuration that differ only in their training seed."""
+
+    runs: tuple[RunSummary, ...]
+
+    @property
+    def first(self) -> RunSummary:
+        return self.runs[0]
+
+    @property
+    def valid(self) -> Spread:
+        return Spread(tuple(r.val_mse for r in self.runs))
+
+    @property
+    def test(self) -> Spread:
+        return Spread(tuple(r.test_mse for r in self.runs))
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.experiment.train.seed for r in self.runs]
+
+    @property
+    def label(self) -> str:
+        """The best run's label, with the number of seeds when there are several."""
+        best = min(self.runs, key=lambda r: r.val_mse)
+        return best.label + (f" ×{len(self.runs)} seeds" if len(self.runs) > 1 else "")
+
+
+def group_repeats(runs: Iterable[RunSummary]) -> list[Repeats]:
+    """``runs`` grouped by configuration (everything but the training seed), each group ordered by seed."""
+    groups: dict[str, list[RunSummary]] = {}
+    for run in runs:
+        groups.setdefault(repeat_key(run.experiment), []).append(run)
+    return [Repeats(tuple(sorted(g, key=lambda r: r.experiment.train.seed))) for g in groups.values()]
+
+
+def separated(better: Spread, worse: Spread) -> bool | None:
+    """Whether ``worse``'s mean is above ``better``'s by more than their spread (the larger standard deviation):
+    None when neither has repeats, so the spread is unknown."""
+    spread = max(better.std, worse.std)
+    if better.n < 2 and worse.n < 2:
+        return None
+    return worse.mean - better.mean > spread
+
+
 def leaderboard(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
-    """One row per run, best validation MSE first: the Compare page's table."""
-    rows = [{"run": r.label, "model": r.model, "mode": r.mode, "parameters": r.params_total, "valid MSE": r.val_mse,
-             "test MSE": r.test_mse, "valid MAE": r.metrics["valid"]["mae"], "MASE": r.metrics["valid"]["mase"],
-             "seconds": round(r.train_seconds, 1), "epochs": r.epochs, "key": r.key} for r in runs]
-    return sorted(rows, key=lambda row: row["valid MSE"])
+    """The Compare page's table: one row per configuration (its repeats together), best mean validation MSE
+    first. ``vs above`` says whether the gap to the row above is larger than the spread between seeds (a real
+    difference), smaller (noise: the two cannot be told apart), or unknown (single runs)."""
+    groups = sorted(group_repeats(runs), key=lambda g: g.valid.mean)
+    rows = []
+    for i, g in enumerate(groups):
+        r = g.first
+        if i == 0:
+            verdict = ""
+        else:
+            above = groups[i - 1]
+            gap = separated(above.valid, g.valid)
+            pct = 100 * (g.valid.mean / above.valid.mean - 1) if above.valid.mean else math.inf
+            verdict = (f"+{pct:.0f}%: " + ("real (more than the spread)" if gap else
+                                           "within the spread (noise)" if gap is not None else "spread unknown (1 run)"))
+        rows.append({"run": g.label, "model": r.model, "mode": r.mode, "parameters": r.params_total,
+                     "seeds": g.valid.n, "valid MSE": g.valid.mean, "valid ±": g.valid.std if g.valid.n > 1 else None,
+                     "test MSE": g.test.mean, "test ±": g.test.std if g.test.n > 1 else None,
+                     "valid MAE": float(np.mean([x.metrics["valid"]["mae"] for x in g.runs])),
+                     "MASE": float(np.mean([x.metrics["valid"]["mase"] for x in g.runs])),
+                     "seconds": round(float(np.mean([x.train_seconds for x in g.runs])), 1), "epochs": r.epochs,
+                     "vs above": verdict, "key": min(g.runs, key=lambda x: x.val_mse).key,
+                     "keys": [x.key for x in g.runs]})
+    return rows
 
 
 def best_per_model(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
-    """The best run of each model and forecast mode, best first, with how many runs it was chosen from: the
-    class board's table. A tie keeps the run listed first."""
-    best: dict[tuple[str, str], RunSummary] = {}
+    """The best configuration of each model and forecast mode (lowest mean validation MSE over its seeds), best
+    first, with its number of seeds and how many runs it was chosen from: the class board's table. A tie keeps
+    the configuration listed first."""
+    best: dict[tuple[str, str], Repeats] = {}
     counts: dict[tuple[str, str], int] = {}
-    for run in runs:
-        group = (run.model, run.mode)
-        counts[group] = counts.get(group, 0) + 1
-        if group not in best or run.val_mse < best[group].val_mse:
-            best[group] = run
-    rows = [{"model": model, "mode": mode, "best validation MSE": run.val_mse, "parameters": run.params_total,
-             "epochs": run.epochs, "runs": counts[(model, mode)], "key": run.key}
-            for (model, mode), run in best.items()]
+    for group in group_repeats(runs):
+        key = (group.first.model, group.first.mode)
+        counts[key] = counts.get(key, 0) + len(group.runs)
+        if key not in best or group.valid.mean < best[key].valid.mean:
+            best[key] = group
+    rows = [{"model": model, "mode": mode, "best validation MSE": g.valid.mean,
+             "±": g.valid.std if g.valid.n > 1 else None, "seeds": g.valid.n, "parameters": g.first.params_total,
+             "epochs": g.first.epochs, "runs": counts[(model, mode)],
+             "key": min(g.runs, key=lambda x: x.val_mse).key}
+            for (model, mode), g in best.items()]
     return sorted(rows, key=lambda row: row["best validation MSE"])
 
 

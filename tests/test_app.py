@@ -7,7 +7,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab import training
+from rnnlab import sweeps, training
 from rnnlab.config import Experiment
 from rnnlab.dashboard.state import to_query
 from rnnlab.jobs import get_manager, reset_manager
@@ -205,3 +205,76 @@ def test_a_link_to_someone_elses_private_upload_is_refused(app):
     catalog.set_shared(data_id, True)
     shared = app("pages/train.py", data=data_id, model="linear")
     assert shared.session_state["_rnnlab_experiment"].series.data == data_id and not shared.warning
+
+
+def test_a_job_that_has_not_finished_its_first_epoch_says_it_is_compiling(app, monkeypatch):
+    from rnnlab import jobs
+
+    exp = tiny("gru", "seq2seq", 3)
+    manager = jobs.JobManager(jobs.JobSettings(workers=1))
+    running = jobs.Job(exp, "someone")
+    running._started("tcp://127.0.0.1:1", 1)  # a worker took it; no epoch has come back yet
+    manager._jobs[running.key] = running
+    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    at = app("pages/train.py", **to_query(exp))
+    assert "Compiling the model and running the first epoch" in at.get("progress")[0].proto.text
+    running._epoch({"epoch": 1, "loss": 1.0, "val_loss": 1.0, "seconds": 2.0})
+    at.run()
+    assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 1")
+    manager.close()
+
+
+def test_train_page_says_how_long_a_training_should_take_and_refuses_one_over_the_budget(app, monkeypatch):
+    at = app("pages/train.py", model="lstm")
+    estimate = [c.value for c in at.caption if c.value.startswith("Estimated training time: **about")]
+    assert estimate and "per epoch" in estimate[0] and "shipped two-core figures" in estimate[0]
+    assert not at.button(key="train").disabled and not at.warning
+    repeats = at.number_input(key="repeats_n")  # drawn from its one declaration
+    assert (repeats.min, repeats.max, repeats.value) == (1, 10, sweeps.REPEATS.default)
+    assert repeats.help == sweeps.REPEATS.help and repeats.label == sweeps.REPEATS.label
+    assert at.button(key="train_repeats").label == "Train 5 seeds (42–46)"
+    monkeypatch.setenv("RNNLAB_MAX_JOB_SECONDS", "5")
+    reset_manager()
+    at = app("pages/train.py", model="lstm")
+    warnings = [w.value for w in at.warning if "RNNLAB_MAX_JOB_SECONDS" in w.value]
+    assert warnings and warnings[0].startswith("This training would take about")
+    assert "at most 5 s per training" in warnings[0]
+    assert at.button(key="train").disabled
+
+
+def test_sweep_page_shows_a_stored_sweep_from_its_link(app):
+    base = tiny("linear")
+    for epochs in (1, 2):
+        for seed in (42, 43):
+            RunStore().put(training.run(base.replace(epochs=epochs, train_seed=seed), save_model=False))
+    at = app("pages/sweep.py", **to_query(base), grid="epochs=1,2", repeats=2, sample=0)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.multiselect(key="sweep_fields").value == ["epochs"]
+    assert at.text_input(key="sweep_values_epochs").value == "1,2"
+    assert any("4 of 4 trainings are stored already; 0 to train" in c.value for c in at.caption)
+    assert at.button(key="sweep_start").disabled
+    table = at.dataframe[0].value
+    assert list(table["Epochs"]) == ["1", "2"] and list(table["seeds"]) == ["2 of 2", "2 of 2"]
+    assert table["valid ±"].notna().all() and table["best"].tolist().count("★") == 1
+    assert all(link.startswith("train?model=linear") for link in table["run"])
+    assert any(s.value.startswith("Best so far: **epochs=") for s in at.success)
+    assert at.query_params["grid"] == "epochs=1,2"
+
+
+@pytest.mark.parametrize("query, message", [
+    ({"grid": "unitz=1,2"}, "The link's sweep could not be used: --grid unitz: is not a setting"),
+    ({"grid": "epochs=1,2", "repeats": "99"}, "The link's repeats could not be used: repeats=99 is out of range"),
+    ({"grid": "epochs=0,2"}, "epochs=0 is out of range"),
+])
+def test_a_bad_sweep_link_is_named_and_the_page_keeps_working(app, query, message):
+    at = app("pages/sweep.py", model="linear", **query)
+    assert not at.exception
+    assert any(message in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.title[0].value == "Sweep"
+
+
+def test_sweep_page_refuses_a_grid_too_large_before_anything_starts(app):
+    at = app("pages/sweep.py", model="linear", grid="epochs=1,2,3,4,5,6,7,8,9,10,11,12", repeats=6)
+    warnings = [w.value for w in at.warning if "RNNLAB_MAX_SWEEP_JOBS" in w.value]
+    assert warnings and warnings[0].startswith("72 trainings in one request: at most 60")
+    assert at.button(key="sweep_start").disabled

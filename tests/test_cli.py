@@ -17,8 +17,8 @@ from helpers import ROOT
 TINY = ["--n-series", "200", "--n-steps", "20", "--epochs", "1"]
 
 
-def run_cli(*args: str, env_home=None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
+def run_cli(*args: str, env_home=None, extra_env=None) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", **(extra_env or {})}
     if env_home:
         env["RNNLAB_HOME"] = str(env_home)
     return subprocess.run([sys.executable, "-m", "rnnlab", *args], cwd=ROOT, capture_output=True, text=True, env=env,
@@ -77,6 +77,15 @@ def test_damaged_entry_is_retrained_not_a_crash(home):
         (["train", "lstm", "--mode", "one_step", "--horizon", "10"], "needs horizon=1"),
         (["train", "lstm", "--units", "100000"], "units=100000 is out of range"),
         (["train", "linear", "--learning-rate", "-1"], "learning_rate=-1 is out of range"),
+        (["train", "linear", "--repeats", "0"], "--repeats: repeats=0 is out of range: allowed 1 to 10"),
+        (["sweep", "linear", "--grid", "units=5,10"], "--grid units: is not used by linear on this data; fields you "
+                                                       "can sweep: mode, "),
+        (["sweep", "lstm", "--grid", "units"], "write FIELD=value1,value2"),
+        (["sweep", "lstm", "--grid", "units=5,x"], "units='x' is not a whole number"),
+        (["sweep", "lstm", "--grid", "units=5,10", "--repeats", "11"], "repeats=11 is out of range: allowed 1 to 10"),
+        (["sweep", "lstm", "--grid", "units=5,10", "--sample", "-1"], "sample=-1 is out of range: allowed 0 to 1000"),
+        (["sweep", "lstm", "--grid", "units=1,2,3,4,5,6,7,8,9,10,11,12", "--grid", "layers=1,2,3"],
+         "180 trainings in one request: at most 60 (RNNLAB_MAX_SWEEP_JOBS)"),
     ],
 )
 def test_bad_input_gives_a_clear_message_and_status_2(home, args, message, capsys):
@@ -96,3 +105,54 @@ def test_reproduce_quick_prints_the_table(home):
                                                    ["| naive", "seq2vec"], ["| linear", "seq2vec"]]
     assert "0.0202114" in proc.stdout  # the book's naive figure is printed beside ours
     assert "[1/4] naive one_step" in proc.stderr
+
+
+def test_sweep_trains_every_cell_on_the_workers_and_a_second_call_trains_nothing(home):
+    args = ["sweep", "deep_rnn_dense", "--grid", "units=5,10,20,40", "--repeats", "3", *TINY, "--json"]
+    env = {"RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"}
+    first = run_cli(*args, env_home=home, extra_env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    report = json.loads(first.stdout)
+    assert (report["trainings"], report["trained"], report["from_store"]) == (12, 12, 0)
+    assert "12 trainings: 0 from the store, 12 to train on 2 workers" in first.stderr
+    assert [c["units"] for c in report["cells"]] == [5, 10, 20, 40]
+    assert all(len(c["valid_mse"]["values"]) == 3 and len(c["keys"]) == 3 for c in report["cells"])
+    cell = report["cells"][1]
+    assert cell["valid_mse"]["mean"] == pytest.approx(sum(cell["valid_mse"]["values"]) / 3)
+    best = min(report["cells"], key=lambda c: c["valid_mse"]["mean"])
+    assert report["best"] == {"units": best["units"]}
+    store = RunStore(home)
+    assert len(list(store.keys())) == 12
+    assert sorted(r.experiment.train.seed for r in store.list() if r.experiment.model.units == 5) == [42, 43, 44]
+
+    second = run_cli(*args[:-1], env_home=home, extra_env=env)  # the table this time
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "12 trainings: 12 from the store, 0 to train" in second.stderr
+    assert "trained    0, from the store 12" in second.stdout
+    assert "units=5" in second.stdout and "<- best" in second.stdout
+    assert len(list(store.keys())) == 12
+
+
+def test_train_estimate_says_how_long_without_training(home):
+    proc = run_cli("train", "lstm", "--estimate", env_home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert "estimate   about" in proc.stdout and "per epoch" in proc.stdout
+    assert "shipped two-core figures" in proc.stdout  # this home has not calibrated
+    small = json.loads(run_cli("train", "lstm", "--estimate", "--json", env_home=home).stdout)
+    big = json.loads(run_cli("train", "lstm", "--estimate", "--json", "--units", "128", "--epochs", "40",
+                             env_home=home).stdout)
+    assert 0 < small["first_epoch_seconds"] < small["seconds"] < big["seconds"]
+    assert big["seconds_per_epoch"] > 4 * small["seconds_per_epoch"]  # 128 units: far more operations per step
+    assert list(RunStore(home).keys()) == []
+
+
+def test_train_repeats_reports_each_seed_and_the_spread(home):
+    proc = run_cli("train", "linear", *TINY, "--repeats", "3", "--json", env_home=home,
+                   extra_env={"RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    assert report["seeds"] == [42, 43, 44] and [r["seed"] for r in report["runs"]] == [42, 43, 44]
+    values = [r["valid_mse"] for r in report["runs"]]
+    assert report["valid_mse"]["mean"] == pytest.approx(sum(values) / 3)
+    assert report["valid_mse"]["min"] == min(values) and report["valid_mse"]["std"] > 0
+    assert len(set(values)) == 3  # three seeds, three different trainings

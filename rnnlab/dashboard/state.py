@@ -24,7 +24,7 @@ UPLOADS = "_rnnlab_uploads"
 WIDGET_PREFIX = "w_"
 
 #: Query parameters that are not part of the experiment (page options).
-PAGE_PARAMS = ("present", "lesson", "all")
+PAGE_PARAMS = ("present", "lesson", "all", "grid", "repeats", "sample")
 MAX_PARAMS = 60
 
 

@@ -110,8 +110,8 @@ with output:
     total = sum(e.total for e in estimates)
     workers = max(1, manager.settings.worker_count() if not manager.settings.scheduler else 1)
     st.subheader(sweep.describe())
-    st.caption(f"{len(stored)} of {len(experiments)} trainings are stored already; {len(todo)} to train, "
-               f"about {seconds_text(total)} of training in all"
+    st.caption(f"{len(stored)} of {len(experiments)} trainings are stored already; {len(todo)} to train"
+               + (f", about {seconds_text(total)} of training in all" if todo else "")
                + (f", about {seconds_text(total / workers)} on this instance's {workers} workers if nobody else is "
                   "training" if todo and workers > 1 else "") + ".")
     problem = manager.budget_problem(estimates, len(experiments))
@@ -137,12 +137,17 @@ with output:
     refused = st.session_state.pop("_sweep_error", None)
     if refused:
         st.error(refused, icon=":material/hourglass_top:")
+    def cancel() -> None:
+        stopped = manager.cancel_batch([j.key for j in running], owner)
+        st.session_state["_sweep_cancelled"] = f"Cancelled {stopped} training{'s' if stopped != 1 else ''}; the " \
+                                               "finished ones stay stored."
+
     if running and any(j.asked_by(owner) for j in running):
-        if right.button("Cancel the sweep", key="sweep_cancel",
-                        help="Withdraws every training of this sweep that has not finished (finished ones stay)."):
-            stopped = manager.cancel_batch([j.key for j in running], owner)
-            st.toast(f"Cancelled {stopped} training{'s' if stopped != 1 else ''}.")
-            st.rerun()
+        right.button("Cancel the sweep", key="sweep_cancel", on_click=cancel,
+                     help="Withdraws every training of this sweep that has not finished (finished ones stay).")
+    cancelled = st.session_state.pop("_sweep_cancelled", None)
+    if cancelled:  # a message, not a toast: a toast can be lost in the rerun that follows the click
+        st.success(cancelled, icon=":material/cancel:")
 
     @st.fragment(run_every=1.0 if running else None)
     def results() -> None:

@@ -78,7 +78,7 @@ def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
     refused = st.session_state.pop("_repeat_error", None)
     if refused:
         st.error(refused, icon=":material/hourglass_top:")
-    if running:
+    if any(j.key != experiment.key() for j in running):  # the page's own training has its own progress above
         _progress(experiments, manager, owner)
     group = repeat_group(experiment)
     if group is None:
@@ -110,17 +110,16 @@ def show(group: Repeats) -> None:
     if valid.n == 1:
         st.info("One seed of this configuration is stored. Train more seeds to see how much the score varies.")
         return
-    cols = st.columns(3)
-    cols[0].metric("Seeds stored", valid.n)
-    cols[1].metric("Validation MSE (mean ± sd)", valid.text(5), help=f"lowest {valid.low:.5f}, highest {valid.high:.5f}")
-    cols[2].metric("Test MSE (mean ± sd)", test.text(5), help=f"lowest {test.low:.5f}, highest {test.high:.5f}")
+    st.markdown(f"**{valid.n} seeds stored** ({', '.join(str(x) for x in group.seeds)}). "
+                f"Validation MSE **{valid.text(5)}** (mean ± sd; from {valid.low:.5f} to {valid.high:.5f}), "
+                f"test MSE **{test.text(5)}** (from {test.low:.5f} to {test.high:.5f}).")
     fig = plots.repeat_spread([{"label": group.first.experiment.describe(), "valid": list(valid.values),
                                 "test": list(test.values)}],
                               title="Every seed, and their mean ± sd")
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, key="repeat-spread", theme=None)
-    right.dataframe(pd.DataFrame([{"seed": r.experiment.train.seed, "valid MSE": r.val_mse, "test MSE": r.test_mse,
-                                   "seconds": round(r.train_seconds, 1)} for r in group.runs]),
+    right.dataframe(pd.DataFrame([{"seed": r.experiment.train.seed, "valid MSE": r.val_mse, "test MSE": r.test_mse}
+                                  for r in group.runs]),
                     hide_index=True, width="stretch",
                     column_config={"valid MSE": st.column_config.NumberColumn(format="%.6f"),
                                    "test MSE": st.column_config.NumberColumn(format="%.6f")})

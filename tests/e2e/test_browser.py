@@ -104,5 +104,8 @@ def test_live_curve_grows_with_each_epoch_then_cancel(server, page):
     assert len(seen) >= 2 and seen[-1][1] > seen[0][1], seen  # the curve grew while the job ran
     assert all(start <= shown <= now + 1 for start, shown, now in seen), seen  # a point per epoch, no more
     screenshot(page, "train-running")
-    page.get_by_role("button", name="Cancel").click()
+    # the training is seed 42 of the page's repeats, but it is one training: no second progress bar or Cancel
+    assert page.get_by_text(re.compile(r"Seeds: \d+ of \d+ done")).count() == 0
+    assert page.get_by_role("button", name="Cancel the repeats").count() == 0
+    page.get_by_role("button", name="Cancel", exact=True).click()
     page.get_by_text("Training was cancelled").wait_for(timeout=30_000)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnlab import anatomy, lessons, plots
+from rnnlab import anatomy, beatbook, lessons, plots
 from rnnlab.dashboard import presenter, run_view, state
 
 present = presenter.active()
@@ -103,6 +103,39 @@ for concept in lesson.concepts:
                         theme=None)
         st.caption("Each layer doubles the dilation: four layers with kernel 2 see 16 steps back, and the book's "
                    "eight layers (1, 2, 4, 8 twice) see 31.")
+
+    elif concept == "beat":
+        found = beatbook.load_results()
+        if not found or found.get("quick"):
+            st.warning("The sweeps have not been run for this installation: `python -m rnnlab beat-the-book` runs "
+                       "them (about half an hour on two cores).", icon=":material/hourglass_empty:")
+            continue
+        for task in found["tasks"]:
+            st.subheader(f"{task['title']}: the book's {task['book']:g}, the target {task['target']:.5f}")
+            rows, table = [], []
+            for f in task["finalists"]:
+                valid, test = np.asarray(f["valid"]), np.asarray(f["test"])
+                rows.append({"label": f["configuration"].split(" (")[0], "valid": f["valid"], "test": f["test"]})
+                table.append({"configuration": f["configuration"],
+                              "valid MSE (mean ± sd)": f"{valid.mean():.5f} ± {valid.std(ddof=1):.5f}",
+                              "test MSE (mean ± sd)": f"{test.mean():.5f} ± {test.std(ddof=1):.5f}",
+                              "vs the book": f"{100 * (valid.mean() / task['book'] - 1):+.0f}%",
+                              "beats the target": "yes" if f["beats"] else "no"})
+            left, right = st.columns([2, 3])
+            fig = plots.repeat_spread(rows, references=[("the book's best", task["book"]),
+                                                        ("target, 20% lower", task["target"])],
+                                      title=f"{found['seeds']} seeds each: every run, and the mean ± sd")
+            left.plotly_chart(style(fig), key=f"lesson-beat-{task['name']}", theme=None)
+            right.table(pd.DataFrame(table).set_index("configuration"))
+            if not present:
+                cols = right.columns(len(task["finalists"]))
+                for i, f in enumerate(task["finalists"]):
+                    cols[i].page_link("pages/train.py", label=f"Train {f['configuration'].split(' (')[0]}",
+                                      icon=":material/science:", query_params=f["experiment"])
+        st.caption(f"The noise in the series has a "
+                   f"variance of {found['noise_floor']:.5f}: no one-step forecast can go lower. Measured "
+                   f"{found['generated']} by `python -m rnnlab beat-the-book` (docs/beating-the-book.md has every "
+                   "configuration the sweeps tried).")
 
 if lesson.takeaway:
     st.info(lesson.takeaway, icon=":material/lightbulb:")

@@ -243,9 +243,9 @@ def _run_batch(experiments: list[config.Experiment], args: argparse.Namespace,
             jobs = manager.submit_batch(experiments, owner=owner)
         except JobError as exc:
             raise CliError(str(exc)) from None
-        stored = sum(j.from_store for j in jobs)
         unique = {j.key: j for j in jobs}
-        todo = [j for j in unique.values() if not j.from_store]
+        todo = [j for j in unique.values() if not j.finished]  # the rest came from the store
+        stored = len(experiments) - len(todo)
         sys.stderr.write(f"{len(experiments)} trainings: {stored} from the store, {len(todo)} to train"
                          + (f" on {manager.settings.worker_count() if not manager.settings.scheduler else 'the'} "
                             "workers\n" if todo else "\n"))
@@ -255,7 +255,8 @@ def _run_batch(experiments: list[config.Experiment], args: argparse.Namespace,
         if failed:
             raise CliError(f"{len(failed)} of {len(unique)} trainings did not finish: "
                            + "; ".join(f"{j.experiment.describe()}: {j.state} {j.error or ''}".strip() for j in failed[:3]))
-        return [(j.result().summary(), j.from_store) for j in jobs]
+        trained = {j.key for j in todo}
+        return [(j.result().summary(), j.key not in trained) for j in jobs]
     except KeyboardInterrupt:
         stopped = manager.cancel_batch([j.key for j in experiments_jobs(manager, experiments)], owner)
         sys.stderr.write(f"cancelled {stopped} trainings\n")

@@ -11,11 +11,11 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab import lessons
+from rnnlab import beatbook, lessons
 from rnnlab.jobs import get_manager, reset_manager
 from rnnlab.store import RunStore
 
-from helpers import ROOT, WARM_ENV, warm, wait_for
+from helpers import ROOT, WARM_ENV, child_env, warm, wait_for
 
 
 def test_warm_trains_every_lesson_run_then_nothing(warmed_home):
@@ -39,7 +39,7 @@ def test_warm_resumes_after_an_interruption(warmed_home, tmp_path):
     for key in [e.key() for e in lessons.lesson_experiments("small")][-3:]:
         shutil.rmtree(home / "runs" / key)
     proc = subprocess.Popen([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT,
-                            env={**WARM_ENV, "RNNLAB_HOME": str(home)}, stdout=subprocess.PIPE,
+                            env=child_env(**WARM_ENV, RNNLAB_HOME=str(home)), stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     assert wait_for(lambda: len(list(store.keys())) >= n - 2, 300, 0.05)
     proc.send_signal(signal.SIGKILL)  # the hardest interruption: no chance to clean up
@@ -56,7 +56,7 @@ def test_warm_resumes_after_an_interruption(warmed_home, tmp_path):
 
 def test_bad_scale_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT, capture_output=True, text=True,
-                          env={**WARM_ENV, "RNNLAB_HOME": str(tmp_path), "RNNLAB_LESSON_SCALE": "huge"})
+                          env=child_env(**{**WARM_ENV, "RNNLAB_HOME": str(tmp_path), "RNNLAB_LESSON_SCALE": "huge"}))
     assert proc.returncode == 2 and "RNNLAB_LESSON_SCALE='huge' is not one of: full, small" in proc.stderr
 
 
@@ -128,3 +128,25 @@ def test_class_board_lists_the_best_runs(lesson_app):
     assert [t["name"] for t in chart["data"]][-1] == f"naive forecast ({naive_mse:.3g})"
     assert chart["layout"]["shapes"][0]["y0"] == pytest.approx(naive_mse)
     assert not at.button and not at.number_input  # read-only
+
+
+def test_the_last_lesson_shows_the_sweeps_winners_with_their_spread(lesson_app):
+    found = beatbook.load_results()
+    assert found and not found["quick"], "rnnlab/beatbook_results.json: run python -m rnnlab beat-the-book"
+    at = lesson_app(lesson="beat_the_book")
+    assert not at.exception and not at.warning
+    assert [t.value.index.name for t in at.table] == ["configuration"] * len(found["tasks"])
+    for task, table in zip(found["tasks"], at.table):
+        frame = table.value
+        assert list(frame.index) == [f["configuration"] for f in task["finalists"]]
+        assert list(frame["beats the target"]) == ["yes" if f["beats"] else "no" for f in task["finalists"]]
+    headers = [h.value for h in at.subheader]
+    assert any(h.startswith("One step ahead: the book's 0.002624, the target 0.00210") for h in headers)
+    assert len(at.get("plotly_chart")) == len(found["tasks"])
+
+
+def test_the_last_lesson_says_when_the_sweeps_were_not_run(lesson_app, monkeypatch, tmp_path):
+    monkeypatch.setattr(beatbook, "RESULTS_FILE", tmp_path / "missing.json")
+    at = lesson_app(lesson="beat_the_book")
+    assert not at.exception
+    assert any("python -m rnnlab beat-the-book" in w.value for w in at.warning)

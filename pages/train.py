@@ -110,7 +110,7 @@ with output:
         run_view.downloads(result, experiment)
         if experiment.series.real:
             backtest.section(experiment, manager)
-    elif not running and (job is None or job.state != "failed"):
+    elif not running and not over_budget and (job is None or job.state != "failed"):
         st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")
     if not over_budget:
         repeats.section(experiment, manager, owner)

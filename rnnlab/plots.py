@@ -996,25 +996,34 @@ def sweep_line(xs: Sequence[Any], rows: Sequence[Mapping[str, Any]], *, field_la
     if len(xs) != len(data):
         raise ValueError(f"xs has {len(xs)} values for {len(data)} rows")
     numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in xs)
-    x_values = list(xs) if numeric else [str(x) for x in xs]
+    log = bool(log_x and numeric and min(xs) > 0)
+    # Each seed's point sits a little beside its mean, validation left and test right, so the error bars stay
+    # readable: a small factor on a log axis, a small share of the range on a linear one, a slot for categories.
+    span = (max(xs) - min(xs)) if numeric else 0
+    x_values = list(xs) if numeric else list(range(len(xs)))
+
+    def beside(x: float, side: int) -> float:
+        if log:
+            return x * (1 + 0.04 * side)
+        return x + side * (0.015 * span if numeric and span else 0.08)
+
     fig = go.Figure()
-    for split, color, index in (("Validation", VALID_COLOR, 1), ("Test", TEST_COLOR, 2)):
+    for split, color, index, side in (("Validation", VALID_COLOR, 1, -1), ("Test", TEST_COLOR, 2, 1)):
         if not any(row[index] for row in data):
             continue
         keep = [i for i, row in enumerate(data) if row[index]]
         stats = [_mean_sd(data[i][index]) for i in keep]
         fig.add_trace(go.Scatter(
-            x=[x_values[i] for i in keep], y=[m for m, _ in stats], mode="lines+markers", name=f"{split} MSE (mean)",
+            x=[x_values[i] for i in keep], y=[m for m, _ in stats], mode="lines+markers", name=f"{split} MSE (mean ± sd)",
             line=dict(color=color, width=2), marker=dict(size=8),
             error_y=dict(type="data", array=[sd for _, sd in stats], visible=True, color=color, thickness=1.5,
-                         width=5), hovertemplate="%{x}<br>mean %{y:.5f}<extra>" + split + "</extra>"))
+                         width=5), hovertemplate="%{y:.5f}<extra>" + split + " mean</extra>"))
         fig.add_trace(go.Scatter(
-            x=[x_values[i] for i in keep for _ in data[i][index]], y=[v for i in keep for v in data[i][index]],
-            mode="markers", name=f"{split}: each seed", marker=dict(color=color, size=6, opacity=0.4),
-            hovertemplate="%{x}<br>%{y:.5f}<extra></extra>"))
-    fig.update_xaxes(title_text=field_label, type="log" if log_x and numeric else None)
-    if not numeric:
-        fig.update_xaxes(type="category")
+            x=[beside(x_values[i], side) for i in keep for _ in data[i][index]],
+            y=[v for i in keep for v in data[i][index]], mode="markers", name=f"{split}: each seed",
+            marker=dict(color=color, size=6, opacity=0.45), hovertemplate="%{y:.5f}<extra>" + split + "</extra>"))
+    ticks = dict(tickmode="array", tickvals=x_values, ticktext=[f"{x:g}" if numeric else str(x) for x in xs])
+    fig.update_xaxes(title_text=field_label, type="log" if log else "linear", **ticks)
     fig.update_yaxes(title_text="MSE")
     return _finish(fig, title or f"Error against {field_label.lower()}")
 

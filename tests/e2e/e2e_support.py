@@ -67,6 +67,7 @@ def screenshot(page, name: str, at=None) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     # Elements still loading (charts) show as grey skeletons: wait for them to be drawn.
     page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=30_000)
+    page.mouse.move(1, 1)  # a pointer left over a chart would draw Plotly's toolbar over its title
     if at is not None:
         at.scroll_into_view_if_needed()
         at.evaluate("e => e.scrollIntoView({block: 'start'})")

@@ -19,6 +19,17 @@ from helpers import warm  # noqa: E402  (importing helpers puts the project on s
 collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["backend_tf"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_jax_cache(tmp_path_factory) -> Path:
+    """One JAX compilation cache for the whole session, shared by both pytest processes and every worker or
+    server they start (``helpers.child_env`` passes it on): the suite's tiny models recur in many tests, and
+    each shape then compiles once instead of once per test. ``RNNLAB_JAX_CACHE`` set by hand wins."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    os.environ.setdefault("RNNLAB_JAX_CACHE", str(shared / "jax-cache"))
+    return Path(os.environ["RNNLAB_JAX_CACHE"])
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """A fresh, empty RNNLAB_HOME for one test."""

@@ -40,11 +40,22 @@ def tiny(model: str = "linear", mode: str | None = None, horizon: int | None = N
     return exp.replace(**base)
 
 
-#: The environment of a ``python -m rnnlab warm`` at the lessons' small scale.
-WARM_ENV = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_LESSON_SCALE": "small", "RNNLAB_XLA": "0"}
+#: What a child process started with a clean environment (``child_env``) still inherits from the suite.
+INHERITED = ("RNNLAB_JAX_CACHE",)
+
+
+def child_env(**env: str) -> dict[str, str]:
+    """A minimal environment for a child process (as on a fresh machine), with the suite's shared JAX
+    compilation cache (see conftest.py) and ``env`` on top."""
+    base = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return {**base, **{k: os.environ[k] for k in INHERITED if k in os.environ}, **env}
+
+
+#: The environment of a ``python -m rnnlab warm`` at the lessons' small scale (on top of ``child_env``).
+WARM_ENV = {"RNNLAB_LESSON_SCALE": "small", "RNNLAB_XLA": "0"}
 
 
 def warm(home, *extra: str) -> subprocess.CompletedProcess:
     """Run ``python -m rnnlab warm`` (small scale) into the store at ``home``."""
     return subprocess.run([sys.executable, "-m", "rnnlab", "warm", *extra], cwd=ROOT, capture_output=True, text=True,
-                          env={**WARM_ENV, "RNNLAB_HOME": str(home)}, timeout=900)
+                          env=child_env(**WARM_ENV, RNNLAB_HOME=str(home)), timeout=900)

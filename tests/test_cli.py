@@ -12,13 +12,13 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.store import RunStore
 
-from helpers import ROOT
+from helpers import ROOT, child_env
 
 TINY = ["--n-series", "200", "--n-steps", "20", "--epochs", "1"]
 
 
 def run_cli(*args: str, env_home=None, extra_env=None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", **(extra_env or {})}
+    env = child_env(**(extra_env or {}))
     if env_home:
         env["RNNLAB_HOME"] = str(env_home)
     return subprocess.run([sys.executable, "-m", "rnnlab", *args], cwd=ROOT, capture_output=True, text=True, env=env,
@@ -49,7 +49,7 @@ def test_train_then_cached_without_tensorflow(home):
             "print(out.getvalue()); print('TF_LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules "
             "else 'TF_ABSENT'); sys.exit(status)")
     second = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env={"PATH": "/usr/bin:/bin", "RNNLAB_HOME": str(home)}, timeout=120)
+                            env=child_env(RNNLAB_HOME=str(home)), timeout=120)
     assert second.returncode == 0, second.stderr
     assert "cached: stored result, not retrained" in second.stdout and "TF_ABSENT" in second.stdout
     assert "was trained before" in second.stderr

@@ -15,7 +15,7 @@ import pytest
 from rnnlab import data, export, training
 from rnnlab.models import REGISTRY, build_model
 
-from helpers import tiny
+from helpers import child_env, tiny
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_standalone_scripts_retrain_the_same_models(tmp_path):
         script.write_text(export.standalone_script(exp))
         assert "import rnnlab" not in script.read_text() and "from rnnlab" not in script.read_text()
         procs.append(subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, env={"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"},
+                                      text=True, env=child_env(),
                                       cwd=tmp_path))
     expected = [training.run(exp, save_model=False, jit_compile=False).val_mse for exp in cases]
     for proc, value in zip(procs, expected):

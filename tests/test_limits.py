@@ -15,7 +15,7 @@ from rnnlab.config import Experiment, Limits, parse_flat
 from rnnlab.jobs import reset_manager
 from rnnlab.models import REGISTRY
 
-from helpers import ROOT
+from helpers import ROOT, child_env
 
 PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 DECLARED = Limits.declarations()
@@ -88,7 +88,7 @@ def test_every_page_works_under_the_limits_and_says_what_they_change(monkeypatch
 
 
 def test_cli_trains_within_the_limits_and_says_what_it_lowered(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_XLA": "0", "RNNLAB_HOME": str(tmp_path),
+    env = {**child_env(), "RNNLAB_XLA": "0", "RNNLAB_HOME": str(tmp_path),
            "RNNLAB_MAX_EPOCHS": "1", "RNNLAB_MAX_SERIES": "200", "RNNLAB_MAX_UNITS": "8", "RNNLAB_MAX_STEPS": "20"}
     proc = subprocess.run([sys.executable, "-m", "rnnlab", "train", "lstm", "--json"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)

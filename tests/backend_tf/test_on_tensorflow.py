@@ -29,7 +29,10 @@ def test_every_model_family_trains_on_tensorflow(name):
     assert np.isfinite(result.metrics["valid"]["mse"]) and result.predictions["valid"].shape[1] == (
         1 if mode == "one_step" else 3)
     if entry.trainable:
-        assert result.versions["backend"] == "tensorflow" and "tensorflow" in result.versions
+        import keras
+
+        assert result.versions["backend"] == "tensorflow" == keras.backend.backend()
+        assert "tensorflow" in result.versions
         assert result.params_total == entry.count_params(exp) and result.jit_compile is False
         again = training.model_from_bytes(result.model_bytes)
         assert again.count_params() == result.params_total

@@ -16,18 +16,21 @@ from e2e_support import ROOT, e2e_home, screenshot, start_server, stop_server, w
 #: The documentation's screenshot is taken at the book's size; the suite's sweep is tiny.
 DOCS = os.environ.get("RNNLAB_SCREENSHOTS") == "docs"
 SIZE = {} if DOCS else {"n_series": "200", "n_steps": "20", "epochs": "1"}
+#: The README's sweep for the screenshot; half of it in the suite (tests/test_cli.py runs the whole one).
+UNITS = "5,10,20,40" if DOCS else "5,20"
+CELLS = 3 * len(UNITS.split(","))
 
 
 @pytest.fixture(scope="module")
 def sweep_server(tmp_path_factory):
     home = e2e_home(tmp_path_factory, "e2e-sweep")
     cli = subprocess.run(
-        [sys.executable, "-m", "rnnlab", "sweep", "deep_rnn_dense", "--grid", "units=5,10,20,40", "--repeats", "3",
+        [sys.executable, "-m", "rnnlab", "sweep", "deep_rnn_dense", "--grid", f"units={UNITS}", "--repeats", "3",
          *[a for k, v in SIZE.items() for a in (f"--{k.replace('_', '-')}", v)]],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
         env={**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"})
     assert cli.returncode == 0, cli.stderr[-3000:]
-    assert "trained    12, from the store 0" in cli.stdout
+    assert f"trained    {CELLS}, from the store 0" in cli.stdout
     proc, base, log = start_server(home, {"RNNLAB_WORKERS": "2", "RNNLAB_MAX_JOB_SECONDS": "120"})
     yield {"base": base, "cli": cli.stdout}
     stop_server(proc)
@@ -40,9 +43,9 @@ def query(**extra: str) -> str:
 
 def test_the_clis_sweep_on_the_sweep_page(sweep_server, page):
     base = sweep_server["base"]
-    page.goto(f"{base}/sweep?{query(grid='units=5,10,20,40', repeats='3')}")
+    page.goto(f"{base}/sweep?{query(grid=f'units={UNITS}', repeats='3')}")
     wait_idle(page)
-    page.get_by_text("12 of 12 trainings are stored already; 0 to train").wait_for()
+    page.get_by_text(f"{CELLS} of {CELLS} trainings are stored already; 0 to train").wait_for()
     assert page.get_by_role("button", name="Every training is stored").is_disabled()
     chart = page.get_by_test_id("stPlotlyChart").filter(has_text="against units")
     chart.first.wait_for()
@@ -60,7 +63,7 @@ def test_the_clis_sweep_on_the_sweep_page(sweep_server, page):
     page.get_by_text("Stored result: this experiment was trained before").wait_for()
     assert f"units={best_cli}" in page.url or best_cli == "20"  # 20 units is the book's: left out of the link
     page.get_by_role("heading", name="Repeats: is the difference real?").wait_for()
-    page.get_by_text("Validation MSE (mean ± sd)").wait_for()  # its three seeds from the sweep
+    page.get_by_text(re.compile(r"3 seeds stored \(42, 43, 44\)")).wait_for()  # its three seeds from the sweep
     page.get_by_test_id("stPlotlyChart").filter(has_text="Every seed").first.wait_for()
     screenshot(page, "train-repeats", at=page.get_by_role("heading", name="Repeats: is the difference real?"))
 

@@ -59,6 +59,13 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(null)
 
 
+def native_quiet() -> contextlib.AbstractContextManager:
+    """Hide what native libraries print on start-up (TensorFlow's CUDA and oneDNN lines) unless
+    ``TF_CPP_MIN_LOG_LEVEL=0`` asks for it."""
+    quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() != "0"
+    return _native_stderr_silenced() if quiet else contextlib.nullcontext()
+
+
 def configure() -> str:
     """Set up this process's Keras backend (``RNNLAB_BACKEND``) before Keras is imported, and return its name.
 

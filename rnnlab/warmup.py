@@ -22,7 +22,8 @@ def warm() -> float:
     from rnnlab import cells, training  # noqa: F401  (as above)
     from keras.src.utils.module_utils import tensorflow  # (as above)
 
-    tensorflow.available  # noqa: B018  (saving a model imports TensorFlow when it is installed: do it now)
+    with backend.native_quiet():
+        tensorflow.available  # noqa: B018  (saving a model imports TensorFlow when it is installed: do it now)
     return time.perf_counter() - started
 
 

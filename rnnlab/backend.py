@@ -132,6 +132,13 @@ def _configure_jax(threads: int | None) -> None:
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     except OSError:  # a read-only home: compile every time
         log.warning("JAX compilation cache disabled: cannot write %s", cache)
+    # Whenever TensorFlow is installed, Keras does its file work through TensorFlow's gfile and checks every
+    # object it serialises against TensorFlow's types, so saving or describing a model would import all of
+    # TensorFlow into a JAX worker (seconds, and hundreds of MB). Tell Keras (3.15) what a JAX-only install
+    # tells it: no TensorFlow here. rnnlab's files are local; Python's own file functions serve.
+    from keras.src.utils import module_utils
+
+    module_utils.gfile._available = module_utils.tensorflow._available = False
 
 
 def seed(value: int) -> None:

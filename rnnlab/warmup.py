@@ -20,10 +20,7 @@ def warm() -> float:
 
     backend.configure()  # before anything imports Keras
     from rnnlab import cells, training  # noqa: F401  (as above)
-    from keras.src.utils.module_utils import tensorflow  # (as above)
 
-    with backend.native_quiet():
-        tensorflow.available  # noqa: B018  (saving a model imports TensorFlow when it is installed: do it now)
     return time.perf_counter() - started
 
 

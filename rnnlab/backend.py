@@ -136,7 +136,7 @@ def _configure_jax(threads: int | None) -> None:
     # object it serialises against TensorFlow's types, so saving or describing a model would import all of
     # TensorFlow into a JAX worker (seconds, and hundreds of MB). Tell Keras (3.15) what a JAX-only install
     # tells it: no TensorFlow here. rnnlab's files are local; Python's own file functions serve.
-    from keras.src.utils import module_utils
+    from keras.src.utils import module_utils  # workers only: the web process never calls configure
 
     module_utils.gfile._available = module_utils.tensorflow._available = False
 

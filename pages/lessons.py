@@ -8,6 +8,7 @@ from rnnlab import anatomy, beatbook, lessons, plots
 from rnnlab.dashboard import presenter, run_view, state
 
 present = presenter.active()
+
 index, lesson = lessons.get_lesson(st.query_params.get("lesson"))
 style = lambda fig: presenter.style_figure(fig, present)  # noqa: E731
 
@@ -113,9 +114,10 @@ for concept in lesson.concepts:
         for task in found["tasks"]:
             st.subheader(f"{task['title']}: the book's {task['book']:g}, the target {task['target']:.5f}")
             rows, table = [], []
-            for f in task["finalists"]:
+            labels = beatbook.short_labels(task["finalists"])
+            for f, label in zip(task["finalists"], labels):
                 valid, test = np.asarray(f["valid"]), np.asarray(f["test"])
-                rows.append({"label": f["configuration"].split(" (")[0], "valid": f["valid"], "test": f["test"]})
+                rows.append({"label": label, "valid": f["valid"], "test": f["test"]})
                 table.append({"configuration": f["configuration"],
                               "valid MSE (mean ± sd)": f"{valid.mean():.5f} ± {valid.std(ddof=1):.5f}",
                               "test MSE (mean ± sd)": f"{test.mean():.5f} ± {test.std(ddof=1):.5f}",
@@ -129,9 +131,9 @@ for concept in lesson.concepts:
             right.table(pd.DataFrame(table).set_index("configuration"))
             if not present:
                 cols = right.columns(len(task["finalists"]))
-                for i, f in enumerate(task["finalists"]):
-                    cols[i].page_link("pages/train.py", label=f"Train {f['configuration'].split(' (')[0]}",
-                                      icon=":material/science:", query_params=f["experiment"])
+                for i, (f, label) in enumerate(zip(task["finalists"], labels)):
+                    cols[i].page_link("pages/train.py", label=f"Train {label}", icon=":material/science:",
+                                      query_params=f["experiment"])
         st.caption(f"The noise in the series has a "
                    f"variance of {found['noise_floor']:.5f}: no one-step forecast can go lower. Measured "
                    f"{found['generated']} by `python -m rnnlab beat-the-book` (docs/beating-the-book.md has every "

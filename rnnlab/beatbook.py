@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence, TextIO
 
 from rnnlab import sweeps
 from rnnlab.book import REFERENCE, Reference
-from rnnlab.config import Experiment, to_query
+from rnnlab.config import Experiment, parse_flat, to_query
 from rnnlab.jobs import JobManager, JobSettings
 from rnnlab.models import get_entry
 from rnnlab.progress import Progress
@@ -243,3 +243,14 @@ def _report(sections: list[str], verdicts: list[Any], minutes: float, quick: boo
 def _flag(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else f"{value:g}" if isinstance(value, float) \
         else str(value)
+
+
+def short_labels(finalists: list[dict[str, Any]]) -> list[str]:
+    """Short names for a task's finalists (as in :func:`load_results`): the model and the settings in which
+    they differ, e.g. ``gru units 64`` and ``gru units 32`` (a setting left at its default shows its value; one
+    that only some of them have is left out)."""
+    flats = [parse_flat(f["experiment"]).experiment.to_flat() for f in finalists]
+    keys = [k for k in flats[0] if k not in ("model", "mode") and all(k in f for f in flats)
+            and len({str(f[k]) for f in flats}) > 1]
+    return [" ".join([f["model"], *(f"{k} {f[k]:g}" if isinstance(f[k], float) else f"{k} {f[k]}" for k in keys)])
+            for f in flats]

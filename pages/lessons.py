@@ -117,7 +117,7 @@ for concept in lesson.concepts:
             labels = beatbook.short_labels(task["finalists"])
             for f, label in zip(task["finalists"], labels):
                 valid, test = np.asarray(f["valid"]), np.asarray(f["test"])
-                rows.append({"label": label, "valid": f["valid"], "test": f["test"]})
+                rows.append({"label": label.replace(" ", "<br>", 1), "valid": f["valid"], "test": f["test"]})
                 table.append({"configuration": f["configuration"],
                               "valid MSE (mean ± sd)": f"{valid.mean():.5f} ± {valid.std(ddof=1):.5f}",
                               "test MSE (mean ± sd)": f"{test.mean():.5f} ± {test.std(ddof=1):.5f}",
@@ -126,7 +126,7 @@ for concept in lesson.concepts:
             left, right = st.columns([2, 3])
             fig = plots.repeat_spread(rows, references=[("the book's best", task["book"]),
                                                         ("target, 20% lower", task["target"])],
-                                      title=f"{found['seeds']} seeds each: every run, and the mean ± sd")
+                                      title=f"{found['seeds']} seeds: each run, mean ± sd")
             left.plotly_chart(style(fig), key=f"lesson-beat-{task['name']}", theme=None)
             right.table(pd.DataFrame(table).set_index("configuration"))
             if not present:

@@ -252,5 +252,8 @@ def short_labels(finalists: list[dict[str, Any]]) -> list[str]:
     flats = [parse_flat(f["experiment"]).experiment.to_flat() for f in finalists]
     keys = [k for k in flats[0] if k not in ("model", "mode") and all(k in f for f in flats)
             and len({str(f[k]) for f in flats}) > 1]
-    return [" ".join([f["model"], *(f"{k} {f[k]:g}" if isinstance(f[k], float) else f"{k} {f[k]}" for k in keys)])
-            for f in flats]
+    def setting(key: str, value: Any) -> str:
+        name = {"learning_rate": "lr"}.get(key, key)  # the one long name a sweep here varies
+        return f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
+
+    return [" ".join([f["model"], *(setting(k, f[k]) for k in keys)]) for f in flats]

@@ -156,7 +156,7 @@ def test_the_finalists_are_named_by_what_sets_them_apart():
     """Two GRUs on one chart need more than 'gru': the settings they differ in, defaults shown by value."""
     finalists = [{"experiment": {"model": "gru", "mode": "one_step", "units": "64", "learning_rate": "0.003"}},
                  {"experiment": {"model": "gru", "mode": "one_step", "units": "64"}}]
-    assert beatbook.short_labels(finalists) == ["gru learning_rate 0.003", "gru learning_rate 0.001"]
+    assert beatbook.short_labels(finalists) == ["gru lr 0.003", "gru lr 0.001"]
     mixed = [{"experiment": {"model": "gru", "mode": "seq2seq"}}, {"experiment": {"model": "wavenet", "mode": "seq2seq"}}]
     assert beatbook.short_labels(mixed) == ["gru", "wavenet"]
     for task in beatbook.load_results()["tasks"]:

@@ -342,10 +342,15 @@ def cmd_beat_the_book(args: argparse.Namespace, out: TextIO) -> int:
         manager.close()
     if not args.quick:  # the lessons' last step shows the full run's winners
         sys.stderr.write(f"wrote {beatbook.save_results(data)}\n")
+    return _report(report, args, out)
+
+
+def _report(text: str, args: argparse.Namespace, out: TextIO) -> int:
+    """Print a markdown report, and write it to ``--output`` too when given."""
     if args.output:
-        Path(args.output).write_text(report, encoding="utf-8")
+        Path(args.output).write_text(text, encoding="utf-8")
         sys.stderr.write(f"wrote {args.output}\n")
-    out.write(report)
+    out.write(text)
     return 0
 
 
@@ -412,11 +417,7 @@ def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_real_series(args: argparse.Namespace, out: TextIO) -> int:
     """Train the linear model, a GRU and an LSTM on every bundled series and compare them with the baselines."""
     table = real_series(epochs=args.epochs, n_steps=args.n_steps, only=args.only, store=RunStore(args.home))
-    if args.output:
-        Path(args.output).write_text(table, encoding="utf-8")
-        sys.stderr.write(f"wrote {args.output}\n")
-    out.write(table)
-    return 0
+    return _report(table, args, out)
 
 
 def cmd_datasets(args: argparse.Namespace, out: TextIO) -> int:
@@ -467,12 +468,7 @@ def _train_via_manager(experiments: list[config.Experiment], scheduler: str,
 def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
     table = reproduce(quick=args.quick, epochs=args.epochs, store=RunStore(args.home), only=args.only,
                       skip_book=args.skip_book)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(table)
-        sys.stderr.write(f"wrote {args.output}\n")
-    out.write(table)
-    return 0
+    return _report(table, args, out)
 
 
 def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
@@ -516,11 +512,7 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
             table = bench(epochs=args.epochs, n_series=args.n_series, only=args.only, compare=args.compare)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(table)
-    out.write(table)
-    return 0
+    return _report(table, args, out)
 
 
 # --------------------------------------------------------------------------------------------------

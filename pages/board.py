@@ -3,9 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from rnnlab import lessons, plots
+from rnnlab.lessons import guide as lessons
+
+from rnnlab.figures import all as plots
 from rnnlab.dashboard import presenter, run_view, state
-from rnnlab.runs import best_per_model
+from rnnlab.store.runs import best_per_model
 
 present = presenter.active()
 st.title("Class board")

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from rnnlab import plots
+from rnnlab.figures import all as plots
 from rnnlab.dashboard import repeats, run_view, state
-from rnnlab.runs import backtests, group_repeats, leaderboard
+from rnnlab.store.runs import backtests, group_repeats, leaderboard
 
 st.title("Compare runs")
 experiment = state.current_experiment()

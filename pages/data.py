@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnlab import plots
+from rnnlab.figures import all as plots
 from rnnlab.dashboard import run_view, state, uploads, widgets
 from rnnlab.series import catalog
 

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from rnnlab.dashboard import state
-from rnnlab.jobs import get_manager
-from rnnlab.store import RunStore
+from rnnlab.jobs.manager import get_manager
+from rnnlab.store.runstore import RunStore
 
 st.title("rnnlab")
 st.markdown(

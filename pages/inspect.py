@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnlab import anatomy, plots
+from rnnlab.models import anatomy
+
+from rnnlab.figures import all as plots
 from rnnlab.dashboard import run_view, state
 
 st.title("Inspect a model")

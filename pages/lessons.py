@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnlab import anatomy, beatbook, lessons, plots
+from rnnlab.models import anatomy
+
+from rnnlab.lessons import beatbook
+
+from rnnlab.lessons import guide as lessons
+
+from rnnlab.figures import all as plots
 from rnnlab.dashboard import presenter, run_view, state
 
 present = presenter.active()

@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from rnnlab import sweeps
+from rnnlab.jobs import sweeps
 from rnnlab.config import FIELDS, limits
-from rnnlab.costs import seconds_text
+from rnnlab.jobs.costs import seconds_text
 from rnnlab.dashboard import run_view, state, sweep_view, widgets
 from rnnlab.errors import FieldError
-from rnnlab.jobs import JobError, get_manager
+from rnnlab.jobs.manager import JobError, get_manager
 
 st.title("Sweep")
 st.caption("Vary one setting or a few, train every combination with several seeds, and see what each knob does: "

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from rnnlab import plots
+from rnnlab.figures import all as plots
 from rnnlab.dashboard import backtest, repeats, run_view, state, widgets
-from rnnlab.jobs import JobError, get_manager
+from rnnlab.jobs.manager import JobError, get_manager
 
 st.title("Train a model")
 experiment = state.current_experiment()

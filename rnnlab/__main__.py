@@ -1,8 +1,8 @@
-"""``python -m rnnlab``: see :mod:`rnnlab.cli`."""
+"""``python -m rnnlab``: see :mod:`rnnlab.cli.main`."""
 
 import sys
 
-from rnnlab.cli import main
+from rnnlab.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

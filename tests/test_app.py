@@ -7,11 +7,13 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab import sweeps, training
+from rnnlab.jobs import sweeps
+
+from rnnlab.training import fit as training
 from rnnlab.config import Experiment
 from rnnlab.dashboard.state import to_query
-from rnnlab.jobs import get_manager, reset_manager
-from rnnlab.store import RunStore
+from rnnlab.jobs.manager import get_manager, reset_manager
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, tiny
 
@@ -36,7 +38,7 @@ def app(home, monkeypatch):
 
 def test_link_round_trip_for_every_model_and_mode():
     from rnnlab.config import parse_flat
-    from rnnlab.models import REGISTRY
+    from rnnlab.models.registry import REGISTRY
 
     for name, entry in REGISTRY.items():
         for mode in entry.modes:
@@ -208,7 +210,7 @@ def test_a_link_to_someone_elses_private_upload_is_refused(app):
 
 
 def test_a_job_that_has_not_finished_its_first_epoch_says_it_is_compiling(app, monkeypatch):
-    from rnnlab import jobs
+    from rnnlab.jobs import manager as jobs
 
     exp = tiny("gru", "seq2seq", 3)
     manager = jobs.JobManager(jobs.JobSettings(workers=1))

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from rnnlab import backend, export
+from rnnlab.training import backend
+
+from rnnlab.models import export
 
 from helpers import ROOT, tiny
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from rnnlab.cli import main
-from rnnlab.store import RunStore
+from rnnlab.cli.main import main
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, child_env
 
@@ -44,7 +44,7 @@ def test_train_then_cached_without_tensorflow(home):
     assert "linear: [" in first.stderr  # progress bar on stderr
     assert RunStore(home).has(result["key"])
 
-    code = ("import sys, io; from rnnlab.cli import main; out = io.StringIO(); "
+    code = ("import sys, io; from rnnlab.cli.main import main; out = io.StringIO(); "
             f"status = main(['train', 'linear', {', '.join(repr(a) for a in TINY)}], out=out); "
             "print(out.getvalue()); print('TF_LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules "
             "else 'TF_ABSENT'); sys.exit(status)")

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from rnnlab.jobs import JobManager, JobSettings
-from rnnlab.store import RunStore
+from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, free_port, tiny, wait_for
 

@@ -12,7 +12,7 @@ import pytest
 from rnnlab.config import (
     FLAT_FIELDS, Experiment, FieldError, Limits, ModelSpec, SeriesSpec, TrainSpec, experiment_key, parse_flat,
 )
-from rnnlab.models import REGISTRY
+from rnnlab.models.registry import REGISTRY
 
 from helpers import ROOT
 
@@ -115,7 +115,7 @@ def test_limits_from_environment(monkeypatch):
 
 @pytest.mark.parametrize("raw", ["0", "-3", "2.5", "1e3", "ten", "nan"])
 def test_environment_whole_numbers_are_checked_the_same_way_everywhere(raw):
-    from rnnlab.jobs import JobSettings
+    from rnnlab.jobs.manager import JobSettings
 
     message = "must be a whole number of at least 1"
     with pytest.raises(ValueError, match=f"RNNLAB_MAX_UNITS='{re.escape(raw)}' {message}"):

@@ -1,11 +1,11 @@
-"""rnnlab.data: the generator against the book's own code, splits, targets and the naive forecast."""
+"""rnnlab.series.dataset: the generator against the book's own code, splits, targets and the naive forecast."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from rnnlab import data
+from rnnlab.series import dataset as data
 from rnnlab.config import Experiment, SeriesSpec
 
 from helpers import tiny

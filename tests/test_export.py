@@ -12,8 +12,12 @@ import sys
 
 import pytest
 
-from rnnlab import data, export, training
-from rnnlab.models import REGISTRY, build_model
+from rnnlab.series import dataset as data
+
+from rnnlab.models import export
+
+from rnnlab.training import fit as training
+from rnnlab.models.registry import REGISTRY, build_model
 
 from helpers import child_env, tiny
 

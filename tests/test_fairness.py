@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from rnnlab import costs, sweeps
+from rnnlab.jobs import costs
+
+from rnnlab.jobs import sweeps
 from rnnlab.config import Experiment
-from rnnlab.jobs import Job, JobManager, JobRefused, JobSettings
-from rnnlab.store import RunStore
+from rnnlab.jobs.manager import Job, JobManager, JobRefused, JobSettings
+from rnnlab.store.runstore import RunStore
 
 from helpers import tiny, wait_for
 

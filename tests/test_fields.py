@@ -16,12 +16,12 @@ from contextlib import redirect_stderr
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab import cli
+from rnnlab.cli import main as cli
 from rnnlab.config import (
     FIELDS, Experiment, FieldError, Limits, ModelSpec, SeriesSpec, TrainSpec, parse_flat, section_fields, to_query,
 )
-from rnnlab.jobs import reset_manager
-from rnnlab.models import REGISTRY
+from rnnlab.jobs.manager import reset_manager
+from rnnlab.models.registry import REGISTRY
 
 from helpers import ROOT
 

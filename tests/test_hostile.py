@@ -11,10 +11,10 @@ import hashlib
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab import training
-from rnnlab.cli import main
-from rnnlab.jobs import reset_manager
-from rnnlab.store import RunStore
+from rnnlab.training import fit as training
+from rnnlab.cli.main import main
+from rnnlab.jobs.manager import reset_manager
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, tiny
 

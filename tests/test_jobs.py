@@ -1,4 +1,4 @@
-"""rnnlab.jobs on a real LocalCluster: dedup, parallelism, cancel, dead workers, errors, limits, stats."""
+"""rnnlab.jobs.manager on a real LocalCluster: dedup, parallelism, cancel, dead workers, errors, limits, stats."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from rnnlab.jobs import WORKER_DIED, JobManager, JobRefused, JobSettings
-from rnnlab.store import RunStore
+from rnnlab.jobs.manager import WORKER_DIED, JobManager, JobRefused, JobSettings
+from rnnlab.store.runstore import RunStore
 
 from helpers import tiny, wait_for
 
@@ -59,7 +59,7 @@ def test_eight_threads_same_experiment_one_training(manager):
 
 
 def test_stored_result_does_not_touch_dask(tmp_path):
-    from rnnlab import training
+    from rnnlab.training import fit as training
 
     exp = tiny("naive")
     store = RunStore(tmp_path)

@@ -11,9 +11,11 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab import beatbook, lessons
-from rnnlab.jobs import get_manager, reset_manager
-from rnnlab.store import RunStore
+from rnnlab.lessons import beatbook
+
+from rnnlab.lessons import guide as lessons
+from rnnlab.jobs.manager import get_manager, reset_manager
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, WARM_ENV, child_env, warm, wait_for
 

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.config import Experiment, Limits, parse_flat
-from rnnlab.jobs import reset_manager
-from rnnlab.models import REGISTRY
+from rnnlab.jobs.manager import reset_manager
+from rnnlab.models.registry import REGISTRY
 
 from helpers import ROOT, child_env
 

@@ -1,4 +1,4 @@
-"""rnnlab.metrics: a table of known values, and loud failures on bad input."""
+"""rnnlab.forecasting.metrics: a table of known values, and loud failures on bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnlab import metrics
+from rnnlab.forecasting import metrics
 
 CASES = [
     # actual, predicted, mse, mae

@@ -1,4 +1,4 @@
-"""rnnlab.plots: what each figure draws (traces, data, axes, annotations) and loud failures on bad input."""
+"""rnnlab.figures.all: what each figure draws (traces, data, axes, annotations) and loud failures on bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from rnnlab import plots
+from rnnlab.figures import all as plots
 
 PUBLIC = plots.__all__
 
@@ -47,7 +47,7 @@ def test_imports_only_numpy_plotly_rnnlab_and_the_standard_library():
         elif isinstance(node, ast.ImportFrom):
             roots.add(node.module.split(".")[0])
     third_party = {r for r in roots if r not in sys.stdlib_module_names and r != "__future__"}
-    assert third_party == {"numpy", "plotly", "rnnlab"}  # rnnlab.models imports Keras only to build a model
+    assert third_party == {"numpy", "plotly", "rnnlab"}  # rnnlab.models.registry imports Keras only to build a model
 
 
 @pytest.mark.parametrize("name", PUBLIC)
@@ -498,7 +498,7 @@ def test_metric_delta_needs_a_positive_baseline(baseline):
 
 
 def test_bptt_diagram_marks_the_outputs_the_loss_uses():
-    from rnnlab.plots import bptt_diagram
+    from rnnlab.figures.all import bptt_diagram
 
     every = bptt_diagram(4, outputs="all")
     last = bptt_diagram(4, outputs="last")
@@ -515,7 +515,7 @@ def test_bptt_diagram_marks_the_outputs_the_loss_uses():
 
 
 def test_mse_charts_offer_a_log_axis():
-    from rnnlab.plots import mse_bars, mse_by_step
+    from rnnlab.figures.all import mse_bars, mse_by_step
 
     rows = [{"label": "a", "valid_mse": 0.01, "test_mse": 0.02}]
     assert mse_bars(rows, naive_mse=0.25, log_y=True).layout.yaxis.type == "log"

@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnlab import data, training
+from rnnlab.series import dataset as data
+
+from rnnlab.training import fit as training
 from rnnlab.config import parse_flat
-from rnnlab.jobs import JobManager, JobSettings
-from rnnlab.models import REGISTRY
+from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
-from rnnlab.store import RunStore
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, wait_for
 

@@ -1,11 +1,11 @@
-"""rnnlab.runs: the aggregates the pages show, from typed run summaries (no store, no training)."""
+"""rnnlab.store.runs: the aggregates the pages show, from typed run summaries (no store, no training)."""
 
 from __future__ import annotations
 
 from rnnlab.config import Experiment
 import pytest
 
-from rnnlab.runs import RunSummary, Spread, best_per_model, group_repeats, leaderboard, repeat_key, separated
+from rnnlab.store.runs import RunSummary, Spread, best_per_model, group_repeats, leaderboard, repeat_key, separated
 
 
 def summary(model: str, mode: str, val_mse: float, *, seed: int = 42, params: int = 10, created: str = "") -> RunSummary:

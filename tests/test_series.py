@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from rnnlab import data
-from rnnlab.cli import main
+from rnnlab.series import dataset as data
+from rnnlab.cli.main import main
 from rnnlab.config import Experiment, FieldError, parse_flat
 from rnnlab.errors import SeriesError
 from rnnlab.series import catalog, csvfile, prepare, windows

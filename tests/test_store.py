@@ -1,4 +1,4 @@
-"""rnnlab.store: round trip, atomic concurrent writes, damaged entries treated as missing."""
+"""rnnlab.store.runstore: round trip, atomic concurrent writes, damaged entries treated as missing."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from rnnlab import training
+from rnnlab.training import fit as training
 from rnnlab.config import Experiment
-from rnnlab.runs import RunSummary
-from rnnlab.store import ORPHAN_SECONDS, RunStore, default_home
+from rnnlab.store.runs import RunSummary
+from rnnlab.store.runstore import ORPHAN_SECONDS, RunStore, default_home
 
 from helpers import tiny
 
@@ -106,7 +106,7 @@ def test_damaged_entries_are_logged_and_treated_as_missing(home, linear_result, 
     store = RunStore()
     folder = store.put(linear_result)
     damage(folder)
-    with caplog.at_level(logging.WARNING, logger="rnnlab.store"):
+    with caplog.at_level(logging.WARNING, logger="rnnlab.store.runstore"):
         assert store.get(linear_result.key, with_model=True) is None
         if damage in (_damage_model, _damage_bad_json):
             assert store.model_bytes(linear_result.key) is None

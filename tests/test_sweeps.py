@@ -1,4 +1,4 @@
-"""rnnlab.sweeps: grids, repeats and their results, without training (the cluster runs are in test_fairness and
+"""rnnlab.jobs.sweeps: grids, repeats and their results, without training (the cluster runs are in test_fairness and
 test_cli)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import pytest
 
 from rnnlab.config import FIELDS, Experiment
 from rnnlab.errors import FieldError
-from rnnlab.runs import RunSummary
-from rnnlab import sweeps
+from rnnlab.store.runs import RunSummary
+from rnnlab.jobs import sweeps
 
 
 def book(name="deep_rnn_dense", mode=None):

@@ -1,4 +1,4 @@
-"""rnnlab.training: plain-data results, progress, cancellation, failures, repeatability."""
+"""rnnlab.training.fit: plain-data results, progress, cancellation, failures, repeatability."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import threading
 import numpy as np
 import pytest
 
-from rnnlab import training
-from rnnlab.runs import RunResult
+from rnnlab.training import fit as training
+from rnnlab.store.runs import RunResult
 
 from helpers import ROOT, tiny
 
@@ -48,7 +48,7 @@ def test_saved_model_loads_back_and_predicts_the_same():
     exp = tiny("layernorm_rnn", "seq2seq", 3)
     result = training.run(exp)
     model = training.model_from_bytes(result.model_bytes)
-    from rnnlab import data
+    from rnnlab.series import dataset as data
 
     ds = data.make_dataset(exp)
     again = training.forecast(model, ds.valid.X, exp)
@@ -59,7 +59,7 @@ def test_iterative_forecast_matches_manual_rolling():
     exp = tiny("linear", "iterative", 4)
     result = training.run(exp)
     model = training.model_from_bytes(result.model_bytes)
-    from rnnlab import data
+    from rnnlab.series import dataset as data
 
     X = data.make_dataset(exp).valid.X
     window = X.copy()

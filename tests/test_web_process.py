@@ -33,7 +33,7 @@ SCRIPT = textwrap.dedent(
     else:
         raise SystemExit("training did not finish: " + repr([e.value for e in at.error]))
     assert any(m.label == "Validation MSE" for m in at.metric), [m.label for m in at.metric]
-    from rnnlab.jobs import get_manager
+    from rnnlab.jobs.manager import get_manager
     stats = get_manager().stats()
     assert stats["started"] == 1 and stats["completed"] == 1, stats
     heavy = sorted(m for m in ("tensorflow", "keras", "jax") if m in sys.modules)

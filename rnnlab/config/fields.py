@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from rnnlab.config.limits import Limits
 from rnnlab.errors import FieldError
-from rnnlab.models import REGISTRY, ModelEntry, get_entry
+from rnnlab.models.registry import REGISTRY, ModelEntry, get_entry
 from rnnlab.series import catalog
 
 MODES = ("one_step", "iterative", "seq2vec", "seq2seq")

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 from rnnlab.config.fields import FIELDS, section_fields
 from rnnlab.config.limits import Limits, limits, using_limits
 from rnnlab.errors import FieldError
-from rnnlab.models import ModelEntry, get_entry
+from rnnlab.models.registry import ModelEntry, get_entry
 from rnnlab.series import catalog, windows
 
 #: Bumped whenever a change would make an old stored result differ from a new run of the same experiment.

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnlab import plots
+from rnnlab.figures import all as plots
 from rnnlab.config import FIELDS, Experiment, limits
 from rnnlab.dashboard import run_view, state
-from rnnlab.jobs import JobError, JobManager
+from rnnlab.jobs.manager import JobError, JobManager
 
 
 def section(experiment: Experiment, manager: JobManager) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnnlab import plots
+from rnnlab.figures import all as plots
 
 CSS = """
 <style>

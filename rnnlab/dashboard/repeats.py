@@ -8,12 +8,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnnlab import plots, sweeps
+from rnnlab.figures import all as plots
+
+from rnnlab.jobs import sweeps
 from rnnlab.config import Experiment, limits
-from rnnlab.costs import seconds_text
+from rnnlab.jobs.costs import seconds_text
 from rnnlab.dashboard import run_view, state
-from rnnlab.jobs import JobError, JobManager
-from rnnlab.runs import Repeats, group_repeats, repeat_key
+from rnnlab.jobs.manager import JobError, JobManager
+from rnnlab.store.runs import Repeats, group_repeats, repeat_key
 
 REPEATS_KEY = "repeats_n"  # not a field of the table: no "w_" prefix
 
@@ -126,7 +128,7 @@ def show(group: Repeats) -> None:
 
 
 def spread_rows(groups: list[Repeats], top: int = 8) -> list[dict[str, Any]]:
-    """Rows for :func:`rnnlab.plots.repeat_spread`: the best ``top`` configurations that have repeats."""
+    """Rows for :func:`rnnlab.figures.all.repeat_spread`: the best ``top`` configurations that have repeats."""
     repeated = sorted([g for g in groups if len(g.runs) > 1], key=lambda g: g.valid.mean)[:top]
     return [{"label": g.label.replace(f" ×{len(g.runs)} seeds", f" ×{len(g.runs)}"), "valid": list(g.valid.values),
              "test": list(g.test.values)} for g in repeated]

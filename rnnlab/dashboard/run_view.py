@@ -7,12 +7,18 @@ import json
 import numpy as np
 import streamlit as st
 
-from rnnlab import data, export, metrics, plots
+from rnnlab.series import dataset as data
+
+from rnnlab.models import export
+
+from rnnlab.forecasting import metrics
+
+from rnnlab.figures import all as plots
 from rnnlab.config import Experiment, stored_experiment
-from rnnlab.runs import RunResult
+from rnnlab.store.runs import RunResult
 from rnnlab.series import catalog, windows
 from rnnlab.series.prepare import PreparedSeries
-from rnnlab.store import MODEL_FILE, RunStore
+from rnnlab.store.runstore import MODEL_FILE, RunStore
 
 
 def store() -> RunStore:

@@ -22,8 +22,8 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 import rnnlab.dashboard.run_view  # noqa: F401
-import rnnlab.jobs  # noqa: F401
-import rnnlab.plots  # noqa: F401
+import rnnlab.jobs.manager  # noqa: F401
+import rnnlab.figures.all  # noqa: F401
 from rnnlab.config import limits
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     above ``RNNLAB_MAX_UPLOAD_MB`` (HTTP 413), the limit the CSV reader checks too."""
     PagesManager.uses_pages_directory = False
     # Workers import Keras and its backend as they start: start them now, not at the first Train.
-    threading.Thread(target=rnnlab.jobs.get_manager().start, name="rnnlab-cluster-start", daemon=True).start()
+    threading.Thread(target=rnnlab.jobs.manager.get_manager().start, name="rnnlab-cluster-start", daemon=True).start()
     upload = f"--server.maxUploadSize={limits().max_upload_mb}"
     sys.argv = ["streamlit", "run", str(APP), upload, *(sys.argv[1:] if argv is None else argv)]
     cli.main()

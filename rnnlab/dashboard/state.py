@@ -12,7 +12,7 @@ import uuid
 import streamlit as st
 
 from rnnlab.config import FIELDS, Experiment, clamped_defaults, parse_flat, to_query
-from rnnlab.models import REGISTRY
+from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
 
 EXPERIMENT = "_rnnlab_experiment"

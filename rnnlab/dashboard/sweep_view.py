@@ -8,7 +8,9 @@ from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 
-from rnnlab import plots, sweeps
+from rnnlab.figures import all as plots
+
+from rnnlab.jobs import sweeps
 from rnnlab.config import FIELDS, Experiment, Field, limits, to_query
 
 #: The sweep's page options in the URL (beside the experiment's own parameters).

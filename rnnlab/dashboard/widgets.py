@@ -10,7 +10,7 @@ import streamlit as st
 
 from rnnlab.config import FIELDS, Experiment, Field, build, group_fields, limits, parse_flat
 from rnnlab.dashboard.state import set_experiment, widget_key
-from rnnlab.models import REGISTRY, ModelEntry, get_entry
+from rnnlab.models.registry import REGISTRY, ModelEntry, get_entry
 from rnnlab.series import catalog
 
 

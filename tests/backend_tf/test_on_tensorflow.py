@@ -10,8 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from rnnlab import training
-from rnnlab.models import REGISTRY
+from rnnlab.training import fit as training
+from rnnlab.models.registry import REGISTRY
 
 from helpers import tiny
 
@@ -107,7 +107,7 @@ def test_the_fed_batches_are_those_keras_builds_from_arrays():
 
 
 def test_bench_compares_both_pipelines_in_one_run():
-    from rnnlab.bench import bench
+    from rnnlab.reports.bench_options import bench
 
     table = bench(epochs=2, n_series=300, only="linear", compare="autotune", stream=io.StringIO())
     row = next(line for line in table.splitlines() if line.startswith("| linear "))

@@ -11,7 +11,7 @@ import pytest
 
 from e2e_support import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
 
-from rnnlab import lessons
+from rnnlab.lessons import guide as lessons
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 :func:`get_manager` returns the process-wide :class:`JobManager` (a module-level singleton, deliberately not a
 Streamlit cache, which any client can wipe). ``submit`` answers from the run store when it can, joins a job
 already queued or running for the same experiment, and otherwise submits a Dask task keyed
-``train-<experiment key>``. Training runs in worker processes (:mod:`rnnlab.worker`); this module never imports
+``train-<experiment key>``. Training runs in worker processes (:mod:`rnnlab.training.task`); this module never imports
 TensorFlow.
 
 Where jobs run: with no ``RNNLAB_SCHEDULER``, an embedded ``LocalCluster`` of spawned worker processes,
@@ -27,13 +27,13 @@ import dask
 from distributed import Client, Event, LocalCluster
 
 from rnnlab.config import Experiment, env_int
-from rnnlab import costs
-from rnnlab.costs import Estimate, seconds_text
-from rnnlab.runs import RunResult
+from rnnlab.jobs import costs
+from rnnlab.jobs.costs import Estimate, seconds_text
+from rnnlab.store.runs import RunResult
 from rnnlab.series import catalog
-from rnnlab.store import RunStore
-from rnnlab.training import TrainingCancelled
-from rnnlab.worker import PROGRESS_TOPIC, cancel_event_name, train_task
+from rnnlab.store.runstore import RunStore
+from rnnlab.training.fit import TrainingCancelled
+from rnnlab.training.task import PROGRESS_TOPIC, cancel_event_name, train_task
 
 log = logging.getLogger(__name__)
 
@@ -274,7 +274,7 @@ class JobManager:
                     n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                     host="127.0.0.1", silence_logs=logging.WARNING,
                     env={"RNNLAB_TF_THREADS": str(threads)},
-                    preload=["rnnlab.warmup"],  # each worker imports the training stack as it starts
+                    preload=["rnnlab.training.warmup"],  # each worker imports the training stack as it starts
                 )
                 self._client = Client(self._cluster)
             self._client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
@@ -395,7 +395,7 @@ class JobManager:
         return [found[i] for i in range(len(experiments))]
 
     def estimate(self, experiment: Experiment) -> Estimate:
-        """What ``experiment`` should cost on this instance (:mod:`rnnlab.costs`)."""
+        """What ``experiment`` should cost on this instance (:mod:`rnnlab.jobs.costs`)."""
         coefficients, calibrated = self._coefficients()
         return costs.estimate(experiment, coefficients, calibrated)
 

@@ -20,13 +20,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence, TextIO
 
-from rnnlab import sweeps
-from rnnlab.book import REFERENCE, Reference
+from rnnlab.jobs import sweeps
+from rnnlab.reports.book_code import REFERENCE, Reference
 from rnnlab.config import Experiment, parse_flat, to_query
-from rnnlab.jobs import JobManager, JobSettings
-from rnnlab.models import get_entry
-from rnnlab.progress import Progress
-from rnnlab.runs import RunSummary, Spread
+from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.lessons import beatbook
+from rnnlab.models.registry import get_entry
+from rnnlab.jobs.progress import Progress
+from rnnlab.store.runs import RunSummary, Spread
 
 #: How much better than the book a configuration must be: at most 80% of its best printed figure.
 FACTOR = 0.8
@@ -35,8 +36,6 @@ NOISE_FLOOR = 0.1 ** 2 / 12
 SCREEN_SEEDS = 2
 CONFIRM_SEEDS = 5
 FINALISTS = 2
-#: The latest full run's winners, for the lessons' last step (written by the command, shipped with rnnlab).
-RESULTS_FILE = Path(__file__).with_name("beatbook_results.json")
 
 
 @dataclass(frozen=True)
@@ -190,17 +189,9 @@ def run(*, manager: JobManager | None = None, quick: bool = False,
 
 
 def save_results(data: Mapping[str, Any], path: Path | None = None) -> Path:
-    path = path or RESULTS_FILE
+    path = path or beatbook.RESULTS_FILE
     path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return path
-
-
-def load_results(path: Path | None = None) -> dict[str, Any] | None:
-    """The shipped winners (None when the command has not been run for this checkout)."""
-    try:
-        return json.loads((path or RESULTS_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _settings_of(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -243,17 +234,3 @@ def _report(sections: list[str], verdicts: list[Any], minutes: float, quick: boo
 def _flag(value: Any) -> str:
     return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else f"{value:g}" if isinstance(value, float) \
         else str(value)
-
-
-def short_labels(finalists: list[dict[str, Any]]) -> list[str]:
-    """Short names for a task's finalists (as in :func:`load_results`): the model and the settings in which
-    they differ, e.g. ``gru units 64`` and ``gru units 32`` (a setting left at its default shows its value; one
-    that only some of them have is left out)."""
-    flats = [parse_flat(f["experiment"]).experiment.to_flat() for f in finalists]
-    keys = [k for k in flats[0] if k not in ("model", "mode") and all(k in f for f in flats)
-            and len({str(f[k]) for f in flats}) > 1]
-    def setting(key: str, value: Any) -> str:
-        name = {"learning_rate": "lr"}.get(key, key)  # the one long name a sweep here varies
-        return f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}"
-
-    return [" ".join([f["model"], *(setting(k, f[k]) for k in keys)]) for f in flats]

@@ -1,6 +1,6 @@
 """rnnlab's own recurrent cells, subclasses of Keras classes: imported by training workers only.
 
-The exported standalone script copies these classes' source from this file (``rnnlab.export`` reads it as
+The exported standalone script copies these classes' source from this file (``rnnlab.models.export`` reads it as
 text, without importing it), so the script and the trained model share one definition.
 """
 

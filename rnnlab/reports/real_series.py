@@ -13,12 +13,12 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from rnnlab import training
+from rnnlab.training import fit as training
 from rnnlab.config import Experiment, parse_flat
-from rnnlab.progress import Progress
-from rnnlab.runs import RunResult
+from rnnlab.jobs.progress import Progress
+from rnnlab.store.runs import RunResult
 from rnnlab.series import catalog
-from rnnlab.store import RunStore
+from rnnlab.store.runstore import RunStore
 
 MODELS = ("linear", "gru", "lstm")
 FOLDS = 3

@@ -16,19 +16,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from rnnlab import backend, training, warmup
-from rnnlab.config import Experiment
-from rnnlab.jobs import JobManager, JobSettings
-from rnnlab.models import REGISTRY
-from rnnlab.progress import Progress
-from rnnlab.store import RunStore
+from rnnlab.training import backend
 
-ROOT = Path(__file__).resolve().parents[1]
+from rnnlab.training import fit as training
+
+from rnnlab.training import warmup
+from rnnlab.config import Experiment
+from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.models.registry import REGISTRY
+from rnnlab.jobs.progress import Progress
+from rnnlab.store.runstore import RunStore
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _child(args: dict[str, Any], env: dict[str, str], stream) -> list[dict[str, Any]]:
     """Run :func:`_measure` in a fresh Python process; its rows."""
-    proc = subprocess.run([sys.executable, "-m", "rnnlab.speed", json.dumps(args)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "rnnlab.reports.bench_workers", json.dumps(args)], cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT), **env}, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"measurement failed: {proc.stderr[-2000:]}")

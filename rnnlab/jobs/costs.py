@@ -1,6 +1,6 @@
 """What a training will cost, before it starts: seconds per epoch and in all, on this instance.
 
-The work of an epoch comes from the model's description (:meth:`rnnlab.models.ModelEntry.layers`): each layer's
+The work of an epoch comes from the model's description (:meth:`rnnlab.models.registry.ModelEntry.layers`): each layer's
 parameters (to the power 0.6: wide layers use the CPU better) times the time steps it is applied to, times the windows of an epoch (a backward pass costs about
 twice a forward one), and the sequential steps of its batches (a recurrent layer walks its time steps one by
 one, and at 20 units that walk, not the arithmetic, is most of the time). Time is
@@ -23,9 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from rnnlab.backend import backend_name
+from rnnlab.training.backend import backend_name
 from rnnlab.config import Experiment
-from rnnlab.models import REGISTRY
+from rnnlab.models.registry import REGISTRY
 from rnnlab.paths import default_home
 from rnnlab.series import catalog, windows
 

@@ -1,6 +1,6 @@
 """``python -m rnnlab reproduce``: the book's chapter-15 results, ours and the book's code, side by side.
 
-For every row of :data:`rnnlab.book.REFERENCE` it trains rnnlab's model (``rnnlab.training.run``, stored in
+For every row of :data:`rnnlab.reports.book_code.REFERENCE` it trains rnnlab's model (``rnnlab.training.fit.run``, stored in
 the run store) and the book's code as written in plain Keras, in the same process one after the other, and
 prints a markdown table: parameters, our validation MSE against the printed figure, and seconds per epoch of
 both with the speed ratio.
@@ -17,12 +17,18 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
-from rnnlab import data, metrics, training, warmup
-from rnnlab.backend import STEPS_PER_EXECUTION
-from rnnlab.book import REFERENCE, Reference, train_book
+from rnnlab.series import dataset as data
+
+from rnnlab.forecasting import metrics
+
+from rnnlab.training import fit as training
+
+from rnnlab.training import warmup
+from rnnlab.training.backend import STEPS_PER_EXECUTION
+from rnnlab.reports.book_code import REFERENCE, Reference, train_book
 from rnnlab.config import Experiment
-from rnnlab.progress import Progress
-from rnnlab.store import RunStore
+from rnnlab.jobs.progress import Progress
+from rnnlab.store.runstore import RunStore
 
 QUICK_SERIES = 1000
 QUICK_EPOCHS = 2

@@ -18,13 +18,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rnnlab import backend
-from rnnlab import data as data_mod
-from rnnlab import metrics
-from rnnlab.backend import STEPS_PER_EXECUTION
+from rnnlab.training import backend
+from rnnlab.series import dataset as data_mod
+from rnnlab.forecasting import metrics
+from rnnlab.training.backend import STEPS_PER_EXECUTION
 from rnnlab.config import Experiment
-from rnnlab.models import build_model
-from rnnlab.runs import RunResult
+from rnnlab.models.registry import build_model
+from rnnlab.store.runs import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,7 @@ def run(
         data_autotune: feed Keras its default, autotuned tf.data pipeline instead of the same pipeline with
             autotuning off (see :func:`_adapter_class`); for ``bench --compare autotune``.
         steps_per_execution: batches per compiled call; by default the backend's
-            (:data:`rnnlab.backend.STEPS_PER_EXECUTION`). Progress and cancellation are checked once per call.
+            (:data:`rnnlab.training.backend.STEPS_PER_EXECUTION`). Progress and cancellation are checked once per call.
 
     Returns:
         The :class:`RunResult`. Raises :class:`TrainingFailed` if the loss diverges.
@@ -307,7 +307,7 @@ def model_from_bytes(blob: bytes):
     backend.configure()
     import keras  # workers only: the web process never imports TensorFlow
 
-    import rnnlab.cells  # noqa: F401  (registers the custom cell, so the file loads back)
+    import rnnlab.models.cells  # noqa: F401  (registers the custom cell, so the file loads back)
     with tempfile.TemporaryDirectory(prefix="rnnlab-model-") as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as fh:

@@ -32,7 +32,7 @@ import numpy as np
 
 from rnnlab.config import experiment_key
 from rnnlab.paths import default_home
-from rnnlab.runs import RunResult, RunSummary
+from rnnlab.store.runs import RunResult, RunSummary
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from rnnlab.config import FIELDS, Experiment, Field, limits
 from rnnlab.errors import FieldError
-from rnnlab.runs import Spread
+from rnnlab.store.runs import Spread
 
 #: How many seeds a repeated experiment is trained with: declared once for the Train and Sweep pages and the CLI.
 REPEATS = Field("repeats", "train", "int", "Repeats (seeds)",

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from rnnlab.config import Experiment
-from rnnlab.data import Dataset
-from rnnlab.models import CustomCell
-from rnnlab.runs import RunResult
+from rnnlab.series.dataset import Dataset
+from rnnlab.models.registry import CustomCell
+from rnnlab.store.runs import RunResult
 
 
 def predictions_csv(result: RunResult, dataset: Dataset) -> str:
@@ -82,18 +82,18 @@ CELLS_FILE = Path(__file__).with_name("cells.py")
 
 
 def cell_source(class_name: str) -> str:
-    """The source of one of rnnlab's cells (:mod:`rnnlab.cells`), read as text: the web process, which makes
+    """The source of one of rnnlab's cells (:mod:`rnnlab.models.cells`), read as text: the web process, which makes
     the script, never imports Keras."""
     text = CELLS_FILE.read_text(encoding="utf-8")
     for node in ast.parse(text).body:
         if isinstance(node, ast.ClassDef) and node.name == class_name:
             return ast.get_source_segment(text, node)
-    raise ValueError(f"rnnlab.cells has no class {class_name!r}")
+    raise ValueError(f"rnnlab.models.cells has no class {class_name!r}")
 
 
 def model_code(experiment: Experiment) -> str:
     """The ``build_model()`` function of the script: rnnlab's layers for ``experiment``, from the same
-    description the Keras builder uses (:meth:`rnnlab.models.ModelEntry.layers`)."""
+    description the Keras builder uses (:meth:`rnnlab.models.registry.ModelEntry.layers`)."""
     entry = experiment.model.entry
     if not entry.trainable:
         return ('def build_model():\n    """The naive forecast repeats the last value: there is no network."""\n'

@@ -13,7 +13,7 @@ from typing import Any
 
 from distributed import Event, get_worker
 
-from rnnlab import training
+from rnnlab.training import fit as training
 from rnnlab.config import Experiment
 from rnnlab.series import catalog
 from rnnlab.series.prepare import PreparedSeries

@@ -123,7 +123,7 @@ def _book_model(model: str, mode: str, n_steps: int):
         if model == "deep_rnn_dense" and seq:
             lr = 0.01
     elif model == "layernorm_rnn":
-        from rnnlab.cells import LNSimpleRNNCell as cell  # subclasses Keras: loaded when it trains
+        from rnnlab.models.cells import LNSimpleRNNCell as cell  # subclasses Keras: loaded when it trains
 
         layers = [L.Input([None, 1]), L.RNN(cell(20), return_sequences=True), L.RNN(cell(20), return_sequences=True),
                   L.TimeDistributed(L.Dense(10))]

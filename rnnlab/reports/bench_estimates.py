@@ -15,11 +15,11 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from rnnlab import costs
+from rnnlab.jobs import costs
 from rnnlab.config import Experiment
-from rnnlab.jobs import JobManager, JobSettings
-from rnnlab.progress import Progress
-from rnnlab.store import RunStore
+from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.jobs.progress import Progress
+from rnnlab.store.runstore import RunStore
 
 #: A factor the estimate must be within for at least :data:`WITHIN_SHARE` of the configurations.
 FACTOR = 2.0

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from rnnlab.models import receptive_field
+from rnnlab.models.registry import receptive_field
 
 # --------------------------------------------------------------------------------------------------
 # Palette: one meaning, one colour, on every page.

@@ -4,7 +4,7 @@ For a given experiment, a model is described as a list of :class:`Layer` objects
 that one description: the Keras model (:func:`build_model`, in workers only), the parameter count checked
 before anything is trained, the formula behind each layer's count (the Inspect page), the time steps a
 sequence-to-sequence model forecasts from, and the layers of the exported standalone script
-(:mod:`rnnlab.export`). Callers ask the registry entry; they never branch on a model's name.
+(:mod:`rnnlab.models.export`). Callers ask the registry entry; they never branch on a model's name.
 
 Importing this module is cheap (no Keras): the web process lists models, checks experiments and counts
 parameters with it. The output shape follows the forecast mode:
@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from rnnlab import backend
+from rnnlab.training import backend
 from rnnlab.errors import FieldError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,7 +68,7 @@ def conv1d_params(inputs: int, filters: int, kernel_size: int) -> int:
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CustomCell:
-    """A recurrent cell of rnnlab's own (:mod:`rnnlab.cells`), wrapped in ``keras.layers.RNN``."""
+    """A recurrent cell of rnnlab's own (:mod:`rnnlab.models.cells`), wrapped in ``keras.layers.RNN``."""
 
     class_name: str
     units: int
@@ -375,6 +375,6 @@ def build_model(experiment: "Experiment"):
 
 
 def _custom_cell(cell: CustomCell):
-    from rnnlab import cells  # subclasses Keras: workers only, the web process never imports TensorFlow
+    from rnnlab.models import cells  # subclasses Keras: workers only, the web process never imports TensorFlow
 
     return getattr(cells, cell.class_name)(cell.units)

@@ -1,6 +1,6 @@
 """Why a model has the parameters it has: each layer's count with its formula (no TensorFlow).
 
-The formulas come from the model's description in the registry (:class:`rnnlab.models.Layer`), the same
+The formulas come from the model's description in the registry (:class:`rnnlab.models.registry.Layer`), the same
 description the Keras builder was given, so they explain exactly the layers the run trained.
 """
 

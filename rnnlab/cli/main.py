@@ -15,17 +15,31 @@ import time
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from rnnlab import beatbook, config, costbench, costs, lessons, speed, sweeps, training
-from rnnlab.bench import bench
-from rnnlab.jobs import Job, JobError, JobManager
-from rnnlab.models import REGISTRY
+from rnnlab import config
+
+from rnnlab.reports import beat_the_book as beatbook
+
+from rnnlab.reports import bench_estimates as costbench
+
+from rnnlab.jobs import costs
+
+from rnnlab.lessons import guide as lessons
+
+from rnnlab.reports import bench_workers as speed
+
+from rnnlab.jobs import sweeps
+
+from rnnlab.training import fit as training
+from rnnlab.reports.bench_options import bench
+from rnnlab.jobs.manager import Job, JobError, JobManager
+from rnnlab.models.registry import REGISTRY
 from rnnlab.errors import SeriesError
-from rnnlab.progress import Progress
-from rnnlab.realbench import real_series
-from rnnlab.reproduce import reproduce
-from rnnlab.runs import RunSummary, Spread
+from rnnlab.jobs.progress import Progress
+from rnnlab.reports.real_series import real_series
+from rnnlab.reports.reproduce import reproduce
+from rnnlab.store.runs import RunSummary, Spread
 from rnnlab.series import catalog, csvfile, prepare
-from rnnlab.store import RunStore
+from rnnlab.store.runstore import RunStore
 
 
 class CliError(Exception):

@@ -4,10 +4,10 @@
 per call. On TensorFlow (``RNNLAB_BACKEND=tensorflow``), ``--compare xla`` trains each model with
 ``jit_compile=True`` and without (the registry's ``jit_compile`` flags follow from it), and ``--compare
 autotune`` with Keras' default input pipeline (tf.data autotuning on) and with rnnlab's (autotuning off: see
-``rnnlab.training._feed``). Both sides run in this process, alternating their order between models so neither
+``rnnlab.training.fit._feed``). Both sides run in this process, alternating their order between models so neither
 always runs on a warmer machine; the report gives both validation MSEs and seconds per epoch (first epoch
 left out: it includes tracing and compilation) with their ratio. Comparisons across backends, the first epoch
-and a burst of trainings need processes of their own: :mod:`rnnlab.speed`.
+and a burst of trainings need processes of their own: :mod:`rnnlab.reports.bench_workers`.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from rnnlab import backend, training
+from rnnlab.training import backend
+
+from rnnlab.training import fit as training
 from rnnlab.config import Experiment
-from rnnlab.models import REGISTRY
-from rnnlab.progress import Progress
+from rnnlab.models.registry import REGISTRY
+from rnnlab.jobs.progress import Progress
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The command line, ``rnnlab COMMAND`` (or ``python -m rnnlab COMMAND``)."""

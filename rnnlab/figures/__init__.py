@@ -1,0 +1,1 @@
+"""Plotly figures, by subject. Plain data in, ``go.Figure`` out; no Streamlit."""

@@ -1,0 +1,1 @@
+"""Scoring forecasts as forecasters do: metrics (:mod:`~rnnlab.forecasting.metrics`). Plain NumPy."""

@@ -3,7 +3,6 @@ FROM python:3.11.7-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PYTHONPATH=/app \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     RNNLAB_HOME=/data
@@ -19,12 +18,23 @@ RUN groupadd --system --gid 1000 rnnlab \
     && mkdir -p /data \
     && chown rnnlab:rnnlab /data
 
-COPY --chown=rnnlab:rnnlab . .
+# The package, and only what warming needs, so editing the app, its pages or the docs does not retrain the
+# lessons. Built outside /app so that /app holds no second copy to shadow the installed one. Everything copied
+# or installed stays root's: the runtime user can write only /data.
+COPY pyproject.toml requirements.txt /tmp/rnnlab-src/
+COPY rnnlab /tmp/rnnlab-src/rnnlab
+RUN pip install --no-cache-dir /tmp/rnnlab-src \
+    && rm -rf /tmp/rnnlab-src
 
 USER 1000:1000
 
 # Train every lesson run into the store now, so lessons are instant on the first start.
 RUN python -m rnnlab warm
+
+# The web app: the server runs app.py from the working directory.
+COPY app.py ./
+COPY pages ./pages
+COPY .streamlit ./.streamlit
 
 VOLUME ["/data"]
 EXPOSE 8501

@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` (start the app) and `make test` (the whole suite).
-# Both create or reuse .venv and install the pinned requirement files.
+# Both create or reuse .venv, install the pinned requirement files and the checkout itself (editable, so that the
+# `rnnlab` command, and `dask scheduler`/`dask worker` started from .venv, run this tree without PYTHONPATH).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,10 +11,11 @@ PORT ?= 8501
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --editable .
 	@touch $(STAMP)
 
 run: $(STAMP)

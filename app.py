@@ -4,8 +4,9 @@ import streamlit as st
 
 from rnnlab.dashboard import presenter
 
-st.set_page_config(page_title="rnnlab", page_icon=":material/ssid_chart:", layout="wide")
-present = presenter.apply()
+present = presenter.active()
+st.set_page_config(page_title="rnnlab", page_icon=":material/ssid_chart:", layout="wide",
+                   initial_sidebar_state="collapsed" if present else "auto")
 pages = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
@@ -16,4 +17,6 @@ pages = [
     st.Page("pages/inspect.py", title="Inspect", icon=":material/biotech:"),
     st.Page("pages/board.py", title="Class board", icon=":material/groups:"),
 ]
-st.navigation(pages, position="hidden" if present else "sidebar").run()
+page = st.navigation(pages, position="hidden" if present else "sidebar")
+with presenter.frame(present):
+    page.run()

@@ -81,7 +81,8 @@ def start_server(home: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": str(workers), "PYTHONPATH": str(ROOT),
            "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_JOBS_PER_OWNER": "2", "RNNLAB_QUEUE_LENGTH": "64",
-           "RNNLAB_CALIBRATE": "0"}  # measuring the workers would add its own trainings to the counts
+           "RNNLAB_CALIBRATE": "0",  # measuring the workers would add its own trainings to the counts
+           "RNNLAB_START_CLUSTER": "1"}  # warm workers at the first session, as on a deployed server
     log = open(home.parent / f"load-server-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "rnnlab.dashboard.server", "--server.port", str(port),
                              "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
@@ -91,6 +92,7 @@ def start_server(home: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
         wait_healthy(base, proc=proc)
     except RuntimeError:
         proc.kill()
+        proc.wait(30)
         raise
     return proc, base
 

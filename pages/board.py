@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from rnnlab.lessons import guide as lessons
+from rnnlab.lessons import guide
 
-from rnnlab.figures import all as plots
+from rnnlab.figures import training
 from rnnlab.dashboard import presenter, run_view, state
 from rnnlab.store.runs import best_per_model
 
@@ -19,7 +19,8 @@ COLUMNS = ["model", "mode", "best validation MSE", "±", "seeds", "parameters", 
 
 @st.fragment(run_every=5)
 def board() -> None:
-    for spec in lessons.lesson_series():
+    """Per lesson series, the best run of each model and mode: a table and a bar chart (refreshed every 5 s)."""
+    for spec in guide.lesson_series():
         horizon = spec["horizon"]
         st.subheader("One step ahead" if horizon == 1 else f"{horizon} steps ahead")
         runs = run_view.store().list(series=spec)
@@ -39,7 +40,7 @@ def board() -> None:
             "parameters": st.column_config.NumberColumn(format="localized")})
         trained = [r for r in rows if r["parameters"] > 0]
         if trained:
-            fig = plots.mse_bars([{"label": f"{r['model']} · {r['mode']}", "valid_mse": r["best validation MSE"],
+            fig = training.mse_bars([{"label": f"{r['model']} · {r['mode']}", "valid_mse": r["best validation MSE"],
                                    "test_mse": None} for r in trained],
                                  naive_mse=runs[0].naive_val_mse, title="Best validation MSE per model")
             right.plotly_chart(presenter.style_figure(fig, present), key=f"board-{horizon}", theme=None)

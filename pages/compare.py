@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from rnnlab.figures import all as plots
+from rnnlab.figures import sweeps, training
+from rnnlab.figures.series import series_preview
 from rnnlab.dashboard import repeats, run_view, state
 from rnnlab.store.runs import backtests, group_repeats, leaderboard
 
@@ -56,7 +57,7 @@ st.dataframe(board, width="stretch", column_config={
                                                  "than the spread between seeds")})
 spread = repeats.spread_rows(group_repeats(runs))
 if spread:
-    st.plotly_chart(plots.repeat_spread(spread,
+    st.plotly_chart(sweeps.repeat_spread(spread,
                                         title="Configurations with repeats: every seed, and the mean ± sd"),
                     key="cmp-spread", theme=None)
 
@@ -67,12 +68,12 @@ if picked:
     chosen = [by_label[p] for p in picked]
     log_y = st.toggle("Log scale for the loss", value=True, key="compare_log")
     left, right = st.columns(2)
-    left.plotly_chart(plots.loss_curves({r.label: r.history for r in chosen if r.history}, log_y=log_y),
+    left.plotly_chart(training.loss_curves({r.label: r.history for r in chosen if r.history}, log_y=log_y),
                       key="cmp-loss", theme=None)
     counted = {r.label: r.params_total for r in chosen if r.trained}
     if counted:
-        right.plotly_chart(plots.param_counts(counted), key="cmp-params", theme=None)
-    st.plotly_chart(plots.mse_bars([{"label": r.label, "valid_mse": r.val_mse, "test_mse": r.test_mse} for r in chosen],
+        right.plotly_chart(training.param_counts(counted), key="cmp-params", theme=None)
+    st.plotly_chart(training.mse_bars([{"label": r.label, "valid_mse": r.val_mse, "test_mse": r.test_mse} for r in chosen],
                                    naive_mse=chosen[0].naive_val_mse), key="cmp-mse", theme=None)
 
 st.subheader("One run up close")
@@ -83,10 +84,10 @@ if run is None:
     st.stop()
 ds = run_view.dataset(series)
 n_show = st.slider("Validation series shown", 1, 6, 3, key="compare_n")
-st.plotly_chart(plots.series_preview(ds.valid.X, ds.valid.future, predictions=run.predictions["valid"],
+st.plotly_chart(series_preview(ds.valid.X, ds.valid.future, predictions=run.predictions["valid"],
                                      n_series=n_show, title="Forecast vs actual (validation)"), key="cmp-series", theme=None)
 left, right = st.columns(2)
-left.plotly_chart(plots.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter", theme=None)
+left.plotly_chart(training.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter", theme=None)
 if s.horizon > 1 and run.mse_per_step:
-    right.plotly_chart(plots.mse_by_step({focus.label: run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
+    right.plotly_chart(training.mse_by_step({focus.label: run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
 run_view.downloads(run, focus.experiment)

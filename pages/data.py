@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnlab.figures import all as plots
+from rnnlab.figures.series import real_series, series_preview
 from rnnlab.dashboard import run_view, state, uploads, widgets
 from rnnlab.series import catalog
 
@@ -32,7 +32,7 @@ baselines = run_view.baselines(ds, s.horizon)
 with view:
     if uploaded is not None and catalog.upload_id(uploaded) != s.data:
         st.subheader(f"Your file: {uploaded.name}")
-        st.plotly_chart(plots.real_series(uploaded.time_labels(), uploaded.values, unit=uploaded.unit,
+        st.plotly_chart(real_series(uploaded.time_labels(), uploaded.values, unit=uploaded.unit,
                                           title=f"{len(uploaded):,} {uploaded.step} values, as read"),
                         key="upload-preview", theme=None)
         st.info("Check the columns and how the dates were read, then press **Use this series**.",
@@ -43,7 +43,7 @@ with view:
         series = ds.series
         st.subheader(info.title)
         where = run_view.periods(experiment, len(series))
-        st.plotly_chart(plots.real_series(series.time_labels(), series.values, periods=where, unit=series.unit,
+        st.plotly_chart(real_series(series.time_labels(), series.values, periods=where, unit=series.unit,
                                           title=f"{len(series):,} {series.step} values: training, validation and "
                                                 "test periods"), key="real-series", theme=None)
         run_view.series_report(series, info)
@@ -53,7 +53,7 @@ with view:
     else:
         n_show = st.slider("Series shown", 1, 6, 3, help="How many validation series to draw.")
         st.plotly_chart(
-            plots.series_preview(ds.valid.X, ds.valid.future, n_series=n_show,
+            series_preview(ds.valid.X, ds.valid.future, n_series=n_show,
                                  title=f"{s.n_steps} input steps and the {s.horizon} value(s) to forecast"),
             key="preview", theme=None)
     cols = st.columns(4)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from rnnlab.models import anatomy
 
-from rnnlab.figures import all as plots
+from rnnlab.figures import inspection
 from rnnlab.dashboard import run_view, state
 
 st.title("Inspect a model")
@@ -47,16 +47,16 @@ if neuron is not None and "weights" in run.inspect:
     cols[0].metric("w_x (input weight)", f"{w['w_x']:.4f}")
     cols[1].metric("w_y (recurrent weight)", f"{w['w_y']:.4f}")
     cols[2].metric("b (bias)", f"{w['b']:.4f}")
-    st.plotly_chart(plots.unrolled_neuron(sample, np.asarray(states[neuron])[:, 0], w), key="unrolled", theme=None)
+    st.plotly_chart(inspection.unrolled_neuron(sample, np.asarray(states[neuron])[:, 0], w), key="unrolled", theme=None)
     st.caption("Each step the neuron mixes the new input with its own previous output: three numbers are all it "
                "has to remember the past, which is why it loses to the 51-weight linear model.")
 if states:
     st.subheader("Hidden states over a validation series")
     layer = st.selectbox("Layer", list(states), key="inspect_layer")
-    st.plotly_chart(plots.hidden_state_heatmap(states[layer], layer_name=layer,
+    st.plotly_chart(inspection.hidden_state_heatmap(states[layer], layer_name=layer,
                                                title="Activations at each time step"), key="heatmap", theme=None)
 else:
     st.info("This model has no recurrent layer, so it has no hidden state to show.")
 if run_exp.model.dilations:
-    st.plotly_chart(plots.dilated_convolutions(run_exp.model.kernel_size, run_exp.model.dilations,
+    st.plotly_chart(inspection.dilated_convolutions(run_exp.model.kernel_size, run_exp.model.dilations,
                                                n_steps=run_exp.series.n_steps), key="wavenet", theme=None)

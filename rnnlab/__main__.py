@@ -1,8 +1,8 @@
-"""``python -m rnnlab``: see :mod:`rnnlab.cli.main`."""
+"""``python -m rnnlab``: the command line (:mod:`rnnlab.cli`)."""
 
 import sys
 
-from rnnlab.cli.main import main
+from rnnlab.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,9 @@
-"""The error every setting check raises: a ``ValueError`` that names the field it is about.
+"""The errors a user or an operator can fix, each a ``ValueError`` whose message says what is wrong and what is
+allowed: a setting of an experiment (:class:`FieldError`), a series (:class:`SeriesError`), a setting in the
+environment (:class:`SettingError`). Anything else that goes wrong is a bug and shows its traceback.
 
 A leaf module (it imports nothing from rnnlab), so the model registry and the experiment specs can both raise
-it without importing each other.
+these without importing each other.
 """
 
 from __future__ import annotations
@@ -19,3 +21,8 @@ class FieldError(ValueError):
 class SeriesError(ValueError):
     """A series (an uploaded file, a CSV on the command line) that cannot be used. The message names the problem
     and where it is (the line or column of the file) and what is allowed."""
+
+
+class SettingError(ValueError):
+    """An operator setting in the environment (``RNNLAB_WORKERS``, ``RNNLAB_BACKEND``, ...) that cannot be used. The
+    message names the variable, its value and what is allowed."""

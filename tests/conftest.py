@@ -1,22 +1,72 @@
-"""Shared fixtures: a temporary RNNLAB_HOME and tiny experiments that train in a second or two."""
+"""Shared fixtures: a session home folder apart from the machine's, a temporary RNNLAB_HOME, tiny experiments that
+train in a second or two, and one Dask cluster per test process for the tests that only need a working one."""
 
 from __future__ import annotations
 
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
+# Nothing in the suite reads or writes the machine's home folder (~/.rnnlab: runs, uploads, cost figures): HOME
+# and RNNLAB_HOME point into a folder of this test process for the whole session, set before anything else is
+# imported, and every server and subprocess the tests start inherits them.
+SESSION_HOME = Path(tempfile.mkdtemp(prefix="rnnlab-test-home-"))
+os.environ["HOME"] = str(SESSION_HOME)
+os.environ["RNNLAB_HOME"] = str(SESSION_HOME / ".rnnlab")
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import warm  # noqa: E402  (importing helpers puts the project on sys.path)
+from helpers import ROOT, local_cluster, wait_for, warm  # noqa: E402  (importing helpers puts the project on sys.path)
+
+from distributed import Client, Event  # noqa: E402
+from fake_dask import FakeClient  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from rnnlab.config.limits import JobSettings  # noqa: E402
+from rnnlab.jobs import manager as manager_module  # noqa: E402  (its process-wide manager is replaced below)
+from rnnlab.jobs.manager import JobManager, get_manager, reset_manager  # noqa: E402
+from rnnlab.training.task import cancel_event_name  # noqa: E402
 
 #: tests/backend_tf/ runs in a TensorFlow process of its own (tests/test_backends.py), not in this one.
 collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["backend_tf"]
+
+
+#: The slowest files, handed out first. ``make test`` runs two test processes (``pytest -n 2 --dist loadfile``), each
+#: given whole files in collection order as it runs short of work; a long file handed out last would run alone
+#: while the other process idles. The lessons' store is warmed first (test_lessons.py), long before the lessons'
+#: browser test reads it; the many quick files come last and even out the end.
+SLOW_FIRST = (
+    "tests/test_lessons.py", "tests/test_real_training.py", "tests/e2e/test_sweep_browser.py",
+    "tests/e2e/test_browser.py", "tests/e2e/test_real_series_browser.py", "tests/test_cli.py", "tests/test_jobs.py",
+    "tests/test_app.py", "tests/load/test_load.py", "tests/test_backends.py", "tests/test_cluster.py",
+    "tests/test_export.py", "tests/test_web_process.py", "tests/test_training.py", "tests/test_models.py",
+    "tests/test_golden.py", "tests/e2e/test_lessons_browser.py", "tests/e2e/test_limits_browser.py",
+)
+
+
+def pytest_configure(config) -> None:
+    """Hand the files out in the order :func:`pytest_collection_modifyitems` gives them (pytest-xdist would hand
+    out the files with the most tests first)."""
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The files of :data:`SLOW_FIRST` first, in its order; the others after them, as collected."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(SLOW_FIRST)))
+
+
+def pytest_unconfigure(config) -> None:
+    """Remove the session's home folder."""
+    shutil.rmtree(SESSION_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,6 +86,73 @@ def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "rnnlab-home"
     monkeypatch.setenv("RNNLAB_HOME", str(path))
     return path
+
+
+@pytest.fixture
+def app(home, monkeypatch):
+    """``app(page, **query)``: the app in Streamlit's AppTest, opened on ``page`` with ``query`` in its link, run
+    once, on this test's store, with a fresh process-wide job manager (one worker)."""
+    monkeypatch.setenv("RNNLAB_WORKERS", "1")
+    reset_manager()
+
+    def make(page: str | None = None, **query) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+        at.query_params.update({k: str(v) for k, v in query.items()})
+        if page:
+            at.switch_page(page)
+        return at.run()
+
+    yield make
+    reset_manager()
+
+
+@pytest.fixture
+def fake_client() -> FakeClient:
+    """A stand-in for Dask with one worker: what it is handed stays there until the test finishes it."""
+    return FakeClient(workers=1)
+
+
+@pytest.fixture
+def fake_manager(app, fake_client, monkeypatch) -> JobManager:
+    """The pages' job manager (``get_manager()``) on ``fake_client``: no cluster, and a job runs exactly when the
+    test delivers its worker's "started" event (``helpers.started``); at most one request per person. (Its own
+    client stays unset, so cancelling sends no signal to a cluster.)"""
+    fake = JobManager(JobSettings(workers=1, jobs_per_owner=1))
+    monkeypatch.setattr(fake, "_ensure_client", lambda: fake_client)
+    monkeypatch.setattr(manager_module, "_MANAGER", fake)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="session")
+def shared_cluster(shared_jax_cache) -> Client:
+    """A client of the embedded Dask cluster this test process shares (two workers: the two cores the suite is
+    sized for), started at the first test that needs it. With ``--dist loadfile`` each pytest-xdist
+    worker is a process of its own, with its own cluster. A test that needs a cluster of its own (one it kills a
+    worker of, a real ``dask scheduler``, another number of workers) starts it instead."""
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture
+def on_shared_cluster(shared_cluster, monkeypatch) -> str:
+    """Point the pages' job manager (``get_manager()``, through ``RNNLAB_SCHEDULER``) at the cluster this test
+    process shares; returns its address. Afterwards the manager's unfinished jobs are cancelled and the cluster
+    is left idle, its cancel signals cleared, so the next test finds it as new."""
+    address = shared_cluster.scheduler_info()["address"]
+    monkeypatch.setenv("RNNLAB_SCHEDULER", address)
+    reset_manager()
+    yield address
+    jobs = get_manager().jobs()
+    for job in jobs:
+        for owner in list(job.owners):
+            get_manager().cancel(job.key, owner)
+    reset_manager()
+    if not wait_for(lambda: not any(shared_cluster.processing().values()), 120, 0.2):
+        shared_cluster.restart()  # a training nobody can stop any more must not hold a worker
+    for job in jobs:
+        if job.task_key:
+            Event(cancel_event_name(job.task_key), client=shared_cluster).clear()
 
 
 @pytest.fixture(scope="session")

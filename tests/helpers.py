@@ -14,9 +14,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # XLA compilation is most of a tiny training's time. The suite trains without it (worker processes and test
 # servers inherit this); the tests of XLA itself and of repeatability ask for it explicitly.
 os.environ.setdefault("RNNLAB_XLA", "0")
+# Never measure the workers in the background: that trains twenty runs on every cluster a server starts, against
+# the tests' own trainings. Estimates use the shipped figures; a test of calibration asks for it explicitly.
+os.environ["RNNLAB_CALIBRATE"] = "0"
+# A server a test starts reaches its training cluster at its first training, not at boot (most never train); the
+# browser tests that train ask for it at boot, as a deployed server does.
+os.environ["RNNLAB_START_CLUSTER"] = "0"
 
+import contextlib  # noqa: E402
+import logging  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
+from typing import Iterator  # noqa: E402
+
+import dask  # noqa: E402
+from distributed import LocalCluster  # noqa: E402
 
 from benchmarks.load import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402,F401
 from rnnlab.config import Experiment  # noqa: E402
@@ -40,13 +52,14 @@ def tiny(model: str = "linear", mode: str | None = None, horizon: int | None = N
     return exp.replace(**base)
 
 
-#: What a child process started with a clean environment (``child_env``) still inherits from the suite.
-INHERITED = ("RNNLAB_JAX_CACHE",)
+#: What a child process started with a clean environment (``child_env``) still inherits from the suite: the
+#: session's home folder (conftest.py), its shared JAX compilation cache, and no calibration or boot-time cluster.
+INHERITED = ("HOME", "RNNLAB_JAX_CACHE", "RNNLAB_CALIBRATE", "RNNLAB_START_CLUSTER")
 
 
 def child_env(**env: str) -> dict[str, str]:
-    """A minimal environment for a child process (as on a fresh machine), with the suite's shared JAX
-    compilation cache (see conftest.py) and ``env`` on top."""
+    """A minimal environment for a child process (as on a fresh machine), with what it inherits from the suite
+    (``INHERITED``) and ``env`` on top."""
     base = {"PATH": "/usr/bin:/bin", "TF_CPP_MIN_LOG_LEVEL": "3"}
     return {**base, **{k: os.environ[k] for k in INHERITED if k in os.environ}, **env}
 
@@ -59,3 +72,34 @@ def warm(home, *extra: str) -> subprocess.CompletedProcess:
     """Run ``python -m rnnlab warm`` (small scale) into the store at ``home``."""
     return subprocess.run([sys.executable, "-m", "rnnlab", "warm", *extra], cwd=ROOT, capture_output=True, text=True,
                           env=child_env(**WARM_ENV, RNNLAB_HOME=str(home)), timeout=900)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Stop a server or other process a test started: terminate it, wait up to ``timeout`` seconds for it to exit,
+    then kill it (a server stuck closing its cluster must not outlive the test)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    proc.wait(timeout)
+
+
+@contextlib.contextmanager
+def local_cluster(n_workers: int) -> Iterator[LocalCluster]:
+    """An embedded Dask cluster of ``n_workers`` made as the job manager makes its own (spawned workers that import
+    the training stack as they start, one thread each; a training whose worker dies is not retried), closed at
+    the end. For the cluster the tests share (conftest.py) and for a test that needs a size of its own."""
+    dask.config.set({"distributed.scheduler.allowed-failures": 0})
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1", silence_logs=logging.WARNING, env={"RNNLAB_TF_THREADS": "1"},
+                      preload=["rnnlab.training.warmup"]) as cluster:
+        yield cluster
+
+
+def started(job) -> None:
+    """Deliver the worker's "started" event for ``job`` (handed to a ``fake_dask.FakeClient``), as the job manager
+    does."""
+    job.mark_running("tcp://127.0.0.1:1", 1)

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from rnnlab.jobs import sweeps
-
-from rnnlab.training import fit as training
 from rnnlab.config import Experiment
 from rnnlab.dashboard.state import to_query
+from rnnlab.jobs import sweeps
 from rnnlab.jobs.manager import get_manager, reset_manager
 from rnnlab.store.runstore import RunStore
+from rnnlab.training import fit
 
-from helpers import ROOT, tiny
+from helpers import ROOT, started, tiny
 
 PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
-
-
-@pytest.fixture
-def app(home, monkeypatch):
-    monkeypatch.setenv("RNNLAB_WORKERS", "1")
-    reset_manager()
-
-    def make(page: str | None = None, **query) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-        at.query_params.update({k: str(v) for k, v in query.items()})
-        if page:
-            at.switch_page(page)
-        return at.run()
-
-    yield make
-    reset_manager()
 
 
 def test_link_round_trip_for_every_model_and_mode():
@@ -121,7 +101,7 @@ def test_bad_link_warns_and_names_the_parameters(app, query, names):
 
 def test_stored_result_is_shown_at_once(app):
     exp = tiny("linear")
-    RunStore().put(training.run(exp))
+    RunStore().put(fit.run(exp))
     at = app("pages/train.py", **to_query(exp))
     assert any("Stored result" in s.value for s in at.success)
     assert at.button(key="train").disabled
@@ -130,16 +110,15 @@ def test_stored_result_is_shown_at_once(app):
     assert labels == ["Model (.keras)", "Predictions (CSV)", "Run (JSON)", "Python script"]
 
 
-def test_train_tiny_model_then_compare_lists_it(app):
+def test_train_tiny_model_then_compare_lists_it(app, on_shared_cluster):
     at = app("pages/train.py", model="gru", mode="seq2seq", horizon=3, n_series=200, n_steps=20, epochs=2)
     at.button(key="train").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.button(key="train").disabled  # no second click while the job runs
-    deadline = time.monotonic() + 240
-    while not any("Trained in" in s.value for s in at.success):
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.5)
-        at.run()
+    [job] = get_manager().jobs()
+    assert job.wait(240) and job.state == "done", job.error
+    at.run()
+    assert any("Trained in" in s.value for s in at.success)
     assert any(m.label == "Validation MSE" for m in at.metric)
     at.switch_page("pages/compare.py").run()
     assert not at.exception
@@ -148,15 +127,16 @@ def test_train_tiny_model_then_compare_lists_it(app):
     assert board["epochs"].iloc[0] == 2
 
 
-def test_watching_a_running_job_is_not_asking_for_it(app, monkeypatch):
+def test_watching_a_running_job_is_not_asking_for_it(app, fake_manager):
     """Opening the page of someone else's running job shows it without making the viewer an owner: it uses no
-    slot of the viewer's own limit, and the one who started it can still stop it. Train on it joins it."""
-    monkeypatch.setenv("RNNLAB_JOBS_PER_OWNER", "1")
+    slot of the viewer's own limit, and the one who started it can still stop it. Train on it joins it. (The job
+    stays on its worker: it runs from its "started" event until the last one who asked withdraws.)"""
     query = {"model": "gru", "mode": "seq2seq", "horizon": 3, "n_series": 1000, "n_steps": 40, "epochs": 200}
     starter = app("pages/train.py", **query)
     starter.button(key="train").click().run()
     job = get_manager().get(Experiment.from_flat({k: str(v) for k, v in query.items()}).key())
     assert job is not None and job.askers == 1 and job.asked_by(starter.session_state["_rnnlab_owner"])
+    started(job)
 
     viewer = app("pages/train.py", **query)
     viewer_id = viewer.session_state["_rnnlab_owner"]
@@ -209,21 +189,15 @@ def test_a_link_to_someone_elses_private_upload_is_refused(app):
     assert shared.session_state["_rnnlab_experiment"].series.data == data_id and not shared.warning
 
 
-def test_a_job_that_has_not_finished_its_first_epoch_says_it_is_compiling(app, monkeypatch):
-    from rnnlab.jobs import manager as jobs
-
+def test_a_job_that_has_not_finished_its_first_epoch_says_it_is_compiling(app, fake_manager):
     exp = tiny("gru", "seq2seq", 3)
-    manager = jobs.JobManager(jobs.JobSettings(workers=1))
-    running = jobs.Job(exp, "someone")
-    running._started("tcp://127.0.0.1:1", 1)  # a worker took it; no epoch has come back yet
-    manager._jobs[running.key] = running
-    monkeypatch.setattr(jobs, "_MANAGER", manager)
+    running = fake_manager.submit(exp, owner="someone")
+    started(running)  # a worker took it; no epoch has come back yet
     at = app("pages/train.py", **to_query(exp))
     assert "Compiling the model and running the first epoch" in at.get("progress")[0].proto.text
-    running._epoch({"epoch": 1, "loss": 1.0, "val_loss": 1.0, "seconds": 2.0})
+    running.record_epoch({"epoch": 1, "loss": 1.0, "val_loss": 1.0, "seconds": 2.0})
     at.run()
     assert at.get("progress")[0].proto.text.startswith("Epoch 1 of 1")
-    manager.close()
 
 
 def test_train_page_says_how_long_a_training_should_take_and_refuses_one_over_the_budget(app, monkeypatch):
@@ -248,7 +222,7 @@ def test_sweep_page_shows_a_stored_sweep_from_its_link(app):
     base = tiny("linear")
     for epochs in (1, 2):
         for seed in (42, 43):
-            RunStore().put(training.run(base.replace(epochs=epochs, train_seed=seed), save_model=False))
+            RunStore().put(fit.run(base.replace(epochs=epochs, train_seed=seed), save_model=False))
     at = app("pages/sweep.py", **to_query(base), grid="epochs=1,2", repeats=2, sample=0)
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.multiselect(key="sweep_fields").value == ["epochs"]

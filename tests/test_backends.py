@@ -37,10 +37,10 @@ def test_the_tensorflow_suite_passes_in_a_tensorflow_process():
 def test_a_worker_trains_on_the_backend_it_is_told(tmp_path):
     """A fresh process on the default backend trains on JAX, says so, and never imports TensorFlow (the
     TensorFlow process above checks the same for RNNLAB_BACKEND=tensorflow)."""
-    code = ("from rnnlab import training, backend; import sys; sys.path.insert(0, 'tests'); from helpers import tiny; "
-            "r = training.run(tiny('lstm', 'seq2seq', 3)); "
+    code = ("from rnnlab.training import fit; import sys; sys.path.insert(0, 'tests'); from helpers import tiny; "
+            "r = fit.run(tiny('lstm', 'seq2seq', 3)); "
             "import keras; print(r.versions['backend'], keras.backend.backend(), sorted(r.versions)); "
-            "again = training.model_from_bytes(r.model_bytes); "
+            "again = fit.model_from_bytes(r.model_bytes); "
             "print('TF_IMPORTED' if 'tensorflow' in sys.modules else 'NO_TF', again.count_params() == r.params_total)")
     env = {k: v for k, v in os.environ.items() if k not in ("RNNLAB_BACKEND", "KERAS_BACKEND")}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "RNNLAB_HOME": str(tmp_path)},

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from rnnlab.cli.main import main
+from rnnlab.cli import main
+from rnnlab.cli import train as train_commands
 from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, child_env
@@ -44,7 +45,7 @@ def test_train_then_cached_without_tensorflow(home):
     assert "linear: [" in first.stderr  # progress bar on stderr
     assert RunStore(home).has(result["key"])
 
-    code = ("import sys, io; from rnnlab.cli.main import main; out = io.StringIO(); "
+    code = ("import sys, io; from rnnlab.cli import main; out = io.StringIO(); "
             f"status = main(['train', 'linear', {', '.join(repr(a) for a in TINY)}], out=out); "
             "print(out.getvalue()); print('TF_LOADED' if 'tensorflow' in sys.modules or 'keras' in sys.modules "
             "else 'TF_ABSENT'); sys.exit(status)")
@@ -156,3 +157,26 @@ def test_train_repeats_reports_each_seed_and_the_spread(home):
     assert report["valid_mse"]["mean"] == pytest.approx(sum(values) / 3)
     assert report["valid_mse"]["min"] == min(values) and report["valid_mse"]["std"] > 0
     assert len(set(values)) == 3  # three seeds, three different trainings
+
+
+def test_a_user_error_is_one_line_on_stderr_and_status_2(home, capsys):
+    assert main(["train", "linear", "--epochs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnlab train: error: epochs=0 is out of range") and err.count("\n") == 1, err
+
+
+def test_a_bad_setting_in_the_environment_is_a_user_error(home, monkeypatch, capsys):
+    monkeypatch.setenv("RNNLAB_MAX_EPOCHS", "lots")
+    assert main(["list"]) == 2
+    err = capsys.readouterr().err
+    assert err == "rnnlab: error: RNNLAB_MAX_EPOCHS='lots' must be a whole number of at least 1\n"
+
+
+def test_a_bug_is_not_taken_for_a_user_error(home, monkeypatch):
+    """A ValueError that is not one of rnnlab's user errors is a bug: it propagates with its traceback."""
+    def broken(args, out):
+        raise ValueError("bug")
+
+    monkeypatch.setattr(train_commands, "cmd_list", broken)
+    with pytest.raises(ValueError, match="bug"):
+        main(["list"])

@@ -11,10 +11,11 @@ import sys
 
 import pytest
 
-from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.config.limits import JobSettings
+from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runstore import RunStore
 
-from helpers import ROOT, free_port, tiny, wait_for
+from helpers import ROOT, free_port, stop, tiny, wait_for
 
 
 def readme_commands() -> dict[str, str]:
@@ -28,16 +29,6 @@ def readme_commands() -> dict[str, str]:
         role = "scheduler" if " scheduler " in line else "worker" if " worker " in line else "app"
         found[role] = line
     return found
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
 
 
 @pytest.fixture

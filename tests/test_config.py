@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -10,7 +11,7 @@ import sys
 import pytest
 
 from rnnlab.config import (
-    FLAT_FIELDS, Experiment, FieldError, Limits, ModelSpec, SeriesSpec, TrainSpec, experiment_key, parse_flat,
+    FIELDS, FLAT_FIELDS, Experiment, FieldError, Limits, ModelSpec, SeriesSpec, TrainSpec, experiment_key, parse_flat,
 )
 from rnnlab.models.registry import REGISTRY
 
@@ -115,7 +116,7 @@ def test_limits_from_environment(monkeypatch):
 
 @pytest.mark.parametrize("raw", ["0", "-3", "2.5", "1e3", "ten", "nan"])
 def test_environment_whole_numbers_are_checked_the_same_way_everywhere(raw):
-    from rnnlab.jobs.manager import JobSettings
+    from rnnlab.config.limits import JobSettings
 
     message = "must be a whole number of at least 1"
     with pytest.raises(ValueError, match=f"RNNLAB_MAX_UNITS='{re.escape(raw)}' {message}"):
@@ -214,5 +215,9 @@ def test_parse_flat_lenient_fixes_mode_horizon_conflicts():
 
 
 def test_flat_fields_cover_every_spec_field():
-    assert len(FLAT_FIELDS) == len(set(FLAT_FIELDS))
+    """Each flat name stands for one attribute of one spec, no attribute has two names, and none has none."""
+    covered = [(FIELDS[name].section, FIELDS[name].attribute) for name in FLAT_FIELDS]
+    assert len(covered) == len(set(covered)), covered
+    specs = {"series": SeriesSpec, "model": ModelSpec, "train": TrainSpec}
+    assert set(covered) == {(section, f.name) for section, spec in specs.items() for f in dataclasses.fields(spec)}
     assert {"model", "n_series", "mode", "units", "epochs", "train_seed", "seed"} <= set(FLAT_FIELDS)

@@ -16,7 +16,7 @@ from rnnlab.series import dataset as data
 
 from rnnlab.models import export
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit
 from rnnlab.models.registry import REGISTRY, build_model
 
 from helpers import child_env, tiny
@@ -25,7 +25,7 @@ from helpers import child_env, tiny
 @pytest.fixture(scope="module")
 def gru_run():
     exp = tiny("gru", "seq2seq", 3, epochs=2)
-    return exp, training.run(exp)
+    return exp, fit.run(exp)
 
 
 def test_predictions_csv(gru_run):
@@ -88,7 +88,7 @@ def test_standalone_scripts_retrain_the_same_models(tmp_path):
         procs.append(subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       text=True, env=child_env(),
                                       cwd=tmp_path))
-    expected = [training.run(exp, save_model=False, jit_compile=False).val_mse for exp in cases]
+    expected = [fit.run(exp, save_model=False, jit_compile=False).val_mse for exp in cases]
     for proc, value in zip(procs, expected):
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-2000:]

@@ -16,7 +16,8 @@ from contextlib import redirect_stderr
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab.cli import main as cli
+from rnnlab import cli
+from rnnlab.cli.options import experiment_from_args
 from rnnlab.config import (
     FIELDS, Experiment, FieldError, Limits, ModelSpec, SeriesSpec, TrainSpec, parse_flat, section_fields, to_query,
 )
@@ -211,7 +212,7 @@ def test_links_round_trip_exactly_for_random_experiments(limit_set):
         assert again.key() == exp.key()
         argv = ["train", query.pop("model")] + [a for k, v in query.items() for a in (FIELDS[k].flag, v)]
         with redirect_stderr(io.StringIO()):
-            assert cli._experiment_from_args(parser.parse_args(argv)) == exp
+            assert experiment_from_args(parser.parse_args(argv)) == exp
     assert seen >= 250, f"only {seen} of 400 random draws were valid experiments"
 
 

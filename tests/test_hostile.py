@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.training import fit as training
-from rnnlab.cli.main import main
+from rnnlab.cli import main
 from rnnlab.jobs.manager import reset_manager
 from rnnlab.store.runstore import RunStore
 

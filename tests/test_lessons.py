@@ -11,22 +11,20 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnnlab.lessons import beatbook
-
-from rnnlab.lessons import guide as lessons
 from rnnlab.jobs.manager import get_manager, reset_manager
+from rnnlab.lessons import beatbook, guide
 from rnnlab.store.runstore import RunStore
 
-from helpers import ROOT, WARM_ENV, child_env, warm, wait_for
+from helpers import ROOT, WARM_ENV, child_env, stop, warm, wait_for
 
 
 def test_warm_trains_every_lesson_run_then_nothing(warmed_home):
     home, first = warmed_home
-    n = len(lessons.lesson_experiments("small"))
+    n = len(guide.lesson_experiments("small"))
     assert f"warm: trained {n}, already stored 0, lesson runs {n} (small)" in first.stdout
     assert "[#" in first.stderr  # a progress bar
     store = RunStore(home)
-    assert all(store.has(e.key()) for e in lessons.lesson_experiments("small"))
+    assert all(store.has(e.key()) for e in guide.lesson_experiments("small"))
     second = warm(home)
     assert f"warm: trained 0, already stored {n}" in second.stdout
 
@@ -37,15 +35,17 @@ def test_warm_resumes_after_an_interruption(warmed_home, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(warmed_home[0], home)
     store = RunStore(home)
-    n = len(lessons.lesson_experiments("small"))
-    for key in [e.key() for e in lessons.lesson_experiments("small")][-3:]:
+    n = len(guide.lesson_experiments("small"))
+    for key in [e.key() for e in guide.lesson_experiments("small")][-3:]:
         shutil.rmtree(home / "runs" / key)
     proc = subprocess.Popen([sys.executable, "-m", "rnnlab", "warm"], cwd=ROOT,
-                            env=child_env(**WARM_ENV, RNNLAB_HOME=str(home)), stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    assert wait_for(lambda: len(list(store.keys())) >= n - 2, 300, 0.05)
-    proc.send_signal(signal.SIGKILL)  # the hardest interruption: no chance to clean up
-    proc.wait(60)
+                            env=child_env(**WARM_ENV, RNNLAB_HOME=str(home)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: len(list(store.keys())) >= n - 2, 300, 0.05)
+        proc.send_signal(signal.SIGKILL)  # the hardest interruption: no chance to clean up
+    finally:
+        stop(proc, 60)
     done_before = {k: (home / "runs" / k / "result.json").stat().st_mtime for k in store.keys()}
     assert n - 2 <= len(done_before) < n
     assert not any(p.name.startswith(".tmp") for p in (home / "runs").iterdir())  # nothing half-written
@@ -83,7 +83,7 @@ def lesson_app(warmed_home, monkeypatch):
 def test_walk_every_lesson_without_training(lesson_app):
     at = lesson_app()
     seen = []
-    for i, lesson in enumerate(lessons.LESSONS):
+    for i, lesson in enumerate(guide.LESSONS):
         assert not at.exception, at.exception
         assert at.title[0].value == f"{i + 1}. {lesson.title}"
         assert not at.warning, [w.value for w in at.warning]  # every run is stored
@@ -92,14 +92,14 @@ def test_walk_every_lesson_without_training(lesson_app):
             assert list(table.index) == [run.label for run in lesson.runs]
             assert list(table["the book's"]) == [f"{run.book_mse:g}" for run in lesson.runs]
         seen.append(lesson.id)
-        if i < len(lessons.LESSONS) - 1:
+        if i < len(guide.LESSONS) - 1:
             at.button(key="lesson_next").click().run()
-    assert seen == [lesson.id for lesson in lessons.LESSONS]
-    assert at.query_params["lesson"] == lessons.LESSONS[-1].id
+    assert seen == [lesson.id for lesson in guide.LESSONS]
+    assert at.query_params["lesson"] == guide.LESSONS[-1].id
     at.selectbox(key="lesson_pick").set_value(3).run()  # jump straight to a lesson
-    assert at.title[0].value.startswith(f"4. {lessons.LESSONS[3].title}")
+    assert at.title[0].value.startswith(f"4. {guide.LESSONS[3].title}")
     at.button(key="lesson_prev").click().run()
-    assert at.title[0].value.startswith(f"3. {lessons.LESSONS[2].title}")
+    assert at.title[0].value.startswith(f"3. {guide.LESSONS[2].title}")
     assert get_manager().stats()["started"] == 0 and not get_manager().started
 
 

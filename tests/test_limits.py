@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.config import Experiment, Limits, parse_flat
+from rnnlab.config.limits import JobSettings
 from rnnlab.jobs.manager import reset_manager
 from rnnlab.models.registry import REGISTRY
 
@@ -111,3 +112,9 @@ def test_readme_documents_every_limit_with_its_default():
         row = next((line for line in readme.splitlines() if line.startswith(f"| `{declared['env']}` |")), None)
         assert row is not None, declared["env"]
         assert f"| {declared['default']} |" in row and f"at least {declared['minimum']:,}" in row, row
+
+
+def test_readme_documents_every_job_setting():
+    rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `RNNLAB_")]
+    for declared in JobSettings.declarations():
+        assert any(row.startswith(f"| `{declared['env']}` |") for row in rows), declared["env"]

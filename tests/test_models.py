@@ -10,7 +10,7 @@ import pytest
 
 from rnnlab.models import anatomy
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit
 from rnnlab.models.registry import REGISTRY, get_entry, receptive_field
 
 from helpers import ROOT, tiny
@@ -24,7 +24,7 @@ def test_every_model_trains_one_tiny_epoch_in_every_mode(name, mode):
     exp = tiny(name, mode, horizon)
     epochs_seen = []
     # XLA compilation is most of a tiny run's time and is exercised elsewhere; here: every architecture.
-    result = training.run(exp, on_epoch=epochs_seen.append, save_model=False, jit_compile=False)
+    result = fit.run(exp, on_epoch=epochs_seen.append, save_model=False, jit_compile=False)
     n_valid = exp.series.split_sizes()[1]
     assert result.predictions["valid"].shape == (n_valid, horizon)
     assert result.predictions["test"].shape == (exp.series.split_sizes()[2], horizon)

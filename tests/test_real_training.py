@@ -10,17 +10,18 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from distributed import Client
 
-from rnnlab.series import dataset as data
-
-from rnnlab.training import fit as training
 from rnnlab.config import parse_flat
-from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.config.limits import JobSettings
+from rnnlab.jobs.manager import JobManager
 from rnnlab.models.registry import REGISTRY
-from rnnlab.series import catalog
+from rnnlab.series import catalog, dataset
 from rnnlab.store.runstore import RunStore
+from rnnlab.training import fit
+from rnnlab.training.task import PROGRESS_TOPIC
 
-from helpers import ROOT, wait_for
+from helpers import ROOT, local_cluster
 
 CASES = [(series, model) for series in catalog.bundled_names() for model in REGISTRY]
 
@@ -36,8 +37,8 @@ def tiny_real(series: str, model: str, **changes: str):
 @pytest.mark.parametrize("series, model", CASES, ids=[f"{s}-{m}" for s, m in CASES])
 def test_every_bundled_series_trains_with_every_model(series, model):
     exp = tiny_real(series, model)
-    result = training.run(exp, save_model=False)
-    ds = data.make_dataset(exp)
+    result = fit.run(exp, save_model=False)
+    ds = dataset.make_dataset(exp)
     horizon = exp.series.horizon
     assert result.predictions["valid"].shape == (len(ds.valid), horizon)
     for split in ("valid", "test"):
@@ -58,9 +59,9 @@ def test_every_bundled_series_trains_with_every_model(series, model):
 
 def test_forecast_past_the_end_rolls_a_one_step_model_forward():
     exp = tiny_real("elnino_sst", "linear", mode="iterative", horizon="4")
-    result = training.run(exp)
-    model = training.model_from_bytes(result.model_bytes)
-    ds = data.make_dataset(exp)
+    result = fit.run(exp)
+    model = fit.model_from_bytes(result.model_bytes)
+    ds = dataset.make_dataset(exp)
     window = ds.last_window
     for _ in range(4):  # by hand: each forecast appended to the input
         step = model.predict(window[:, -16:], verbose=0)
@@ -72,23 +73,29 @@ def test_forecast_past_the_end_rolls_a_one_step_model_forward():
 def test_a_backtest_runs_its_folds_side_by_side_and_once(tmp_path):
     """Three folds on a cluster of three workers run at the same time; asked again, nothing trains."""
     store = RunStore(tmp_path / "home")
-    manager = JobManager(JobSettings(workers=3, job_timeout=300, jobs_per_owner=1, queue_length=10), store=store)
-    try:
-        experiments = tiny_real("sunspots", "gru", epochs="3", stride="5").backtest(3)
-        jobs = manager.submit_batch(experiments, owner="teacher")  # one request, under a limit of one
-        assert len({j.key for j in jobs}) == 3
-        assert all(j.wait(300) for j in jobs) and all(j.state == "done" for j in jobs), [j.error for j in jobs]
-        assert wait_for(lambda: all(None not in j.worker_interval for j in jobs), 20)
-        starts, ends = zip(*(j.worker_interval for j in jobs))
-        assert max(starts) < min(ends), [j.worker_interval for j in jobs]  # all three ran at once
-        assert len({j.worker for j in jobs}) == 3
-        tests = [j.result().metrics["test"]["mse"] for j in jobs]
-        assert len(set(tests)) == 3  # each fold is tested on its own period
-        before = manager.stats()
-        again = manager.submit_batch(experiments, owner="student")
-        assert all(j.state == "done" for j in again) and manager.stats()["started"] == before["started"]
-    finally:
-        manager.close()
+    with local_cluster(3) as cluster, Client(cluster) as client:
+        manager = JobManager(JobSettings(job_timeout=300, jobs_per_owner=1, queue_length=10,
+                                         scheduler=cluster.scheduler_address), store=store)
+        try:
+            experiments = tiny_real("sunspots", "gru", epochs="3", stride="5").backtest(3)
+            jobs = manager.submit_batch(experiments, owner="teacher")  # one request, under a limit of one
+            assert len({j.key for j in jobs}) == 3
+            assert all(j.wait(300) for j in jobs) and all(j.state == "done" for j in jobs), [j.error for j in jobs]
+            # The workers' events, in the order the scheduler received them: every fold had started before any
+            # fold reported its last epoch, so all three ran at once.
+            events = [(m["kind"], m.get("epoch")) for _, m in client.get_events(PROGRESS_TOPIC)
+                      if m["key"] in {j.key for j in jobs}]
+            starts = [i for i, (kind, _) in enumerate(events) if kind == "started"]
+            last_epochs = [i for i, event in enumerate(events) if event == ("epoch", 3)]
+            assert len(starts) == len(last_epochs) == 3 and max(starts) < min(last_epochs), events
+            assert len({j.worker for j in jobs}) == 3
+            tests = [j.result().metrics["test"]["mse"] for j in jobs]
+            assert len(set(tests)) == 3  # each fold is tested on its own period
+            before = manager.stats()
+            again = manager.submit_batch(experiments, owner="student")
+            assert all(j.state == "done" for j in again) and manager.stats()["started"] == before["started"]
+        finally:
+            manager.close()
     fresh = JobManager(JobSettings(workers=1), store=store)  # a restarted server answers from the store
     assert all(j.from_store for j in fresh.submit_batch(experiments, owner="x")) and not fresh.started
     fresh.close()

@@ -114,3 +114,22 @@ def test_cell_rows_aggregate_the_finished_repeats_and_pick_the_best_mean():
     assert rows[0]["test"].mean == pytest.approx(0.010) and rows[1]["valid"].values == (0.003, 0.003)
     assert sweeps.best_row(rows) is rows[1]
     assert sweeps.best_row(sweeps.cell_rows(sweep, {})) is None
+
+
+def test_a_sweeps_link_reads_back_as_the_same_sweep():
+    exp = book("wavenet")
+    sweep = sweeps.Sweep.make(exp, {"dilations": [(1, 2, 4), (1, 2, 4, 8)], "learning_rate": [0.001, 0.003]},
+                              repeats=3, sample=2)
+    link = sweep.link_params()
+    assert link == {"grid": "dilations=1,2,4|1,2,4,8;learning_rate=0.001,0.003", "repeats": "3", "sample": "2"}
+    linked = sweeps.read_link(exp, link)
+    assert linked.problems == ()
+    assert sweeps.Sweep.make(exp, linked.grid, repeats=linked.repeats, sample=linked.sample) == sweep
+
+
+def test_a_bad_link_is_named_part_by_part_and_the_rest_is_used():
+    linked = sweeps.read_link(book(), {"grid": "unitz=1,2", "repeats": "99", "sample": "3"})
+    assert linked.grid is None and linked.repeats is None and linked.sample == 3
+    assert linked.problems[0].startswith("The link's sweep could not be used: --grid unitz: is not a setting")
+    assert linked.problems[1].startswith("The link's repeats could not be used: repeats=99 is out of range")
+    assert sweeps.read_link(book(), {}) == sweeps.LinkedSweep(None, None, None, ())

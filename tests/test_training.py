@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import subprocess
@@ -12,7 +11,7 @@ import threading
 import numpy as np
 import pytest
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit
 from rnnlab.store.runs import RunResult
 
 from helpers import ROOT, tiny
@@ -20,7 +19,7 @@ from helpers import ROOT, tiny
 
 def test_result_is_plain_data_that_pickles():
     exp = tiny("simple_rnn", epochs=2)
-    result = training.run(exp)
+    result = fit.run(exp)
     assert result.jit_compile  # JAX always compiles with XLA
     again = pickle.loads(pickle.dumps(result))
     assert isinstance(again, RunResult) and again.key == exp.key()
@@ -46,19 +45,31 @@ def test_result_is_plain_data_that_pickles():
 
 def test_saved_model_loads_back_and_predicts_the_same():
     exp = tiny("layernorm_rnn", "seq2seq", 3)
-    result = training.run(exp)
-    model = training.model_from_bytes(result.model_bytes)
+    result = fit.run(exp)
+    model = fit.model_from_bytes(result.model_bytes)
     from rnnlab.series import dataset as data
 
     ds = data.make_dataset(exp)
-    again = training.forecast(model, ds.valid.X, exp)
+    again = fit.forecast(model, ds.valid.X, exp)
     assert np.allclose(again, result.predictions["valid"], atol=1e-6)
+
+
+def test_on_jax_keras_batches_the_arrays_itself():
+    """JAX needs no tf.data pipeline: fit() gets the arrays and shuffles them itself (Keras' public API; the
+    figures in tests/test_golden.py are those of the adapter rnnlab built before)."""
+    from rnnlab.series import dataset as data
+
+    ds = data.make_dataset(tiny("linear"))
+    given = fit._fit_data(ds, 32, autotune=False)
+    assert given["x"] is ds.train.X and given["y"] is ds.train.y and given["shuffle"] is True
+    valid_x, valid_y = given["validation_data"]
+    assert given["batch_size"] == 32 and valid_x is ds.valid.X and valid_y is ds.valid.y
 
 
 def test_iterative_forecast_matches_manual_rolling():
     exp = tiny("linear", "iterative", 4)
-    result = training.run(exp)
-    model = training.model_from_bytes(result.model_bytes)
+    result = fit.run(exp)
+    model = fit.model_from_bytes(result.model_bytes)
     from rnnlab.series import dataset as data
 
     X = data.make_dataset(exp).valid.X
@@ -101,8 +112,8 @@ def test_cancel_stops_at_the_next_check(moment):
             return True
         return False
 
-    with pytest.raises(training.TrainingCancelled) as raised:
-        training.run(exp, on_epoch=on_epoch, should_stop=should_stop)
+    with pytest.raises(fit.TrainingCancelled) as raised:
+        fit.run(exp, on_epoch=on_epoch, should_stop=should_stop)
     assert requested.is_set()
     assert len(checks_after_request) == 1  # the first check that saw the request stopped the training
     assert epochs_done == [1]  # the second epoch never completed
@@ -116,8 +127,8 @@ def test_cancel_stops_at_the_next_check(moment):
 def test_a_trained_model_beats_the_naive_forecast():
     """Training must learn something: the linear model and a small deep RNN beat repeating the last value."""
     for model in ("linear", "deep_rnn_dense"):
-        result = training.run(tiny(model, n_series=2000, n_steps=30, epochs=5, units=10, learning_rate=0.01),
-                              save_model=False)
+        result = fit.run(tiny(model, n_series=2000, n_steps=30, epochs=5, units=10, learning_rate=0.01),
+                         save_model=False)
         valid, naive = result.metrics["valid"], result.naive_metrics["valid"]
         assert valid["mse"] < 0.5 * naive["mse"], (model, valid, naive)
         assert valid["mase"] < 1.0 and result.metrics["test"]["mse"] < result.naive_metrics["test"]["mse"]
@@ -125,16 +136,16 @@ def test_a_trained_model_beats_the_naive_forecast():
 
 def test_diverging_training_fails_with_a_clear_message():
     exp = tiny("deep_rnn_dense", optimizer="sgd", learning_rate=1.0, epochs=3, units=32, wave1_amplitude=10)
-    with pytest.raises(training.TrainingFailed, match="smaller learning rate"):
-        training.run(exp)
+    with pytest.raises(fit.TrainingFailed, match="smaller learning rate"):
+        fit.run(exp)
 
 
 def test_same_experiment_in_fresh_processes_gives_the_same_result(tmp_path):
     """Two fresh processes (started together) train the same experiment with the registry's defaults (XLA for
     the GRU) to the same validation MSE."""
-    code = ("import sys; from rnnlab.config import Experiment; from rnnlab import training; "
+    code = ("import sys; from rnnlab.config import Experiment; from rnnlab.training import fit; "
             "e = Experiment.book('gru', 'seq2seq').replace(n_series=400, epochs=2); "
-            "r = training.run(e, save_model=False); print(repr(r.val_mse), r.jit_compile)")
+            "r = fit.run(e, save_model=False); print(repr(r.val_mse), r.jit_compile)")
     env = {k: v for k, v in os.environ.items() if k != "RNNLAB_XLA"}  # the default: XLA for the GRU
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, env=env) for _ in range(2)]
@@ -151,7 +162,7 @@ def test_same_experiment_in_fresh_processes_gives_the_same_result(tmp_path):
 def test_tensorflow_start_up_lines_stay_off_stderr():
     """TensorFlow's native start-up lines (absl, oneDNN, no CUDA driver) ignore TF_CPP_MIN_LOG_LEVEL; they are
     silenced, unless TF_CPP_MIN_LOG_LEVEL=0 asks for every log line."""
-    code = ("from rnnlab import backend; backend.configure(); import tensorflow as tf; "
+    code = ("from rnnlab.training import backend; backend.configure(); import tensorflow as tf; "
             "print(float(tf.constant(2.0) * 3))")
     outputs = {}
     for level in ("", "0"):

@@ -36,7 +36,7 @@ SCRIPT = textwrap.dedent(
     from rnnlab.jobs.manager import get_manager
     stats = get_manager().stats()
     assert stats["started"] == 1 and stats["completed"] == 1, stats
-    heavy = sorted(m for m in ("tensorflow", "keras", "jax") if m in sys.modules)
+    heavy = sorted(m for m in ("tensorflow", "keras", "jax", "statsmodels") if m in sys.modules)
     print("HEAVY_MODULES", heavy)
     get_manager().close()
     """

@@ -3,8 +3,9 @@
 * :mod:`rnnlab.config.fields` — the field table: every setting declared once (bounds, default, help, widget,
   link and CLI spelling);
 * :mod:`rnnlab.config.limits` — the operator's limits (``RNNLAB_MAX_*``);
-* :mod:`rnnlab.config.specs` — ``SeriesSpec``, ``ModelSpec``, ``TrainSpec`` and ``Experiment``, checked by the
-  field table, plus flat values (links, CLI options, widgets) to experiments and back.
+* :mod:`rnnlab.config.sections` — ``SeriesSpec``, ``ModelSpec`` and ``TrainSpec``, each checked by the field table;
+* :mod:`rnnlab.config.specs` — the ``Experiment`` they compose and its key, plus flat values (links, CLI options,
+  widgets) to experiments and back.
 
 Plain Python (no NumPy, no TensorFlow): the web process imports it cheaply.
 """

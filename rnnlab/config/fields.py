@@ -4,7 +4,8 @@ A :class:`Field` says what a setting is called (its flat name is also its URL pa
 ``--flat-name`` and its widget key), which spec it belongs to, its type, its bounds (a number, or the operator
 limit that caps it), its default (the book's; a model's registry entry or the forecast mode may say otherwise),
 its help text, and how its widget looks. Spec validation (:mod:`rnnlab.config.specs`), the dashboard's widgets,
-the CLI's flags, link parsing and writing (:mod:`rnnlab.config.flat`) and every help text derive from
+the CLI's flags, link parsing and writing (:func:`rnnlab.config.specs.parse_flat`,
+:func:`rnnlab.config.specs.to_query`) and every help text derive from
 :data:`FIELDS`; nothing else states a bound or a default.
 
 Plain Python: the web process imports it cheaply.

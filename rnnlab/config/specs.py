@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from rnnlab.config.fields import FIELDS, section_fields
 from rnnlab.config.limits import Limits, limits, using_limits
+from rnnlab.config.sections import SPECS, ModelSpec, SeriesSpec, TrainSpec
 from rnnlab.errors import FieldError
 from rnnlab.models.registry import ModelEntry, get_entry
 from rnnlab.series import catalog, windows
@@ -27,161 +28,6 @@ from rnnlab.series import catalog, windows
 #: Bumped whenever a change would make an old stored result differ from a new run of the same experiment.
 SCHEMA_VERSION = 1
 SECTIONS = ("series", "model", "train")
-
-
-def _fill(spec: Any, section: str, lim: Limits, entry: ModelEntry | None = None, mode: str | None = None,
-          data: str | None = None) -> None:
-    """Check every field of ``spec``; a field left at None takes its default within the limits. Fields a model
-    or a data source does not use are stored as None, so they never change the experiment's key; so are the
-    later fields without a default (a real series' season, a backtest's folds)."""
-    for f in section_fields(section):
-        if f.name in ("model", "mode", "data"):
-            continue
-        if (f.model_param and (entry is None or f.name not in entry.params)) or not f.applies_to(data):
-            object.__setattr__(spec, f.attribute, None)
-            continue
-        value = getattr(spec, f.attribute)
-        if value is None:
-            value = f.default_for(entry, mode, data)
-            if value is None:
-                continue
-            value = f.clamp(value, lim)
-        object.__setattr__(spec, f.attribute, f.check(value, lim))
-
-
-@dataclass(frozen=True)
-class SeriesSpec:
-    """Which series, how it is split and windowed (defaults: the book's generated series).
-
-    ``data`` is ``generated`` (the book's sine waves, below), a bundled real series or an uploaded one (see
-    :mod:`rnnlab.series.catalog`); the generator's fields are None on a real series, and a real series' own
-    (``season``, a backtest's ``folds`` and ``fold``) are None on the generated one.
-
-    Each generated series is ``wave1_amplitude * sin((t - o1) * f1) + wave2_amplitude * sin((t - o2) * f2)`` plus
-    uniform noise of total width ``noise``, with ``t`` in [0, 1], offsets ``o`` uniform in [0, 1) and
-    frequencies ``f`` uniform in ``[freq_min, freq_max)``. A series has ``n_steps + horizon`` values: the
-    first ``n_steps`` are the model's input, the last ``horizon`` are to be forecast.
-    """
-
-    data: str | None = None
-    n_series: int | None = None
-    n_steps: int | None = None
-    horizon: int | None = None
-    seed: int | None = None
-    wave1_amplitude: float | None = None
-    wave1_freq_min: float | None = None
-    wave1_freq_max: float | None = None
-    wave2_amplitude: float | None = None
-    wave2_freq_min: float | None = None
-    wave2_freq_max: float | None = None
-    noise: float | None = None
-    train_fraction: float | None = None
-    valid_fraction: float | None = None
-    stride: int | None = None
-    season: int | None = None
-    folds: int | None = None
-    fold: int | None = None
-
-    def __post_init__(self) -> None:
-        lim = limits()
-        object.__setattr__(self, "data", FIELDS["data"].check(self.data or catalog.GENERATED, lim))
-        _fill(self, "series", lim, data=self.data)
-        if not self.real:
-            self._check_waves()
-        elif (self.folds is None) != (self.fold is None):
-            raise FieldError("fold", "a backtest fold needs both folds (how many) and fold (which one)")
-        elif self.folds is not None and self.fold > self.folds:
-            raise FieldError("fold", f"fold={self.fold} is past the last of folds={self.folds}: allowed 1 to "
-                                     f"{self.folds}")
-        together = self.train_fraction + self.valid_fraction
-        if together > 0.95 + 1e-9:
-            raise FieldError("valid_fraction", f"train_fraction + valid_fraction = {together:g} leaves "
-                                               f"{max(1 - together, 0):.2f} for the test set: allowed at most 0.95 "
-                                               "together")
-        if not self.real:
-            for name, size in zip(("train", "valid", "test"), self.split_sizes()):
-                if size < 10:
-                    raise FieldError("n_series", f"the {name} split has only {size} series "
-                                                 f"(n_series={self.n_series}); it needs at least 10")
-
-    @property
-    def real(self) -> bool:
-        """True for a bundled or uploaded series, False for the book's generated ones."""
-        return catalog.is_real(self.data)
-
-    def _check_waves(self) -> None:
-        for wave in ("wave1", "wave2"):
-            low, high = getattr(self, f"{wave}_freq_min"), getattr(self, f"{wave}_freq_max")
-            if high < low:
-                raise FieldError(f"{wave}_freq_max", f"{wave}_freq_max={high:g} is below {wave}_freq_min={low:g}: "
-                                                     "the maximum must be at least the minimum")
-
-    def split_sizes(self) -> tuple[int, int, int]:
-        """Number of series in the train, validation and test splits (the book's 7000 / 2000 / 1000)."""
-        n_train = int(round(self.n_series * self.train_fraction))
-        n_valid = int(round(self.n_series * self.valid_fraction))
-        return n_train, n_valid, self.n_series - n_train - n_valid
-
-    @property
-    def length(self) -> int:
-        """Values per generated series: inputs plus the values to forecast."""
-        return self.n_steps + self.horizon
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Which registry model to train, how it forecasts, and its hyperparameters.
-
-    ``mode`` defaults to the model's book mode. Hyperparameters a model does not use are stored as ``None``.
-    """
-
-    name: str | None = None
-    mode: str | None = None
-    units: int | None = None
-    layers: int | None = None
-    filters: int | None = None
-    kernel_size: int | None = None
-    strides: int | None = None
-    dilations: tuple[int, ...] | None = None
-
-    def __post_init__(self) -> None:
-        lim = limits()
-        name = FIELDS["model"].check(self.name if self.name is not None else FIELDS["model"].default, lim)
-        entry = get_entry(name)
-        mode = FIELDS["mode"].check(self.mode if self.mode is not None else entry.book_mode, lim)
-        if mode not in entry.modes:
-            raise FieldError("mode", f"mode={mode!r} is not available for model {name!r}: allowed "
-                                     f"{', '.join(entry.modes)}")
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "mode", mode)
-        _fill(self, "model", lim, entry, mode)
-
-    @property
-    def entry(self) -> ModelEntry:
-        """The model's registry entry."""
-        return get_entry(self.name)
-
-
-@dataclass(frozen=True)
-class TrainSpec:
-    """How the model is fitted (defaults: the book's 20 epochs, batch 32, Adam at 1e-3, seed 42)."""
-
-    epochs: int | None = None
-    batch_size: int | None = None
-    optimizer: str | None = None
-    learning_rate: float | None = None
-    seed: int | None = None
-
-    def __post_init__(self) -> None:
-        lim = limits()
-        for f in section_fields("train"):
-            value = getattr(self, f.attribute)
-            if value is None:
-                value = f.clamp(f.default_for(), lim)
-            object.__setattr__(self, f.attribute, f.check(value, lim))
-
-
-_SPECS = {"series": SeriesSpec, "model": ModelSpec, "train": TrainSpec}
 
 
 @dataclass(frozen=True)
@@ -193,7 +39,7 @@ class Experiment:
     train: TrainSpec = field(default_factory=TrainSpec)
 
     def __post_init__(self) -> None:
-        for name, cls in _SPECS.items():
+        for name, cls in SPECS.items():
             if not isinstance(getattr(self, name), cls):
                 raise FieldError(None, f"Experiment.{name} must be a {cls.__name__}, got "
                                        f"{type(getattr(self, name)).__name__}")
@@ -272,7 +118,7 @@ class Experiment:
                                    f"{', '.join(SECTIONS)}")
         parts = {}
         with using_limits(lim) if lim is not None else contextlib.nullcontext():
-            for section, spec_cls in _SPECS.items():
+            for section, spec_cls in SPECS.items():
                 values = data.get(section, {})
                 if not isinstance(values, Mapping):
                     raise FieldError(None, f"experiment section {section!r} must be a mapping")
@@ -425,127 +271,157 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
           _retry: int = 2) -> Parsed:
     """Build an experiment from parsed flat values: missing fields take the defaults of the chosen model and
     mode (within the operator's limits); see :func:`parse_flat`."""
-    problems = list(problems or [])
-    lim = limits()
-    values = dict(values)
-
-    def refuse(exc: FieldError, instead: str) -> None:
-        if strict:
-            raise exc
-        problems.append(f"{exc}; {instead}")
-
-    model_field = FIELDS["model"]
+    b = _Builder(values, strict, list(problems or []))
     try:
-        name = model_field.check(values.pop("model", model_field.default), lim)
-    except FieldError as exc:
-        refuse(exc, f"{model_field.default!r} was used instead")
-        name = model_field.default
-    entry = get_entry(name)
-    if "mode" in values:
-        try:
-            mode = FIELDS["mode"].check(values["mode"], lim)
-            if mode not in entry.modes:
-                raise FieldError("mode", f"mode={mode!r} is not available for model {name!r}: allowed "
-                                         f"{', '.join(entry.modes)}")
-        except FieldError as exc:
-            refuse(exc, "the default was used instead")
-            del values["mode"]
-    data, info = values.pop("data", catalog.GENERATED), None
-    try:
-        data = FIELDS["data"].check(data, lim)
-        info = catalog.info(data) if catalog.is_real(data) else None
-    except FieldError as exc:
-        refuse(exc, "the generated series was used instead")
-        data = catalog.GENERATED
-    for f in [FIELDS[n] for n in values if n != "mode"]:  # each value on its own first; combinations below
-        if (f.model_param and f.name not in entry.params) or not f.applies_to(data):
-            del values[f.name]  # a setting this model or series does not have (a link made for another)
-            continue
-        try:
-            values[f.name] = f.check(values[f.name], lim)
-        except FieldError as exc:
-            refuse(exc, "the default was used instead")
-            del values[f.name]
-    given = set(values)
-    mode = values.get("mode") or fallback_mode(entry, values.get("horizon"))
-    values.update(mode=mode, data=data)
-    clamped = clamped_defaults(entry, mode, lim, skip=given, data=data)
-
-    def default(f: Any) -> Any:
-        value = info.season if f.name == "season" and info is not None else f.default_for(entry, mode, data)
-        if f.name == "n_steps" and info is not None:  # a short series gets windows short enough for it
-            value = windows.longest_input(info.points, values.get("horizon") or default(FIELDS["horizon"]),
-                                          values.get("train_fraction") or default(FIELDS["train_fraction"]),
-                                          value)
-        return None if value is None else f.clamp(value, lim)
-
-    def least_stride(spec: SeriesSpec) -> int:
-        """The smallest stride that keeps the training windows within the limit on windows per training."""
-        where = windows.periods(info.points, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
-        return max(1, math.ceil(windows.window_count(0, where.train_end, spec.n_steps, spec.horizon) / lim.max_series))
-
-    def make(section: str) -> Any:
-        fields_ = [f for f in section_fields(section) if f.name not in ("model", "mode")
-                   and not (f.model_param and f.name not in entry.params) and f.applies_to(data)]
-        kwargs = {f.attribute: values[f.name] if f.name in values else default(f) for f in fields_}
-        if section == "model":
-            kwargs.update(name=name, mode=mode)
-        mine = {f.name for f in fields_} & given
-        while True:
-            try:
-                spec = _SPECS[section](**kwargs)
-                if section == "series" and info is not None:
-                    windows.check(info.points, spec.n_steps, spec.horizon, spec.train_fraction, spec.valid_fraction,
-                                  spec.folds, spec.fold)
-                    least = least_stride(spec)
-                    if spec.stride is None:
-                        spec = dataclasses.replace(spec, stride=least)
-                    elif spec.stride < least:
-                        raise FieldError("stride", f"stride={spec.stride} would take more than {lim.max_series:,} "
-                                                   f"training windows (this instance's limit, RNNLAB_MAX_SERIES): "
-                                                   f"allowed {least} or more")
-                return spec
-            except FieldError as exc:
-                if strict:
-                    raise
-                if exc.field in mine:
-                    problems.append(f"{exc}; the default was used instead")
-                    mine.discard(exc.field)
-                    kwargs[FIELDS[exc.field].attribute] = default(FIELDS[exc.field])
-                    continue
-                if not mine:  # the defaults themselves do not fit this series
-                    raise
-                problems.append(f"{exc}; the defaults were used instead")
-                kwargs.update({f.attribute: default(f) for f in fields_})
-                mine.clear()
-
-    try:
-        series = make("series")
+        series = b.make("series")
     except FieldError as exc:  # a real series too short for even the default windows
         if strict:
             raise
-        problems.append(f"{exc}; the generated series was used instead")
-        values = {k: v for k, v in values.items() if k not in ("data", "mode") and FIELDS[k].section != "series"}
-        again = build({**values, "model": name}, strict=False, _retry=_retry)
-        return Parsed(again.experiment, problems + again.problems, again.clamped)
-    model, train = make("model"), make("train")
+        b.problems.append(f"{exc}; the generated series was used instead")
+        values = {k: v for k, v in b.values.items() if k not in ("data", "mode") and FIELDS[k].section != "series"}
+        again = build({**values, "model": b.name}, strict=False, _retry=_retry)
+        return Parsed(again.experiment, b.problems + again.problems, again.clamped)
+    model, train = b.make("model"), b.make("train")
     try:
-        return Parsed(Experiment(series=series, model=model, train=train), problems, clamped)
+        return Parsed(Experiment(series=series, model=model, train=train), b.problems, b.clamped)
     except FieldError as exc:
         if strict:
             raise
         # The combination is refused (mode against horizon, too many parameters, a convolution longer than the
         # input): keep the data and the training settings, take the model's defaults in a mode that fits.
-        problems.append(f"{exc}; the model's book settings were used instead")
-    kept: dict[str, Any] = {"model": name}
+        b.problems.append(f"{exc}; the model's book settings were used instead")
+    kept: dict[str, Any] = {"model": b.name}
     if _retry == 2:
         for section, spec in (("series", series), ("train", train)):
             kept.update({f.name: getattr(spec, f.attribute) for f in section_fields(section)
                          if getattr(spec, f.attribute) is not None})
     elif not _retry:  # the book's experiment for the model (within the limits) itself was refused
-        raise FieldError(None, f"no experiment for model {name!r} fits this instance's limits")
+        raise FieldError(None, f"no experiment for model {b.name!r} fits this instance's limits")
     again = build(kept, strict=False, _retry=_retry - 1)
-    return Parsed(again.experiment, problems + again.problems, again.clamped)
+    return Parsed(again.experiment, b.problems + again.problems, again.clamped)
+
+
+class _Builder:
+    """One :func:`build`: the values checked one by one, then each section made from them and the defaults, a
+    refused value replaced by its default (lenient) or raised (strict)."""
+
+    def __init__(self, values: Mapping[str, Any], strict: bool, problems: list[str]) -> None:
+        self.strict, self.problems, self.lim = strict, problems, limits()
+        self.values = dict(values)
+        self.name = self._model()
+        self.entry = get_entry(self.name)
+        self._mode()
+        self.data, self.info = self._data()
+        self._each_value()
+        self.given = set(self.values)
+        self.mode = self.values.get("mode") or fallback_mode(self.entry, self.values.get("horizon"))
+        self.values.update(mode=self.mode, data=self.data)
+        self.clamped = clamped_defaults(self.entry, self.mode, self.lim, skip=self.given, data=self.data)
+
+    def refuse(self, exc: FieldError, instead: str) -> None:
+        if self.strict:
+            raise exc
+        self.problems.append(f"{exc}; {instead}")
+
+    def _model(self) -> str:
+        model_field = FIELDS["model"]
+        try:
+            return model_field.check(self.values.pop("model", model_field.default), self.lim)
+        except FieldError as exc:
+            self.refuse(exc, f"{model_field.default!r} was used instead")
+            return model_field.default
+
+    def _mode(self) -> None:
+        if "mode" not in self.values:
+            return
+        try:
+            mode = FIELDS["mode"].check(self.values["mode"], self.lim)
+            if mode not in self.entry.modes:
+                raise FieldError("mode", f"mode={mode!r} is not available for model {self.name!r}: allowed "
+                                         f"{', '.join(self.entry.modes)}")
+        except FieldError as exc:
+            self.refuse(exc, "the default was used instead")
+            del self.values["mode"]
+
+    def _data(self) -> tuple[str, Any]:
+        data = self.values.pop("data", catalog.GENERATED)
+        try:
+            data = FIELDS["data"].check(data, self.lim)
+            return data, catalog.info(data) if catalog.is_real(data) else None
+        except FieldError as exc:
+            self.refuse(exc, "the generated series was used instead")
+            return catalog.GENERATED, None
+
+    def _each_value(self) -> None:
+        """Each value on its own first; the combinations are checked when the sections are made."""
+        for f in [FIELDS[n] for n in self.values if n != "mode"]:
+            if (f.model_param and f.name not in self.entry.params) or not f.applies_to(self.data):
+                del self.values[f.name]  # a setting this model or series does not have (a link made for another)
+                continue
+            try:
+                self.values[f.name] = f.check(self.values[f.name], self.lim)
+            except FieldError as exc:
+                self.refuse(exc, "the default was used instead")
+                del self.values[f.name]
+
+    def default(self, f: Any) -> Any:
+        """Field ``f``'s default for this model, mode and series, within the limits."""
+        info, values = self.info, self.values
+        value = info.season if f.name == "season" and info is not None else f.default_for(self.entry, self.mode,
+                                                                                          self.data)
+        if f.name == "n_steps" and info is not None:  # a short series gets windows short enough for it
+            value = windows.longest_input(info.points, values.get("horizon") or self.default(FIELDS["horizon"]),
+                                          values.get("train_fraction") or self.default(FIELDS["train_fraction"]),
+                                          value)
+        return None if value is None else f.clamp(value, self.lim)
+
+    def least_stride(self, spec: SeriesSpec) -> int:
+        """The smallest stride that keeps the training windows within the limit on windows per training."""
+        where = windows.periods(self.info.points, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+        count = windows.window_count(0, where.train_end, spec.n_steps, spec.horizon)
+        return max(1, math.ceil(count / self.lim.max_series))
+
+    def _checked_series(self, spec: SeriesSpec) -> SeriesSpec:
+        """A real series' windows checked against the series, and its stride set or checked."""
+        if self.info is None:
+            return spec
+        windows.check(self.info.points, spec.n_steps, spec.horizon, spec.train_fraction, spec.valid_fraction,
+                      spec.folds, spec.fold, series=catalog.load(self.data))
+        least = self.least_stride(spec)
+        if spec.stride is None:
+            return dataclasses.replace(spec, stride=least)
+        if spec.stride < least:
+            raise FieldError("stride", f"stride={spec.stride} would take more than {self.lim.max_series:,} "
+                                       f"training windows (this instance's limit, RNNLAB_MAX_SERIES): "
+                                       f"allowed {least} or more")
+        return spec
+
+    def make(self, section: str) -> Any:
+        """The ``section`` spec from the values given and the defaults; a value it refuses is replaced by its
+        default (then all of the section's, when the defaults themselves are what does not fit)."""
+        fields_ = [f for f in section_fields(section) if f.name not in ("model", "mode")
+                   and not (f.model_param and f.name not in self.entry.params) and f.applies_to(self.data)]
+        kwargs = {f.attribute: self.values[f.name] if f.name in self.values else self.default(f) for f in fields_}
+        if section == "model":
+            kwargs.update(name=self.name, mode=self.mode)
+        mine = {f.name for f in fields_} & self.given
+        while True:
+            try:
+                spec = SPECS[section](**kwargs)
+                return self._checked_series(spec) if section == "series" else spec
+            except FieldError as exc:
+                if self.strict:
+                    raise
+                if exc.field in mine:
+                    self.problems.append(f"{exc}; the default was used instead")
+                    mine.discard(exc.field)
+                    kwargs[FIELDS[exc.field].attribute] = self.default(FIELDS[exc.field])
+                    continue
+                if not mine:  # the defaults themselves do not fit this series
+                    raise
+                self.problems.append(f"{exc}; the defaults were used instead")
+                kwargs.update({f.attribute: self.default(f) for f in fields_})
+                mine.clear()
 
 
 def to_query(experiment: Experiment) -> dict[str, str]:

@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from rnnlab.figures import all as plots
+from rnnlab.figures import training
+from rnnlab.figures.series import backtest_folds, fold_errors
 from rnnlab.config import FIELDS, Experiment, limits
 from rnnlab.dashboard import run_view, state
-from rnnlab.jobs.manager import JobError, JobManager
+from rnnlab.jobs.job import JobError
+from rnnlab.jobs.manager import JobManager
 
 
 def section(experiment: Experiment, manager: JobManager) -> None:
@@ -76,12 +78,12 @@ def show(experiments: list[Experiment], results: list) -> None:
     for i, (ds, result) in enumerate(zip(datasets, results), 1):
         origins = ds.origins["test"]
         folds[f"fold {i}"] = (series.time_labels(origins), result.predictions["test"][:, 0])
-    st.plotly_chart(plots.backtest_folds(series.time_labels(shown), series.values[shown], folds, unit=series.unit),
+    st.plotly_chart(backtest_folds(series.time_labels(shown), series.values[shown], folds, unit=series.unit),
                     key="backtest-folds", theme=None)
     mse = [r.metrics["test"]["mse"] for r in results]
     naive = [r.naive_metrics["test"]["mse"] for r in results]
     left, right = st.columns([3, 2])
-    left.plotly_chart(plots.fold_errors([f"fold {i}" for i in range(1, len(mse) + 1)], mse, baseline=naive),
+    left.plotly_chart(fold_errors([f"fold {i}" for i in range(1, len(mse) + 1)], mse, baseline=naive),
                       key="backtest-errors", theme=None)
     table = pd.DataFrame({"fold": range(1, len(mse) + 1), "test MSE": mse, "naive test MSE": naive,
                           "test windows": [len(ds.test) for ds in datasets],
@@ -90,5 +92,5 @@ def show(experiments: list[Experiment], results: list) -> None:
         "test MSE": st.column_config.NumberColumn(format="%.5g"),
         "naive test MSE": st.column_config.NumberColumn(format="%.5g")})
     right.metric("Mean test MSE", run_view.fmt(float(np.mean(mse))),
-                 plots.metric_delta(float(np.mean(mse)), float(np.mean(naive))), delta_color="inverse",
+                 training.metric_delta(float(np.mean(mse)), float(np.mean(naive))), delta_color="inverse",
                  help=f"Naive forecast: {run_view.fmt(float(np.mean(naive)))}")

@@ -8,13 +8,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnnlab.figures import all as plots
+from rnnlab.figures.sweeps import repeat_spread
 
 from rnnlab.jobs import sweeps
 from rnnlab.config import Experiment, limits
 from rnnlab.jobs.costs import seconds_text
 from rnnlab.dashboard import run_view, state
-from rnnlab.jobs.manager import JobError, JobManager
+from rnnlab.jobs.job import JobError
+from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runs import Repeats, group_repeats, repeat_key
 
 REPEATS_KEY = "repeats_n"  # not a field of the table: no "w_" prefix
@@ -115,7 +116,7 @@ def show(group: Repeats) -> None:
     st.markdown(f"**{valid.n} seeds stored** ({', '.join(str(x) for x in group.seeds)}). "
                 f"Validation MSE **{valid.text(5)}** (mean ± sd; from {valid.low:.5f} to {valid.high:.5f}), "
                 f"test MSE **{test.text(5)}** (from {test.low:.5f} to {test.high:.5f}).")
-    fig = plots.repeat_spread([{"label": group.first.experiment.describe(), "valid": list(valid.values),
+    fig = repeat_spread([{"label": group.first.experiment.describe(), "valid": list(valid.values),
                                 "test": list(test.values)}],
                               title="Every seed, and their mean ± sd")
     left, right = st.columns([3, 2])
@@ -128,7 +129,7 @@ def show(group: Repeats) -> None:
 
 
 def spread_rows(groups: list[Repeats], top: int = 8) -> list[dict[str, Any]]:
-    """Rows for :func:`rnnlab.figures.all.repeat_spread`: the best ``top`` configurations that have repeats."""
+    """Rows for :func:`rnnlab.figures.sweeps.repeat_spread`: the best ``top`` configurations that have repeats."""
     repeated = sorted([g for g in groups if len(g.runs) > 1], key=lambda g: g.valid.mean)[:top]
     return [{"label": g.label.replace(f" ×{len(g.runs)} seeds", f" ×{len(g.runs)}"), "valid": list(g.valid.values),
              "test": list(g.test.values)} for g in repeated]

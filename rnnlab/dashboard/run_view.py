@@ -7,17 +7,15 @@ import json
 import numpy as np
 import streamlit as st
 
-from rnnlab.series import dataset as data
-
-from rnnlab.models import export
-
-from rnnlab.forecasting import metrics
-
-from rnnlab.figures import all as plots
 from rnnlab.config import Experiment, stored_experiment
-from rnnlab.store.runs import RunResult
+from rnnlab.figures import training
+from rnnlab.figures.series import future_forecast, series_preview
+from rnnlab.forecasting import metrics
+from rnnlab.models import export
 from rnnlab.series import catalog, windows
+from rnnlab.series.dataset import Dataset, make_dataset, naive_forecast
 from rnnlab.series.prepare import PreparedSeries
+from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import MODEL_FILE, RunStore
 
 
@@ -32,12 +30,12 @@ def load_result(key: str) -> RunResult | None:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def dataset(series: dict) -> data.Dataset:
+def dataset(series: dict) -> Dataset:
     """The validation/test inputs of one data specification, shared by every session and never changed
     (regenerating is pure; ``cache_resource`` hands out the one copy instead of unpickling a new one). The
     inputs and future values do not depend on the model: the naive forecast's experiment stands in."""
     mode = "one_step" if series["horizon"] == 1 else "seq2vec"
-    return data.make_dataset(stored_experiment({"series": series, "model": {"name": "naive", "mode": mode}}))
+    return make_dataset(stored_experiment({"series": series, "model": {"name": "naive", "mode": mode}}))
 
 
 def describe_data(experiment: Experiment) -> str:
@@ -65,11 +63,11 @@ def periods(experiment: Experiment, points: int) -> dict[str, tuple[int, int]]:
             "test": (where.valid_end, where.test_end)}
 
 
-def baselines(ds: data.Dataset, horizon: int) -> dict[str, float]:
+def baselines(ds: Dataset, horizon: int) -> dict[str, float]:
     """Validation MSE of the naive forecast and, on a real series, of the seasonal-naive one (on the windows
     that reach back a season), in the series' own units."""
     actual = ds.unscale(ds.valid.future)
-    out = {"naive": metrics.mse(actual, ds.unscale(data.naive_forecast(ds.valid.X, horizon)))}
+    out = {"naive": metrics.mse(actual, ds.unscale(naive_forecast(ds.valid.X, horizon)))}
     if ds.seasonal is not None:
         rows = np.isfinite(ds.seasonal["valid"]).all(axis=1)
         if rows.any():
@@ -108,6 +106,7 @@ def series_report(series: PreparedSeries, info: catalog.SeriesInfo) -> None:
 
 
 def fmt(value: float | None, digits: int = 5) -> str:
+    """``value`` with ``digits`` decimals (in scientific notation when smaller), or "–" when there is none."""
     if value is None or not np.isfinite(value):
         return "–"
     return f"{value:.{digits}f}" if abs(value) >= 10 ** -digits else f"{value:.2e}"
@@ -118,9 +117,9 @@ def headline(result: RunResult, experiment: Experiment) -> None:
     valid, test = result.metrics["valid"], result.metrics["test"]
     naive_valid, naive_test = result.naive_metrics["valid"]["mse"], result.naive_metrics["test"]["mse"]
     cols = st.columns(3) + st.columns(3)
-    cols[0].metric("Validation MSE", fmt(valid["mse"]), plots.metric_delta(valid["mse"], naive_valid),
+    cols[0].metric("Validation MSE", fmt(valid["mse"]), training.metric_delta(valid["mse"], naive_valid),
                    delta_color="inverse", help=f"Naive forecast: {fmt(naive_valid)}")
-    cols[1].metric("Test MSE", fmt(test["mse"]), plots.metric_delta(test["mse"], naive_test), delta_color="inverse",
+    cols[1].metric("Test MSE", fmt(test["mse"]), training.metric_delta(test["mse"], naive_test), delta_color="inverse",
                    help=f"Naive forecast: {fmt(naive_test)}")
     cols[2].metric("Validation MAE", fmt(valid["mae"]), help="Mean absolute error, in the series' own unit.")
     if experiment.series.real:
@@ -146,7 +145,7 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3)
     headline(result, experiment)
     ds = dataset(experiment.to_dict()["series"])
     st.plotly_chart(
-        plots.series_preview(ds.unscale(ds.valid.X), ds.unscale(ds.valid.future),
+        series_preview(ds.unscale(ds.valid.X), ds.unscale(ds.valid.future),
                              predictions=result.predictions["valid"], n_series=n_series,
                              title="Validation windows: forecast vs actual"),
         key=f"pred-{result.key}", theme=None)
@@ -156,14 +155,14 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3)
     left, right = st.columns(2) if multi else (st.container(), None)
     with left:
         if result.history:
-            st.plotly_chart(plots.loss_curves({experiment.model.name: result.history}), key=f"loss-{result.key}",
+            st.plotly_chart(training.loss_curves({experiment.model.name: result.history}), key=f"loss-{result.key}",
                             theme=None)
         else:
             st.info("The naive forecast needs no training: it repeats the last value it saw.")
     if multi:
         naive_steps = metrics.mse_per_step(ds.unscale(ds.valid.future), ds.unscale(
-            data.naive_forecast(ds.valid.X, experiment.series.horizon)))
-        right.plotly_chart(plots.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
+            naive_forecast(ds.valid.X, experiment.series.horizon)))
+        right.plotly_chart(training.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
                                              naive_per_step=naive_steps), key=f"steps-{result.key}", theme=None)
 
 
@@ -171,11 +170,11 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3)
 HISTORY_SHOWN = 120
 
 
-def future_view(result: RunResult, experiment: Experiment, ds: data.Dataset) -> None:
+def future_view(result: RunResult, experiment: Experiment, ds: Dataset) -> None:
     """The forecast of the values after the last observation, on the series' own time axis, and its CSV."""
     future, series = result.future, ds.series
     shown = np.arange(max(0, len(series) - HISTORY_SHOWN), len(series))
-    st.plotly_chart(plots.future_forecast(series.time_labels(shown), series.values[shown], future["time"],
+    st.plotly_chart(future_forecast(series.time_labels(shown), series.values[shown], future["time"],
                                           future["value"], last_time=future["last_time"],
                                           rolled=future["rolled_forward"], unit=series.unit,
                                           title=f"The next {len(future['value'])} values after {future['last_time']}"),

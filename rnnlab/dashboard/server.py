@@ -23,20 +23,36 @@ from streamlit.web import cli
 
 import rnnlab.dashboard.run_view  # noqa: F401
 import rnnlab.jobs.manager  # noqa: F401
-import rnnlab.figures.all  # noqa: F401
+import rnnlab.figures.inspection  # noqa: F401
+import rnnlab.figures.series  # noqa: F401
+import rnnlab.figures.sweeps  # noqa: F401
+import rnnlab.figures.training  # noqa: F401
 from rnnlab.config import limits
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
+
+def find_app() -> Path:
+    """The app.py to serve: the current directory's (the image's /app, a checkout where ``make run`` starts),
+    else the one beside the package (a checkout started from elsewhere). Exits with a message when neither
+    exists, as for an installed package run outside the checkout."""
+    candidates = [Path.cwd() / "app.py", Path(__file__).resolve().parents[2] / "app.py"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    sys.exit(f"rnnlab: no app.py in {candidates[0].parent} or {candidates[1].parent}; start the server from the "
+             "folder that holds app.py and pages/ (the checkout, or /app in the image)")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run ``streamlit run app.py`` in this process with the given extra options. The server refuses uploads
     above ``RNNLAB_MAX_UPLOAD_MB`` (HTTP 413), the limit the CSV reader checks too."""
+    app = find_app()
     PagesManager.uses_pages_directory = False
-    # Workers import Keras and its backend as they start: start them now, not at the first Train.
-    threading.Thread(target=rnnlab.jobs.manager.get_manager().start, name="rnnlab-cluster-start", daemon=True).start()
+    manager = rnnlab.jobs.manager.get_manager()
+    if manager.settings.start_cluster:  # RNNLAB_START_CLUSTER=0: at the first training (it starts lazily)
+        # Workers import Keras and its backend as they start: start them now, not at the first Train.
+        threading.Thread(target=manager.start, name="rnnlab-cluster-start", daemon=True).start()
     upload = f"--server.maxUploadSize={limits().max_upload_mb}"
-    sys.argv = ["streamlit", "run", str(APP), upload, *(sys.argv[1:] if argv is None else argv)]
+    sys.argv = ["streamlit", "run", str(app), upload, *(sys.argv[1:] if argv is None else argv)]
     cli.main()
 
 

@@ -107,6 +107,7 @@ def sync_url(experiment: Experiment) -> None:
 
 
 def widget_key(name: str) -> str:
+    """The session-state key of field ``name``'s widget."""
     return WIDGET_PREFIX + name
 
 

@@ -14,6 +14,7 @@ from rnnlab.config import Experiment
 from rnnlab.dashboard import state, widgets
 from rnnlab.errors import SeriesError
 from rnnlab.series import catalog, csvfile, prepare
+from rnnlab.series.grids import GRIDS
 from rnnlab.series.prepare import PreparedSeries
 
 ROW_ORDER = "(none: the rows in order)"
@@ -29,6 +30,19 @@ def _read(blob: bytes, name: str, time_col: str | None, value_col: str | None, d
     again); SeriesError when it cannot be used."""
     return csvfile.read_series(blob, name=name, time_col=time_col, value_col=value_col, dayfirst=dayfirst,
                                irregular=irregular, resample_to=resample_to, duplicates=duplicates)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def coarser_steps(blob: bytes, name: str, time_col: str | None, value_col: str,
+                  dayfirst: bool | None) -> tuple[str, ...]:
+    """The steps the file's observations may be averaged over: only steps coarser than their own (every step when
+    the file cannot be read this way: reading it says why)."""
+    try:
+        table = csvfile.read_table(blob, name=name)
+        return prepare.resample_choices(csvfile.to_raw(table, time_col=time_col, value_col=value_col,
+                                                       dayfirst=dayfirst))
+    except SeriesError:
+        return tuple(GRIDS)
 
 
 def panel(experiment: Experiment) -> PreparedSeries | None:
@@ -59,15 +73,20 @@ def panel(experiment: Experiment) -> PreparedSeries | None:
     dates = st.radio("Dates", list(DATES), format_func=DATES.get, key="upload_dates", horizontal=True)
     irregular = st.radio("If the times are not evenly spaced", list(IRREGULAR), format_func=IRREGULAR.get,
                          key="upload_irregular")
+    time_col = None if time_col == ROW_ORDER else time_col
+    dayfirst = {"auto": None, "month": False, "day": True}[dates]
     resample_to = None
     if irregular == "resample":
-        resample_to = st.selectbox("Coarser step", list(prepare.GRIDS), key="upload_resample",
-                                   format_func=lambda f: prepare.GRIDS[f].words)
+        steps = coarser_steps(blob, file.name, time_col, value_col, dayfirst)
+        if not steps:
+            st.info("Its step is the longest there is: keep its step, or take the rows in order.",
+                    icon=":material/info:")
+            return None
+        resample_to = st.selectbox("Coarser step", steps, key="upload_resample", format_func=lambda f: GRIDS[f].words)
     average = st.checkbox("Average repeated timestamps", key="upload_duplicates",
                           help="Off: a file with a repeated timestamp is refused, saying where.")
     try:
-        prepared, _, _ = _read(blob, file.name, None if time_col == ROW_ORDER else time_col, value_col,
-                               {"auto": None, "month": False, "day": True}[dates], irregular, resample_to,
+        prepared, _, _ = _read(blob, file.name, time_col, value_col, dayfirst, irregular, resample_to,
                                "average" if average else "refuse")
     except SeriesError as exc:
         st.error(f"{file.name}: {exc}", icon=":material/error:")

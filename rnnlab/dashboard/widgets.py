@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from rnnlab.config import FIELDS, Experiment, Field, build, group_fields, limits, parse_flat
-from rnnlab.dashboard.state import set_experiment, widget_key
+from rnnlab.dashboard.state import seed_widgets, set_experiment, widget_key
 from rnnlab.models.registry import REGISTRY, ModelEntry, get_entry
 from rnnlab.series import catalog
 
@@ -137,9 +137,6 @@ def use_data(experiment: Experiment, data: str) -> None:
             st.session_state.pop(widget_key(name), None)
 
 
-
-
-
 def model_controls() -> None:
     """Model picker with its description, forecast mode and the model's own hyperparameters."""
     field_input("model", on_change=_on_model_change)
@@ -172,6 +169,16 @@ def train_controls() -> None:
     cols = st.columns(2)
     for i, field in enumerate(fields):
         field_input(field.name, cols[i] if i < 2 else None, entry, mode)
+
+
+def experiment_controls(experiment: Experiment, *, training_expanded: bool) -> Experiment:
+    """The model's and the training's widgets, seeded from ``experiment``; returns the experiment they describe
+    (see :func:`apply`)."""
+    seed_widgets(experiment)
+    model_controls()
+    with st.expander("Training", expanded=training_expanded):
+        train_controls()
+    return apply(experiment)
 
 
 def apply(experiment: Experiment) -> Experiment:

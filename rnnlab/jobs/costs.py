@@ -7,9 +7,10 @@ one, and at 20 units that walk, not the arithmetic, is most of the time). Time i
 ``a x floating-point operations + b x sequential steps`` per epoch, plus the compilation of the first epoch and
 the forecasts and saving after the last. The four numbers are measured per model family by a short
 calibration on the workers (:func:`calibration_experiments`, two small trainings each: one with batches of
-32 and one of 128, so operations and steps can be told apart), kept in ``$RNNLAB_HOME/costs-<backend>.json``.
-Until an instance has calibrated, the numbers measured on a two-core machine (``rnnlab/cost_defaults.json``,
-made by ``python -m rnnlab calibrate``) stand in. ``python -m rnnlab bench --estimates`` checks estimates
+32 and one of 128, so operations and steps can be told apart), kept beside the run store, in
+``<home>/costs-<backend>.json`` (``$RNNLAB_HOME`` unless a caller names its store's home). Until an instance has
+calibrated, the numbers measured on a two-core machine (``rnnlab/jobs/cost_defaults.json``, made by
+``python -m rnnlab calibrate --shipped``) stand in. ``python -m rnnlab bench --estimates`` checks estimates
 against measured times.
 """
 
@@ -132,12 +133,14 @@ def seconds_text(seconds: float) -> str:
 
 
 def calibration_path(engine: str | None = None, home: Path | None = None) -> Path:
-    """Where this instance keeps its calibration for backend ``engine``."""
+    """Where the instance whose run store is at ``home`` (default: ``RNNLAB_HOME``) keeps its calibration for
+    backend ``engine`` (default: the configured one)."""
     return (home or default_home()) / f"costs-{engine or backend_name()}.json"
 
 
 def load_coefficients(engine: str | None = None, home: Path | None = None) -> tuple[dict[str, Any], bool]:
-    """The per-family numbers, and whether they were measured on this instance (else the shipped ones)."""
+    """The per-family numbers, and whether they were measured on the instance whose run store is at ``home``
+    (default: ``RNNLAB_HOME``; else they are the shipped ones)."""
     engine = engine or backend_name()
     path = calibration_path(engine, home)
     try:
@@ -153,10 +156,12 @@ def load_coefficients(engine: str | None = None, home: Path | None = None) -> tu
 
 
 def estimate(experiment: Experiment, coefficients: Mapping[str, Any] | None = None, calibrated: bool = True,
-             engine: str | None = None) -> Estimate:
-    """Seconds per epoch, for the first epoch, and in all, for ``experiment`` on one worker of this instance."""
+             engine: str | None = None, home: Path | None = None) -> Estimate:
+    """Seconds per epoch, for the first epoch, and in all, for ``experiment`` on one worker of this instance:
+    with ``coefficients`` (measured here if ``calibrated``), else those :func:`load_coefficients` finds for
+    ``engine`` at ``home``."""
     if coefficients is None:
-        coefficients, calibrated = load_coefficients(engine)
+        coefficients, calibrated = load_coefficients(engine, home)
     if not experiment.model.entry.trainable:
         return Estimate(0.0, 0.0, 0.5, calibrated)
     c = coefficients.get(experiment.model.name)

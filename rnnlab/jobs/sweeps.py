@@ -100,6 +100,61 @@ def parse_grid(experiment: Experiment, specs: Iterable[str]) -> dict[str, tuple[
     return grid
 
 
+def value_text(value: Any) -> str:
+    """One value of a grid as it is written: ``10``, ``0.001``, ``adam``, a list field's ``1,2,4``."""
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: A sweep's own parameters in a link, beside the experiment's (:func:`rnnlab.config.to_query`).
+GRID_PARAM, REPEATS_PARAM, SAMPLE_PARAM = "grid", "repeats", "sample"
+
+
+def grid_text(grid: Mapping[str, Sequence[Any]]) -> str:
+    """The grid as the ``grid`` link parameter: ``units=5,10,20;layers=1,2``."""
+    return ";".join(f"{name}=" + value_separator(FIELDS[name]).join(value_text(v) for v in values)
+                    for name, values in grid.items())
+
+
+def parse_grid_text(experiment: Experiment, text: str) -> dict[str, tuple[Any, ...]]:
+    """The ``grid`` link parameter read back, every value checked (FieldError when it is not a valid grid for
+    ``experiment``)."""
+    return parse_grid(experiment, [part for part in text.split(";") if part.strip()])
+
+
+@dataclass(frozen=True)
+class LinkedSweep:
+    """What a link asks of a sweep: each part None when the link does not give it or gives it wrong, and
+    ``problems`` saying, one sentence each, what could not be used."""
+
+    grid: dict[str, tuple[Any, ...]] | None
+    repeats: int | None
+    sample: int | None
+    problems: tuple[str, ...]
+
+
+def read_link(experiment: Experiment, params: Mapping[str, str | None]) -> LinkedSweep:
+    """The sweep around ``experiment`` that a link's ``grid``, ``repeats`` and ``sample`` parameters describe.
+
+    A link is untrusted input: every value goes through its field, and what cannot be used is left out and named.
+    """
+    grid, counts, problems = None, {}, []
+    if params.get(GRID_PARAM):
+        try:
+            grid = parse_grid_text(experiment, params[GRID_PARAM])
+        except FieldError as exc:
+            problems.append(f"The link's sweep could not be used: {exc}")
+    for param, field in ((REPEATS_PARAM, REPEATS), (SAMPLE_PARAM, SAMPLE)):
+        raw = params.get(param)
+        if raw is not None:
+            try:
+                counts[param] = field.check(field.parse(raw), limits())
+            except FieldError as exc:
+                problems.append(f"The link's {param} could not be used: {exc}")
+    return LinkedSweep(grid, counts.get(REPEATS_PARAM), counts.get(SAMPLE_PARAM), tuple(problems))
+
+
 def seeds(experiment: Experiment, n: int) -> list[int]:
     """The training seeds of ``n`` repeats: the experiment's own seed and the next ones."""
     first = experiment.train.seed
@@ -131,13 +186,7 @@ class Cell:
 
     def label(self) -> str:
         """``units=10, layers=2``."""
-        return ", ".join(f"{name}={_shown(value)}" for name, value in self.values)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, (tuple, list)):
-        return ",".join(str(v) for v in value)
-    return f"{value:g}" if isinstance(value, float) else str(value)
+        return ", ".join(f"{name}={value_text(value)}" for name, value in self.values)
 
 
 @dataclass(frozen=True)
@@ -213,6 +262,11 @@ class Sweep:
     def to_dict(self) -> dict[str, Any]:
         return {"base": self.base.to_dict(), "grid": {n: [_value_key(v) for v in vs] for n, vs in self.grid},
                 "repeats": self.repeats, "sample": self.sample}
+
+    def link_params(self) -> dict[str, str]:
+        """The sweep's own link parameters (:func:`read_link` reads them back)."""
+        return {GRID_PARAM: grid_text(dict(self.grid)), REPEATS_PARAM: str(self.repeats),
+                SAMPLE_PARAM: str(self.sample)}
 
 
 def cell_rows(sweep: Sweep, results: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from rnnlab.config import Experiment, Limits, using_limits
+from rnnlab.errors import SettingError
 
 SCALES = {
     "full": {},
@@ -141,10 +142,10 @@ LESSONS: tuple[Lesson, ...] = (
 
 
 def lesson_scale() -> str:
-    """``RNNLAB_LESSON_SCALE`` (``full`` or ``small``); a bad value raises ValueError saying what is allowed."""
+    """``RNNLAB_LESSON_SCALE`` (``full`` or ``small``); a bad value raises SettingError saying what is allowed."""
     scale = (os.environ.get("RNNLAB_LESSON_SCALE") or "full").strip()
     if scale not in SCALES:
-        raise ValueError(f"RNNLAB_LESSON_SCALE={scale!r} is not one of: {', '.join(SCALES)}")
+        raise SettingError(f"RNNLAB_LESSON_SCALE={scale!r} is not one of: {', '.join(SCALES)}")
     return scale
 
 

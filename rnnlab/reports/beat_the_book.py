@@ -22,11 +22,12 @@ from typing import Any, Mapping, Sequence, TextIO
 
 from rnnlab.jobs import sweeps
 from rnnlab.reports.book_code import REFERENCE, Reference
-from rnnlab.config import Experiment, parse_flat, to_query
-from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.config import Experiment, to_query
+from rnnlab.config.limits import JobSettings
+from rnnlab.jobs.manager import JobManager
 from rnnlab.lessons import beatbook
 from rnnlab.models.registry import get_entry
-from rnnlab.jobs.progress import Progress
+from rnnlab.jobs.progress import Progress, follow
 from rnnlab.store.runs import RunSummary, Spread
 
 #: How much better than the book a configuration must be: at most 80% of its best printed figure.
@@ -88,7 +89,7 @@ TASKS = (
 )
 
 
-def _settings() -> JobSettings:
+def job_settings() -> JobSettings:
     """The environment's cluster settings, without the per-person limits: this is the operator's own command."""
     return dataclasses.replace(JobSettings.from_env(), sweep_jobs=10_000, owner_seconds=10 ** 9,
                                max_job_seconds=10 ** 9, queue_length=10_000, jobs_per_owner=10_000)
@@ -100,24 +101,12 @@ def _train(manager: JobManager, experiments: list[Experiment], label: str, strea
     todo = [j for j in {j.key: j for j in jobs}.values() if not j.finished]
     stream.write(f"{label}: {len(experiments)} trainings, {len(experiments) - len(todo)} trained before, "
                  f"{len(todo)} to train\n")
-    progress = Progress(stream, prefix=f"{label} ")
-    total = sum(j.experiment.train.epochs for j in todo)
-    shown = -1
-    while todo and not all(j.finished for j in todo):
-        done = sum(j.experiment.train.epochs if j.finished else j.progress()["epoch"] for j in todo)
-        if done != shown:
-            shown = done
-            progress.update(done, total, f"epochs, {sum(j.finished for j in todo)}/{len(todo)} trainings done")
-        time.sleep(1.0)
+    follow(todo, Progress(stream, prefix=f"{label} "), every=1.0)
     failed = [j for j in jobs if j.state != "done"]
     if failed:
         raise RuntimeError(f"{len(failed)} trainings did not finish: {failed[0].experiment.describe()}: "
                            f"{failed[0].state} {failed[0].error or ''}")
     return {j.key: RunSummary.from_json(j.result().summary()) for j in jobs}
-
-
-def _fmt(spread: Spread) -> str:
-    return f"{spread.mean:.5f} ± {spread.std:.5f}" if spread.n > 1 else f"{spread.mean:.5f}"
 
 
 def _cell_name(candidate: Candidate, cell: Mapping[str, Any]) -> str:
@@ -130,7 +119,7 @@ def run(*, manager: JobManager | None = None, quick: bool = False,
     """Screen, confirm and report: the markdown report and the finalists as data (:data:`RESULTS_FILE`).
     ``quick``: two epochs on 1,000 series, to check the pipeline."""
     own = manager is None
-    manager = manager or JobManager(_settings())
+    manager = manager or JobManager(job_settings())
     started = time.perf_counter()
     epochs, n_series = (2, 1000) if quick else (None, None)
     sections, verdicts = [], []
@@ -155,7 +144,7 @@ def run(*, manager: JobManager | None = None, quick: bool = False,
                      "| configuration | valid MSE (mean ± sd) | test MSE (mean ± sd) |", "|---|---:|---:|"]
             for candidate, row in cells:
                 lines.append(f"| {_cell_name(candidate, _settings_of(row))} "
-                             f"| {_fmt(row['valid'])} | {_fmt(row['test'])} |")
+                             f"| {row['valid'].text()} | {row['test'].text()} |")
             lines += ["", f"### Confirmed with {CONFIRM_SEEDS} seeds ({', '.join(map(str, sweeps.seeds(confirm[0][0], CONFIRM_SEEDS)))})",
                       "", "| configuration | params | valid MSE mean ± sd | valid range | test MSE mean ± sd | test range "
                           "| vs the book (valid) | beats the target |", "|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -166,8 +155,8 @@ def run(*, manager: JobManager | None = None, quick: bool = False,
                 beats = valid.mean <= task.target and test.mean <= task.target
                 verdicts.append((task, candidate, row, valid, test, beats, group[0]))
                 lines.append(
-                    f"| {_cell_name(candidate, _settings_of(row))} | {runs[0].params_total:,} | {_fmt(valid)} | "
-                    f"{valid.low:.5f}-{valid.high:.5f} | {_fmt(test)} | {test.low:.5f}-{test.high:.5f} | "
+                    f"| {_cell_name(candidate, _settings_of(row))} | {runs[0].params_total:,} | {valid.text()} | "
+                    f"{valid.low:.5f}-{valid.high:.5f} | {test.text()} | {test.low:.5f}-{test.high:.5f} | "
                     f"{100 * (valid.mean / ref.printed - 1):+.0f}% | {'**yes**' if beats else 'no'} |")
             sections.append("\n".join(lines))
     finally:
@@ -221,7 +210,7 @@ def _report(sections: list[str], verdicts: list[Any], minutes: float, quick: boo
             best[task.name] = v
     for task, candidate, row, valid, test, beats, _ in best.values():
         head.append(f"| {task.title} | {task.reference.printed:g} | {task.target:.5f} | "
-                    f"{_cell_name(candidate, _settings_of(row))} | {_fmt(valid)} | {_fmt(test)} | "
+                    f"{_cell_name(candidate, _settings_of(row))} | {valid.text()} | {test.text()} | "
                     f"{'**yes**' if beats else 'no'} |")
     head += ["", "To train a winner yourself (each seed in turn; the Train page's *Repeats* does the same):", ""]
     for task, candidate, row, valid, test, beats, exp in best.values():

@@ -6,19 +6,18 @@ training, forecasts and saving; not its wait in the queue).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import sys
 import tempfile
-import time
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from rnnlab.jobs import costs
 from rnnlab.config import Experiment
-from rnnlab.jobs.manager import JobManager, JobSettings
-from rnnlab.jobs.progress import Progress
+from rnnlab.config.limits import JobSettings
+from rnnlab.jobs.manager import JobManager
+from rnnlab.jobs.progress import Progress, follow
 from rnnlab.store.runstore import RunStore
 
 #: A factor the estimate must be within for at least :data:`WITHIN_SHARE` of the configurations.
@@ -57,17 +56,16 @@ def run(*, workers: int | None = None, stream=sys.stderr) -> str:
     """Train :func:`configurations` (fresh, in a scratch store) and report estimate against measured time."""
     experiments = configurations()
     coefficients, calibrated = costs.load_coefficients()
-    with tempfile.TemporaryDirectory(prefix="rnnlab-estimates-") as home, _fresh_compile_cache(home):
+    with tempfile.TemporaryDirectory(prefix="rnnlab-estimates-") as home:
+        # The workers compile into an empty cache: the estimates are for a model compiled the first time (a shape
+        # compiled before starts sooner than estimated).
         settings = dataclasses.replace(JobSettings.from_env(), workers=workers or 0, calibrate=False,
                                        sweep_jobs=1000, owner_seconds=10 ** 9, max_job_seconds=10 ** 9)
-        manager = JobManager(settings, store=RunStore(home))
+        manager = JobManager(settings, store=RunStore(home),
+                             worker_env={"RNNLAB_JAX_CACHE": os.path.join(home, "jax-cache")})
         try:
             jobs = manager.submit_batch(experiments, owner="bench", fresh=True)
-            progress = Progress(stream, prefix="estimates ")
-            while not all(j.finished for j in jobs):
-                progress.update(sum(j.finished for j in jobs), len(jobs))
-                time.sleep(1.0)
-            progress.update(len(jobs), len(jobs))
+            follow(jobs, Progress(stream, prefix="estimates "), count="jobs", every=1.0)
             failed = [j for j in jobs if j.state != "done"]
             if failed:
                 raise RuntimeError(f"{len(failed)} trainings failed: {failed[0].error}")
@@ -81,21 +79,6 @@ def run(*, workers: int | None = None, stream=sys.stderr) -> str:
         rows.append({"experiment": exp, "estimate": est.total, "actual": result.wall_seconds,
                      "ratio": result.wall_seconds / est.total, "est_epoch": est.per_epoch, "epoch": per_epoch})
     return report(rows, calibrated, manager.settings.worker_count())
-
-
-@contextlib.contextmanager
-def _fresh_compile_cache(folder: str) -> Iterator[None]:
-    """Workers started inside compile into an empty cache under ``folder``: estimates are for a model compiled
-    for the first time (a shape compiled before starts sooner than estimated)."""
-    saved = os.environ.get("RNNLAB_JAX_CACHE")
-    os.environ["RNNLAB_JAX_CACHE"] = os.path.join(folder, "jax-cache")
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("RNNLAB_JAX_CACHE", None)
-        else:
-            os.environ["RNNLAB_JAX_CACHE"] = saved
 
 
 def report(rows: list[dict[str, Any]], calibrated: bool, workers: int) -> str:

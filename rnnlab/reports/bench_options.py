@@ -4,7 +4,7 @@
 per call. On TensorFlow (``RNNLAB_BACKEND=tensorflow``), ``--compare xla`` trains each model with
 ``jit_compile=True`` and without (the registry's ``jit_compile`` flags follow from it), and ``--compare
 autotune`` with Keras' default input pipeline (tf.data autotuning on) and with rnnlab's (autotuning off: see
-``rnnlab.training.fit._feed``). Both sides run in this process, alternating their order between models so neither
+``rnnlab.training.keras_private``). Both sides run in this process, alternating their order between models so neither
 always runs on a warmer machine; the report gives both validation MSEs and seconds per epoch (first epoch
 left out: it includes tracing and compilation) with their ratio. Comparisons across backends, the first epoch
 and a burst of trainings need processes of their own: :mod:`rnnlab.reports.bench_workers`.
@@ -19,8 +19,9 @@ from datetime import datetime, timezone
 
 from rnnlab.training import backend
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit
 from rnnlab.config import Experiment
+from rnnlab.errors import SettingError
 from rnnlab.models.registry import REGISTRY
 from rnnlab.jobs.progress import Progress
 
@@ -53,7 +54,7 @@ def bench(*, epochs: int = 4, n_series: int = 10_000, only: str | None = None, c
     if compare not in COMPARISONS:
         raise ValueError(f"compare={compare!r}: allowed are {', '.join(COMPARISONS)}")
     if compare in TENSORFLOW_ONLY and backend.backend_name() != "tensorflow":
-        raise ValueError(f"--compare {compare} measures a TensorFlow setting: run it with RNNLAB_BACKEND=tensorflow")
+        raise SettingError(f"--compare {compare} measures a TensorFlow setting: run it with RNNLAB_BACKEND=tensorflow")
     spec = COMPARISONS[compare]
     names = [n for n, e in REGISTRY.items() if e.trainable and (only is None or n in only.split(","))]
     lines = []
@@ -64,8 +65,8 @@ def bench(*, epochs: int = 4, n_series: int = 10_000, only: str | None = None, c
         for new in order:
             label = spec.new if new else spec.old
             progress = Progress(stream, prefix=f"[{i + 1}/{len(names)}] {name} {label}: ")
-            runs[new] = training.run(exp, save_model=False, **(spec.new_kwargs if new else spec.old_kwargs),
-                                     on_epoch=lambda info: progress.update(info["epoch"], info["epochs"]))
+            runs[new] = fit.run(exp, save_model=False, **(spec.new_kwargs if new else spec.old_kwargs),
+                                on_epoch=lambda info: progress.update(info["epoch"], info["epochs"]))
         on, off = runs[True], runs[False]
         diff = abs(on.val_mse - off.val_mse) / off.val_mse
         speedup = off.seconds_per_epoch / on.seconds_per_epoch

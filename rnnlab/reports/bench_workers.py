@@ -18,13 +18,14 @@ from typing import Any
 
 from rnnlab.training import backend
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit
 
 from rnnlab.training import warmup
 from rnnlab.config import Experiment
-from rnnlab.jobs.manager import JobManager, JobSettings
+from rnnlab.config.limits import JobSettings
+from rnnlab.jobs.manager import JobManager
 from rnnlab.models.registry import REGISTRY
-from rnnlab.jobs.progress import Progress
+from rnnlab.jobs.progress import Progress, follow
 from rnnlab.store.runstore import RunStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def _measure(args: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for name, mode in args["models"]:
         exp = Experiment.book(name, mode).replace(epochs=args["epochs"], n_series=args["n_series"])
-        result = training.run(exp, save_model=False)
+        result = fit.run(exp, save_model=False)
         seconds = [h["seconds"] for h in result.history]
         rows.append({"model": name, "mode": mode, "val_mse": result.val_mse, "first": seconds[0],
                      "per_epoch": result.seconds_per_epoch, "warm": warm_seconds,
@@ -137,11 +138,10 @@ def burst_once(n: int, engine: str, *, workers: int | None = None, stream=sys.st
     """Submit ``n`` distinct small experiments at once to a fresh embedded cluster on ``engine`` whose workers
     have started (and warmed up); how long until they were all trained, and each one's wait for its first
     epoch."""
-    saved = os.environ.get("RNNLAB_BACKEND")
-    os.environ["RNNLAB_BACKEND"] = engine
     with tempfile.TemporaryDirectory(prefix="rnnlab-burst-") as home:
-        manager = JobManager(JobSettings(workers=workers or 0, jobs_per_owner=n, queue_length=n, job_timeout=1800,
-                                         calibrate=False), store=RunStore(home))
+        settings = JobSettings(workers=workers or 0, jobs_per_owner=n, queue_length=n, job_timeout=1800,
+                               calibrate=False)
+        manager = JobManager(settings, store=RunStore(home), worker_env={"RNNLAB_BACKEND": engine})
         try:
             manager.start()
             deadline = time.monotonic() + 300
@@ -150,14 +150,15 @@ def burst_once(n: int, engine: str, *, workers: int | None = None, stream=sys.st
             experiments = burst_experiments(n)
             submitted = time.time()
             jobs = [manager.submit(exp, owner=f"student-{i}") for i, exp in enumerate(experiments)]
-            progress = Progress(stream, prefix=f"burst on {engine}: ")
             first_epoch: dict[str, float] = {}
-            while not all(job.finished for job in jobs):
+
+            def note_first_epochs() -> None:
                 for job in jobs:
                     if job.key not in first_epoch and job.history:
                         first_epoch[job.key] = time.time() - submitted
-                progress.update(sum(job.finished for job in jobs), n)
-                time.sleep(0.2)
+
+            follow(jobs, Progress(stream, prefix=f"burst on {engine}: "), count="jobs", every=0.2,
+                   on_poll=note_first_epochs)
             seconds = time.time() - submitted
             failed = [job.error for job in jobs if job.state != "done"]
             if failed:
@@ -165,10 +166,6 @@ def burst_once(n: int, engine: str, *, workers: int | None = None, stream=sys.st
             waits = [first_epoch.get(job.key, seconds) for job in jobs]
         finally:
             manager.close()
-            if saved is None:
-                os.environ.pop("RNNLAB_BACKEND", None)
-            else:
-                os.environ["RNNLAB_BACKEND"] = saved
     return {"backend": engine, "n": n, "seconds": seconds, "per_minute": n / seconds * 60,
             "wait_median": statistics.median(waits), "wait_max": max(waits),
             "workers": manager.settings.worker_count()}

@@ -12,15 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import random
 import sys
 from pathlib import Path
 from typing import Iterator, Mapping
 
-import numpy as np
-
 from rnnlab.env import env_int
+from rnnlab.errors import SettingError
 from rnnlab.paths import default_home
+from rnnlab.training import keras_private
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +35,11 @@ _CONFIGURED: str | None = None
 
 
 def backend_name(environ: Mapping[str, str] | None = None) -> str:
-    """The backend ``RNNLAB_BACKEND`` asks for (default :data:`DEFAULT`); ValueError naming what is allowed."""
+    """The backend ``RNNLAB_BACKEND`` asks for (default :data:`DEFAULT`); SettingError naming what is allowed."""
     environ = os.environ if environ is None else environ
     name = (environ.get("RNNLAB_BACKEND") or DEFAULT).strip().lower()
     if name not in BACKENDS:
-        raise ValueError(f"RNNLAB_BACKEND={environ.get('RNNLAB_BACKEND')!r} is not one of: {', '.join(BACKENDS)}")
+        raise SettingError(f"RNNLAB_BACKEND={environ.get('RNNLAB_BACKEND')!r} is not one of: {', '.join(BACKENDS)}")
     return name
 
 
@@ -57,13 +56,6 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(null)
-
-
-def native_quiet() -> contextlib.AbstractContextManager:
-    """Hide what native libraries print on start-up (TensorFlow's CUDA and oneDNN lines) unless
-    ``TF_CPP_MIN_LOG_LEVEL=0`` asks for it."""
-    quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2").strip() != "0"
-    return _native_stderr_silenced() if quiet else contextlib.nullcontext()
 
 
 def configure() -> str:
@@ -132,31 +124,16 @@ def _configure_jax(threads: int | None) -> None:
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
     except OSError:  # a read-only home: compile every time
         log.warning("JAX compilation cache disabled: cannot write %s", cache)
-    # Whenever TensorFlow is installed, Keras does its file work through TensorFlow's gfile and checks every
-    # object it serialises against TensorFlow's types, so saving or describing a model would import all of
-    # TensorFlow into a JAX worker (seconds, and hundreds of MB). Tell Keras (3.15) what a JAX-only install
-    # tells it: no TensorFlow here. rnnlab's files are local; Python's own file functions serve.
-    from keras.src.utils import module_utils  # workers only: the web process never calls configure
-
-    module_utils.gfile._available = module_utils.tensorflow._available = False
+    keras_private.hide_tensorflow()
 
 
 def seed(value: int) -> None:
-    """Seed everything a training draws from: Python, NumPy and Keras (``keras.utils.set_random_seed``, which
-    on the JAX backend would import TensorFlow only to seed it too)."""
+    """Seed everything a training draws from: Python, NumPy, Keras' own generator and, on the TensorFlow
+    backend, TensorFlow (``keras.utils.set_random_seed``; after :func:`configure` a JAX worker's Keras knows
+    that TensorFlow is not there, so seeding does not import it)."""
     import keras  # workers only: the web process never calls this
 
-    if keras.backend.backend() == "tensorflow":
-        keras.utils.set_random_seed(value)
-        return
-    from keras.src.backend.common import global_state  # (as above)
-    from keras.src.random import seed_generator  # (as above)
-    from keras.src.utils.rng_utils import GLOBAL_RANDOM_SEED  # (as above)
-
-    global_state.set_global_attribute(GLOBAL_RANDOM_SEED, value)
-    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
-    random.seed(value)
-    np.random.seed(value)
+    keras.utils.set_random_seed(value)
 
 
 def versions() -> dict[str, str]:

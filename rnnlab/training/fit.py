@@ -6,7 +6,6 @@ pickles across processes and the web process can show everything without importi
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
@@ -18,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rnnlab.training import backend
+from rnnlab.training import backend, keras_private
 from rnnlab.series import dataset as data_mod
 from rnnlab.forecasting import metrics
 from rnnlab.training.backend import STEPS_PER_EXECUTION
@@ -53,36 +52,29 @@ def versions(*, network: bool = True) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------
 # Feeding arrays to Keras
 # --------------------------------------------------------------------------------------------------
-@functools.cache
-def _adapter_class(autotune: bool):
-    """Keras' own array adapter (what ``fit`` and ``predict`` build from arrays), or the same with tf.data
-    autotuning off.
-
-    Keras turns arrays into a tf.data pipeline with ``AUTOTUNE`` parallelism and builds a new iterator every
-    epoch (and every ``predict``). Tearing the old one down waits for tf.data's autotuning thread, which
-    sleeps between optimisation rounds: epochs started 0.3 s late, sometimes 2.4 s, and a cancel request
-    waited as long (measured with gdb in the stalled process). With ``autotune.enabled = False`` the adapter
-    yields the same batches in the same order (validation MSEs are identical to the last bit;
-    ``python -m rnnlab bench --compare autotune`` measures both side by side).
-    """
-    from keras.src.trainers.data_adapters.array_data_adapter import ArrayDataAdapter  # workers only (as above)
-
-    if autotune or backend.backend_name() != "tensorflow":  # on JAX the batches come without tf.data
-        return ArrayDataAdapter
-    import tensorflow as tf  # workers only: the web process never imports TensorFlow
-
-    class NoAutotuneAdapter(ArrayDataAdapter):
-        def get_tf_dataset(self):
-            options = tf.data.Options()
-            options.autotune.enabled = False
-            return super().get_tf_dataset().with_options(options)
-
-    return NoAutotuneAdapter
+def _untuned(autotune: bool) -> bool:
+    """True when Keras is fed through :func:`keras_private.untuned_batches`: on TensorFlow, unless ``autotune``
+    asks for Keras' default pipeline. On JAX, Keras batches arrays without tf.data: they are passed as they are."""
+    return not autotune and backend.backend_name() == "tensorflow"
 
 
-def _feed(x: np.ndarray, y: np.ndarray | None = None, *, batch_size: int, shuffle: bool, autotune: bool = False):
-    """``x`` (and the targets ``y``) in batches, as ``fit``/``predict`` take them (see :func:`_adapter_class`)."""
-    return _adapter_class(autotune)(x, y, batch_size=batch_size, shuffle=shuffle)
+def _fit_data(dataset: data_mod.Dataset, batch_size: int, autotune: bool) -> dict[str, Any]:
+    """The training and validation arguments of ``model.fit``: the arrays themselves, shuffled every epoch
+    by Keras, or on TensorFlow the same batches with autotuning off (see :mod:`rnnlab.training.keras_private`)."""
+    train, valid = dataset.train, dataset.valid
+    if _untuned(autotune):
+        return {"x": keras_private.untuned_batches(train.X, train.y, batch_size=batch_size, shuffle=True),
+                "validation_data": keras_private.untuned_batches(valid.X, valid.y, batch_size=batch_size,
+                                                                 shuffle=False)}
+    return {"x": train.X, "y": train.y, "batch_size": batch_size, "shuffle": True,
+            "validation_data": (valid.X, valid.y)}
+
+
+def _predict(model, x: np.ndarray, batch_size: int, autotune: bool) -> np.ndarray:
+    """``model.predict`` on ``x`` in batches of ``batch_size`` (see :func:`_fit_data`)."""
+    if _untuned(autotune):
+        return model.predict(keras_private.untuned_batches(x, batch_size=batch_size, shuffle=False), verbose=0)
+    return model.predict(x, batch_size=batch_size, verbose=0)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -103,10 +95,10 @@ def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 
         window = X
         for _ in range(horizon):
             inputs = window[:, -n_steps:] if fixed else window
-            step = model.predict(_feed(inputs, batch_size=batch_size, shuffle=False, autotune=autotune), verbose=0)
+            step = _predict(model, inputs, batch_size, autotune)
             window = np.concatenate([window, step[:, np.newaxis, :1]], axis=1)
         return window[:, n_steps:, 0].astype(np.float32)
-    out = model.predict(_feed(X, batch_size=batch_size, shuffle=False, autotune=autotune), verbose=0)
+    out = _predict(model, X, batch_size, autotune)
     if mode == "seq2seq":
         out = out[:, -1, :]
     return np.asarray(out, dtype=np.float32).reshape(len(X), horizon)
@@ -223,7 +215,7 @@ def run(
         jit_compile: on TensorFlow, override the registry's XLA setting (``python -m rnnlab bench`` measures
             both); ``RNNLAB_XLA=0`` turns XLA off for every run of the process. JAX always compiles.
         data_autotune: feed Keras its default, autotuned tf.data pipeline instead of the same pipeline with
-            autotuning off (see :func:`_adapter_class`); for ``bench --compare autotune``.
+            autotuning off (see :mod:`rnnlab.training.keras_private`); for ``bench --compare autotune``.
         steps_per_execution: batches per compiled call; by default the backend's
             (:data:`rnnlab.training.backend.STEPS_PER_EXECUTION`). Progress and cancellation are checked once per call.
 
@@ -235,15 +227,7 @@ def run(
     dataset = data_mod.make_dataset(experiment)
     horizon = experiment.series.horizon
     if not entry.trainable:
-        predictions = {s: dataset.unscale(data_mod.naive_forecast(getattr(dataset, s).X, horizon))
-                       for s in ("valid", "test")}
-        scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
-        return RunResult(
-            key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
-            naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
-            wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(network=False),
-            created=_now(), baselines=baselines, future=future_forecast(None, dataset, experiment),
-        )
+        return _naive_result(experiment, dataset, started)
 
     engine = backend.configure()
     import keras  # workers only: the web process never imports TensorFlow
@@ -264,12 +248,8 @@ def run(
     callback = _ProgressCallback(keras, experiment.train.epochs, history, on_epoch, should_stop)
     batch_size = experiment.train.batch_size
     train_started = time.perf_counter()
-    model.fit(
-        _feed(dataset.train.X, dataset.train.y, batch_size=batch_size, shuffle=True, autotune=data_autotune),
-        validation_data=_feed(dataset.valid.X, dataset.valid.y, batch_size=batch_size, shuffle=False,
-                              autotune=data_autotune),
-        epochs=experiment.train.epochs, callbacks=[callback], verbose=0,
-    )
+    model.fit(**_fit_data(dataset, batch_size, data_autotune), epochs=experiment.train.epochs,
+              callbacks=[callback], verbose=0)
     train_seconds = time.perf_counter() - train_started
 
     predictions = {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune))
@@ -286,6 +266,20 @@ def run(
         inspect=_inspect(model, experiment, dataset.valid.X[0]),
         model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines,
         future=future_forecast(model, dataset, experiment),
+    )
+
+
+def _naive_result(experiment: Experiment, dataset: data_mod.Dataset, started: float) -> RunResult:
+    """The result of a baseline computed without a network (the naive forecast)."""
+    horizon = experiment.series.horizon
+    predictions = {s: dataset.unscale(data_mod.naive_forecast(getattr(dataset, s).X, horizon))
+                   for s in ("valid", "test")}
+    scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
+    return RunResult(
+        key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
+        naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
+        wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(network=False),
+        created=_now(), baselines=baselines, future=future_forecast(None, dataset, experiment),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from distributed import Event, get_worker
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit
 from rnnlab.config import Experiment
 from rnnlab.series import catalog
 from rnnlab.series.prepare import PreparedSeries
@@ -70,7 +70,7 @@ def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str,
         return cancel.is_set()
 
     try:
-        return training.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
+        return fit.run(exp, on_epoch=lambda info: report("epoch", **info), should_stop=should_stop)
     finally:
         report("finished", time=time.time())
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import io
 import os
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from rnnlab.training import fit as training
+from rnnlab.training import fit, keras_private
 from rnnlab.models.registry import REGISTRY
 
 from helpers import tiny
@@ -48,7 +49,7 @@ def test_every_model_family_trains_on_tensorflow(name):
     entry = REGISTRY[name]
     mode = entry.book_mode
     exp = tiny(name, mode, 1 if mode == "one_step" else 3)
-    result = training.run(exp)
+    result = fit.run(exp)
     assert np.isfinite(result.metrics["valid"]["mse"]) and result.predictions["valid"].shape[1] == (
         1 if mode == "one_step" else 3)
     if entry.trainable:
@@ -57,14 +58,14 @@ def test_every_model_family_trains_on_tensorflow(name):
         assert result.versions["backend"] == "tensorflow" == keras.backend.backend()
         assert "tensorflow" in result.versions
         assert result.params_total == entry.count_params(exp) and result.jit_compile is False
-        again = training.model_from_bytes(result.model_bytes)
+        again = fit.model_from_bytes(result.model_bytes)
         assert again.count_params() == result.params_total
         assert result.inspect["hidden_states"] or not any(layer.recurrent for layer in entry.layers(exp))
 
 
 def test_xla_gives_the_same_model_as_without():
     exp = tiny("deep_rnn_dense", "seq2seq", 3, epochs=2)
-    with_xla, without = training.run(exp, jit_compile=True), training.run(exp, jit_compile=False)
+    with_xla, without = fit.run(exp, jit_compile=True), fit.run(exp, jit_compile=False)
     assert with_xla.jit_compile and not without.jit_compile
     assert with_xla.val_mse == pytest.approx(without.val_mse, rel=1e-4)
 
@@ -73,8 +74,8 @@ def test_keras_is_fed_the_same_batches_without_tf_data_autotuning():
     """rnnlab feeds Keras its own array pipeline with autotuning off (epochs no longer start up to 2.4 s late
     while tf.data's autotuning thread winds down); the batches, and so every number, stay the same."""
     exp = tiny("gru", "seq2seq", 3, epochs=3)
-    ours = training.run(exp, save_model=False, jit_compile=False)
-    keras_default = training.run(exp, save_model=False, data_autotune=True, jit_compile=False)
+    ours = fit.run(exp, save_model=False, jit_compile=False)
+    keras_default = fit.run(exp, save_model=False, data_autotune=True, jit_compile=False)
     assert ours.val_mse == keras_default.val_mse
     assert [h["loss"] for h in ours.history] == [h["loss"] for h in keras_default.history]
     assert np.array_equal(ours.predictions["test"], keras_default.predictions["test"])
@@ -94,8 +95,10 @@ def test_the_fed_batches_are_those_keras_builds_from_arrays():
         return [[t.numpy() for t in batch] for batch in adapter.get_tf_dataset()]
 
     keras_own = get_data_adapter(X, Y, batch_size=4, shuffle=True)
-    ours = training._feed(X, Y, batch_size=4, shuffle=True)
-    assert type(training._feed(X, Y, batch_size=4, shuffle=True, autotune=True)) is type(keras_own)
+    ours = keras_private.untuned_batches(X, Y, batch_size=4, shuffle=True)
+    split = SimpleNamespace(X=X, y=Y)
+    default = fit._fit_data(SimpleNamespace(train=split, valid=split), 4, autotune=True)
+    assert default["x"] is X and default["y"] is Y  # autotuning on: Keras builds its own adapter from the arrays
     assert isinstance(ours, type(keras_own)) and ours.num_batches == keras_own.num_batches == 3
     assert ours.get_tf_dataset().options().autotune.enabled is False
     ours_batches, keras_batches = batches(ours), batches(keras_own)

@@ -12,15 +12,19 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_check import CHROMIUM  # noqa: E402,F401
 
-from helpers import CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402,F401
+from helpers import CHROMIUM_ARGS, IDLE, free_port, stop, wait_healthy  # noqa: E402,F401
 
 
-def start_server(home: Path, extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, Path]:
+def start_server(home: Path, extra_env: dict[str, str] | None = None, *,
+                 trains: bool = False) -> tuple[subprocess.Popen, str, Path]:
+    """Start ``python -m rnnlab.dashboard.server`` on the store at ``home`` (one worker unless ``extra_env`` says
+    otherwise) and wait until it is healthy; stop it with :func:`helpers.stop`. A server whose tests train
+    (``trains``) starts its cluster at boot, as a deployed one does; the others never start one. Like every
+    process of the suite it does not calibrate (helpers.py). Returns the process, its address and its log."""
     port = free_port()
     log = home.parent / f"streamlit-{port}.log"
-    # RNNLAB_CALIBRATE=0: the shipped cost figures; measuring the workers would train 20 runs at every start.
     env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "1", "PYTHONPATH": str(ROOT),
-           "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_CALIBRATE": "0", **(extra_env or {})}
+           "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_START_CLUSTER": "1" if trains else "0", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnlab.dashboard.server", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
@@ -29,17 +33,9 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None) -> tuple[s
     try:
         wait_healthy(base, proc=proc)
     except RuntimeError as exc:
-        proc.kill()
+        stop(proc)
         raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from None
     return proc, base, log
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def e2e_home(tmp_path_factory, name: str) -> Path:
@@ -57,6 +53,30 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+#: True once no element is loading any more (a chart still loading shows as a grey skeleton).
+LOADED = """() => document.querySelectorAll('[data-testid="stSkeleton"]').length === 0"""
+#: True once every chart of the page is drawn: nothing loading, and an SVG in every Plotly chart.
+DRAWN = """() => document.querySelectorAll('[data-testid="stSkeleton"]').length === 0
+    && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))"""
+
+#: Resolves once the element has stayed in place for two animation frames (a scroll or a layout shift is over).
+SETTLED = """element => new Promise(resolve => {
+    let last = null;
+    const check = () => {
+        const top = element.getBoundingClientRect().top;
+        if (top === last) { resolve(true); } else { last = top; requestAnimationFrame(check); }
+    };
+    requestAnimationFrame(check);
+})"""
+
+
+def wait_drawn(page, timeout: float = 30_000) -> None:
+    """Wait until the page's script has finished and its charts are drawn (they draw after the script, and the
+    page's layout shifts as they do)."""
+    wait_idle(page, timeout)
+    page.wait_for_function(DRAWN, timeout=timeout)
+
+
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
@@ -65,13 +85,12 @@ def screenshot(page, name: str, at=None) -> Path:
     ``at`` (a locator), the part of the page around it, scrolled into view."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    # Elements still loading (charts) show as grey skeletons: wait for them to be drawn.
-    page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=30_000)
+    page.wait_for_function(LOADED, timeout=30_000)
     page.mouse.move(1, 1)  # a pointer left over a chart would draw Plotly's toolbar over its title
     if at is not None:
         at.scroll_into_view_if_needed()
         at.evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(300)
+        at.evaluate(SETTLED)
     page.screenshot(path=str(path), full_page=True)
     if os.environ.get("RNNLAB_SCREENSHOTS") == "docs":
         docs = ROOT / "docs" / "screenshots"

@@ -79,30 +79,34 @@ def test_narrow_window_keeps_pages_usable(server, browser):
     context.close()
 
 
+#: The running job's epoch (its progress bar's "Epoch n of 60", 0 before the first) and the points of the first
+#: trace of its loss curve, read at one instant: ``[epoch, points]`` once both reach the given least values.
+CURVE = """least => {
+    const text = document.querySelector("[data-testid='stProgress']")?.innerText || "";
+    const epoch = Number((text.match(/Epoch (\\d+) of 60/) || [0, 0])[1]);
+    const trace = document.querySelector("[data-testid='stPlotlyChart'] .scatterlayer .trace");
+    const points = trace ? trace.querySelectorAll("path.point").length : 0;
+    return epoch >= least.epoch && points >= least.points ? [epoch, points] : null;
+}"""
+
+
+def curve_when(page, epoch: int = 0, points: int = 0) -> tuple[int, int]:
+    """Wait until the live curve has reached at least ``epoch`` and shows at least ``points``; both, then."""
+    found = page.wait_for_function(CURVE, arg={"epoch": epoch, "points": points}, timeout=120_000).json_value()
+    return found[0], found[1]
+
+
 def test_live_curve_grows_with_each_epoch_then_cancel(server, page):
     """The running job's loss curve gains a point per epoch (the page rebuilds it only when an epoch arrives),
     and Cancel stops the job."""
     page.goto(f"{server['base']}/train?model=lstm&mode=seq2seq&horizon=3&n_series=6000&n_steps=50&epochs=60")
     wait_idle(page)
     page.get_by_role("button", name="Train", exact=True).click()
-    chart = page.get_by_test_id("stPlotlyChart").first
-    points = chart.locator(".scatterlayer .trace").first.locator("path.point")
-    seen = []
-    for _ in range(240):  # up to a minute
-        text = page.get_by_test_id("stProgress").first.inner_text(timeout=60_000)
-        match = re.search(r"Epoch (\d+) of 60", text)
-        epoch = int(match.group(1)) if match else 0
-        if epoch >= 1:
-            page.wait_for_timeout(1500)  # the fragment redraws within a second
-            text = page.get_by_test_id("stProgress").first.inner_text()
-            shown = points.count()
-            now = int(re.search(r"Epoch (\d+) of 60", text).group(1))
-            seen.append((epoch, shown, now))
-            if len(seen) >= 2 and seen[-1][1] > seen[0][1]:
-                break
-        page.wait_for_timeout(250)
-    assert len(seen) >= 2 and seen[-1][1] > seen[0][1], seen  # the curve grew while the job ran
-    assert all(start <= shown <= now + 1 for start, shown, now in seen), seen  # a point per epoch, no more
+    start, _ = curve_when(page, epoch=1)
+    now, shown = curve_when(page, points=start)  # the curve catches up with the epochs done...
+    assert shown <= now + 1, (start, shown, now)  # ...a point per epoch, no more
+    later, grown = curve_when(page, points=shown + 1)  # and grows while the job runs
+    assert grown <= later + 1, (shown, grown, later)
     screenshot(page, "train-running")
     # the training is seed 42 of the page's repeats, but it is one training: no second progress bar or Cancel
     assert page.get_by_text(re.compile(r"Seeds: \d+ of \d+ done")).count() == 0

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from e2e_support import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
+from e2e_support import ROOT, e2e_home, screenshot, start_server, stop, wait_drawn, wait_idle
 
-from rnnlab.lessons import guide as lessons
+from rnnlab.lessons import guide
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def warmed_server(tmp_path_factory, warmed_home):
         home, scale = warmed_home[0], "small"
     proc, base, _ = start_server(home, {"RNNLAB_LESSON_SCALE": scale})
     yield base
-    stop_server(proc)
+    stop(proc)
 
 
 def trainings_started(page, base) -> int:
@@ -39,8 +39,6 @@ def trainings_started(page, base) -> int:
 
 
 def test_every_lesson_then_presenter_mode(warmed_server, page):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     base = warmed_server
     page.goto(f"{base}/lessons?lesson=simple_rnn")
     wait_idle(page)
@@ -52,7 +50,7 @@ def test_every_lesson_then_presenter_mode(warmed_server, page):
     page.goto(f"{base}/lessons?present=1")
     wait_idle(page)
     assert page.get_by_test_id("stSidebar").count() == 0 or not page.get_by_test_id("stSidebar").is_visible()
-    for i, lesson in enumerate(lessons.LESSONS):
+    for i, lesson in enumerate(guide.LESSONS):
         try:
             page.get_by_role("heading", name=f"{i + 1}. {lesson.title}").wait_for()
         except Exception:
@@ -63,19 +61,14 @@ def test_every_lesson_then_presenter_mode(warmed_server, page):
         if lesson.id == "ten_steps":
             page.get_by_test_id("stPlotlyChart").nth(1).wait_for()
             screenshot(page, "presenter")
-        if i < len(lessons.LESSONS) - 1:
-            nxt = lessons.LESSONS[i + 1]
-            for _ in range(3):  # charts render after the script; a click during their layout shift can miss
-                page.wait_for_timeout(500)
-                page.get_by_role("button", name="Next →").click()
-                try:
-                    page.get_by_role("heading", name=f"{i + 2}. {nxt.title}").wait_for(timeout=15_000)
-                    break
-                except PlaywrightTimeout:
-                    continue
-            else:
+        if i < len(guide.LESSONS) - 1:
+            wait_drawn(page)  # charts draw after the script, shifting the page: a click during that can miss
+            page.get_by_role("button", name="Next →").click()
+            try:
+                page.get_by_role("heading", name=f"{i + 2}. {guide.LESSONS[i + 1].title}").wait_for()
+            except Exception:
                 screenshot(page, f"failed-next-{i + 1}")
-                raise AssertionError(f"three clicks on Next did not open lesson {i + 2}")
+                raise
             wait_idle(page)
     assert trainings_started(page, base) == 0
 

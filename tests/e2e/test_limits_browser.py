@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from e2e_support import e2e_home, screenshot, start_server, stop_server, wait_idle
+from e2e_support import e2e_home, screenshot, start_server, stop, wait_idle
 
 LIMITS = {"RNNLAB_MAX_EPOCHS": "10", "RNNLAB_MAX_SERIES": "5000", "RNNLAB_MAX_UNITS": "8"}
 PAGES = ["", "lessons", "data", "train", "compare", "inspect", "board"]
@@ -15,7 +15,7 @@ PAGES = ["", "lessons", "data", "train", "compare", "inspect", "board"]
 def limited_server(tmp_path_factory):
     proc, base, log = start_server(e2e_home(tmp_path_factory, "e2e-limits"), LIMITS)
     yield base
-    stop_server(proc)
+    stop(proc)
 
 
 def test_every_page_notes_the_lowered_defaults(limited_server, page):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import e2e_home, screenshot, start_server, stop_server, wait_idle
+from e2e_support import e2e_home, screenshot, start_server, stop, wait_idle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from csv_cases import BAD, GOOD  # noqa: E402
@@ -19,9 +19,9 @@ UPLOAD = "[data-testid='stFileUploaderDropzoneInput']"
 
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory):
-    proc, base, log = start_server(e2e_home(tmp_path_factory, "e2e-real"), {"RNNLAB_WORKERS": "2"})
+    proc, base, log = start_server(e2e_home(tmp_path_factory, "e2e-real"), {"RNNLAB_WORKERS": "2"}, trains=True)
     yield base
-    stop_server(proc)
+    stop(proc)
 
 
 def open_upload_panel(page, base: str) -> None:

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from e2e_support import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
+from e2e_support import ROOT, e2e_home, screenshot, start_server, stop, wait_idle
 
 #: The documentation's screenshot is taken at the book's size; the suite's sweep is tiny.
 DOCS = os.environ.get("RNNLAB_SCREENSHOTS") == "docs"
@@ -28,12 +28,12 @@ def sweep_server(tmp_path_factory):
         [sys.executable, "-m", "rnnlab", "sweep", "deep_rnn_dense", "--grid", f"units={UNITS}", "--repeats", "3",
          *[a for k, v in SIZE.items() for a in (f"--{k.replace('_', '-')}", v)]],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"})
+        env={**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "2"})
     assert cli.returncode == 0, cli.stderr[-3000:]
     assert f"trained    {CELLS}, from the store 0" in cli.stdout
-    proc, base, log = start_server(home, {"RNNLAB_WORKERS": "2", "RNNLAB_MAX_JOB_SECONDS": "120"})
+    proc, base, log = start_server(home, {"RNNLAB_WORKERS": "2", "RNNLAB_MAX_JOB_SECONDS": "120"}, trains=True)
     yield {"base": base, "cli": cli.stdout}
-    stop_server(proc)
+    stop(proc)
 
 
 def query(**extra: str) -> str:

@@ -12,6 +12,7 @@ from benchmarks.load import run_load, start_server  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_check import need_browser  # noqa: E402
+from helpers import stop  # noqa: E402
 
 
 def test_three_sessions_share_work_and_the_server_keeps_answering(tmp_path):
@@ -28,8 +29,7 @@ def test_three_sessions_share_work_and_the_server_keeps_answering(tmp_path):
     try:
         report = run_load(base, 3, distinct=2, home=home, timeout_s=300)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop(proc, 30)
     expected = [parse_flat(dict(parse_qsl(q)), strict=True).experiment.key()[:12] for q in report.queries]
     assert report.shown_keys == expected and expected[0] == expected[2] != expected[1], report
     assert sorted(report.outcomes) in (["stored", "trained", "trained"], ["trained", "trained", "trained"])

@@ -1,0 +1,335 @@
+"""The training commands: ``list``, ``datasets``, ``train`` (with ``--estimate`` and ``--repeats``), ``sweep`` and
+``backtest``.
+
+``train`` goes through the run store: a second identical call prints the stored result, says it was cached and
+imports neither Keras nor Dask nor pandas. A training this process does not run itself (repeats, a sweep,
+anything with ``--scheduler``) goes to the job manager as one batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from rnnlab import config
+from rnnlab.cli.options import (
+    CliError, add_experiment_options, checked, experiment_from_args, write_json,
+)
+from rnnlab.jobs import costs, sweeps
+from rnnlab.jobs.progress import Progress, follow
+from rnnlab.models.registry import REGISTRY
+from rnnlab.series import catalog
+from rnnlab.store.runs import RunSummary, Spread
+from rnnlab.store.runstore import RunStore
+
+Trained = tuple[dict[str, Any], bool]  #: a result's summary, and whether it came from the store
+
+
+# --------------------------------------------------------------------------------------------------
+# Getting results: from the store, trained here, or on the cluster as one batch
+# --------------------------------------------------------------------------------------------------
+def train_all(experiments: list[config.Experiment], args: argparse.Namespace) -> list[Trained]:
+    """Each experiment's result summary and whether it came from the store: stored ones are not retrained
+    (unless --force); the others train here one after the other, or on --scheduler's cluster as one batch."""
+    store = RunStore(args.home)
+    found: dict[int, Trained] = {}
+    todo = []
+    for i, experiment in enumerate(experiments):
+        cached = None if getattr(args, "force", False) else store.get(experiment.key())
+        if cached is not None:
+            sys.stderr.write(f"cached: {experiment.describe()} was trained before ({cached.created}); "
+                             "showing the stored result\n")
+            found[i] = (cached.summary(), True)
+        else:
+            todo.append(i)
+    if todo and args.scheduler:
+        found.update(zip(todo, run_batch([experiments[i] for i in todo], args)))
+    for i in [] if args.scheduler else todo:
+        found[i] = (_train_here(experiments[i], store), False)
+    return [found[i] for i in range(len(experiments))]
+
+
+def _train_here(experiment: config.Experiment, store: RunStore) -> dict[str, Any]:
+    """Train ``experiment`` in this process with a progress bar, store it, and return its summary."""
+    from rnnlab.training import fit  # Keras: only a training in this process needs it
+
+    progress = Progress(prefix=f"{experiment.model.name}: ")
+
+    def on_epoch(info: dict[str, Any]) -> None:
+        progress.update(info["epoch"], info["epochs"], f"loss {info['loss']:.5f} val_loss {info['val_loss']:.5f}")
+
+    try:
+        result = fit.run(experiment, on_epoch=on_epoch)
+    except fit.TrainingFailed as exc:
+        raise CliError(f"training failed: {exc}") from None
+    store.put(result)
+    return result.summary()
+
+
+def run_batch(experiments: list[config.Experiment], args: argparse.Namespace) -> list[Trained]:
+    """Train ``experiments`` as one request on the job manager (the embedded cluster, or --scheduler's), in
+    parallel up to its workers; the store answers those trained before (unless --force). Each summary, and
+    whether it was stored. Ctrl-C cancels the request's trainings."""
+    from rnnlab.jobs.manager import JobManager  # Dask: only commands that train on a cluster need it
+
+    manager = JobManager(scheduler=args.scheduler, store=RunStore(args.home))
+    owner = "cli"
+    try:
+        jobs = manager.submit_batch(experiments, owner=owner, fresh=getattr(args, "force", False))
+        unique = {j.key: j for j in jobs}
+        todo = [j for j in unique.values() if not j.finished]  # the rest came from the store
+        stored = len(experiments) - len(todo)
+        where = manager.settings.worker_count() if not manager.settings.scheduler else "the"
+        sys.stderr.write(f"{len(experiments)} trainings: {stored} from the store, {len(todo)} to train"
+                         + (f" on {where} workers\n" if todo else "\n"))
+        follow(todo, Progress(prefix="trainings "))
+        failed = [j for j in unique.values() if j.state != "done"]
+        if failed:
+            raise CliError(f"{len(failed)} of {len(unique)} trainings did not finish: "
+                           + "; ".join(f"{j.experiment.describe()}: {j.state} {j.error or ''}".strip()
+                                       for j in failed[:3]))
+        trained = {j.key for j in todo}
+        return [(j.result().summary(), j.key not in trained) for j in jobs]
+    except KeyboardInterrupt:
+        keys = [e.key() for e in experiments if manager.get(e.key()) is not None]
+        sys.stderr.write(f"cancelled {manager.cancel_batch(keys, owner)} trainings\n")
+        raise
+    finally:
+        manager.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    """The models, their forecast modes, the book's parameter count and what each one is."""
+    rows = []
+    for entry in REGISTRY.values():
+        params = "-"
+        if entry.trainable:
+            params = f"{entry.count_params(config.Experiment.book(entry.name)):,}"
+        rows.append({"name": entry.name, "display_name": entry.display_name, "modes": list(entry.modes),
+                     "book_mode": entry.book_mode, "book_params": params, "description": entry.description})
+    if args.json:
+        return write_json(rows, out)
+    out.write(f"{'model':<16} {'modes':<38} {'params':>7}  description\n")
+    for row in rows:
+        modes = ", ".join(row["modes"])
+        out.write(f"{row['name']:<16} {modes:<38} {row['book_params']:>7}  {row['description']}\n")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace, out: TextIO) -> int:
+    """The bundled real series: what they are, where they come from, what each teaches."""
+    rows = []
+    for name in catalog.bundled_names():
+        meta, info = catalog.bundled_meta(name), catalog.info(name)
+        rows.append({"name": name, "title": meta["title"], "points": info.points, "step": meta["step"],
+                     "season": meta["season"], "unit": meta["unit"], "source": meta["source"],
+                     "licence": meta["licence"], "teaches": meta["teaches"]})
+    if args.json:
+        return write_json(rows, out)
+    out.write(f"{'name':<18} {'points':>6}  {'step':<15} {'season':>6}  title\n")
+    for row in rows:
+        out.write(f"{row['name']:<18} {row['points']:>6}  {row['step']:<15} {row['season']:>6}  {row['title']} "
+                  f"({row['licence']})\n")
+    out.write("\ntrain on one with: python -m rnnlab train MODEL --dataset NAME\n")
+    return 0
+
+
+def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
+    exp = config.stored_experiment(summary["experiment"])
+    valid, test = summary["metrics"]["valid"], summary["metrics"]["test"]
+    naive = summary["naive_metrics"]["valid"]["mse"]
+    lines = [
+        f"run        {summary['key'][:16]}  ({'cached: stored result, not retrained' if cached else 'trained now'})",
+        f"experiment {exp.describe()}",
+    ]
+    if exp.series.real:
+        info = catalog.info(exp.series.data)
+        lines.append(f"data       {info.title} ({exp.series.data}), {info.points:,} {info.step} values")
+    lines += [
+        f"parameters {summary['params_total']:,}",
+        f"valid      MSE {valid['mse']:.6g}  MAE {valid['mae']:.6g}  RMSE {valid['rmse']:.6g}  MASE {valid['mase']:.4f}",
+        f"test       MSE {test['mse']:.6g}  MAE {test['mae']:.6g}  RMSE {test['rmse']:.6g}  MASE {test['mase']:.4f}",
+        f"naive      MSE {naive:.6g} (validation)",
+    ]
+    seasonal = summary.get("baselines", {}).get("valid", {}).get("seasonal_naive")
+    if seasonal:
+        lines.append(f"seasonal   MSE {seasonal['mse']:.6g} (validation, season {exp.series.season}; "
+                     f"{seasonal['windows']} of {seasonal['of']} windows reach back a season)")
+    lines.append("MASE       " + ("scaled by the in-sample naive error (the training period's mean change)"
+                                  if exp.series.real else "relative to the naive forecast on the same series"))
+    if summary["history"]:
+        lines.append(f"training   {len(summary['history'])} epochs in {summary['train_seconds']:.1f}s")
+    for split, steps in summary.get("mse_per_step", {}).items():
+        if split == "valid":
+            lines.append("per step   " + " ".join(f"{v:.4g}" for v in steps))
+    future = summary.get("future")
+    if future:
+        values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
+        lines.append(f"forecast   after {future['last_time']}: {values}")
+    return lines
+
+
+def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: TextIO) -> int:
+    """How long ``experiment`` would take on one worker of this instance, from its calibration in --home."""
+    coefficients, calibrated = costs.load_coefficients(home=args.home)
+    estimate = costs.estimate(experiment, coefficients, calibrated)
+    if args.json:
+        return write_json({"experiment": experiment.to_dict(), "key": experiment.key(), "seconds": estimate.total,
+                           "seconds_per_epoch": estimate.per_epoch, "first_epoch_seconds": estimate.first_epoch,
+                           "calibrated": estimate.calibrated}, out)
+    where = ("measured on this instance" if estimate.calibrated else
+             "from the shipped two-core figures: run `python -m rnnlab calibrate` to measure this instance")
+    out.write(f"experiment {experiment.describe()}\n"
+              f"estimate   {estimate.text()} on one worker ({costs.seconds_text(estimate.per_epoch)} per epoch, the "
+              f"first {costs.seconds_text(estimate.first_epoch)} with compilation; {where})\n")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
+    """Train one experiment (or show its stored result), say how long it would take, or train its repeats."""
+    experiment = experiment_from_args(args)
+    if args.estimate:
+        return _estimate(experiment, args, out)
+    if args.repeats is not None:
+        return _train_repeats(experiment, args, out)
+    [(summary, cached)] = train_all([experiment], args)
+    if args.json:
+        return write_json({**summary, "cached": cached}, out)
+    out.write("\n".join(_summary_lines(summary, cached)) + "\n")
+    return 0
+
+
+def _spread(spread: Spread, *, values: bool = False) -> dict[str, Any]:
+    shown = {"mean": spread.mean, "std": spread.std, "min": spread.low, "max": spread.high}
+    return {**shown, "values": list(spread.values)} if values else shown
+
+
+def _train_repeats(experiment: config.Experiment, args: argparse.Namespace, out: TextIO) -> int:
+    """Train ``experiment`` with --repeats seeds on the cluster and report each seed and the mean and spread."""
+    n = checked(sweeps.REPEATS, args.repeats)
+    experiments = sweeps.repeats(experiment, n)
+    results = run_batch(experiments, args)
+    valid = Spread(tuple(s["metrics"]["valid"]["mse"] for s, _ in results))
+    test = Spread(tuple(s["metrics"]["test"]["mse"] for s, _ in results))
+    if args.json:
+        runs = [{"seed": e.train.seed, "key": s["key"], "cached": c, "valid_mse": s["metrics"]["valid"]["mse"],
+                 "test_mse": s["metrics"]["test"]["mse"]} for e, (s, c) in zip(experiments, results)]
+        return write_json({"experiment": experiment.to_dict(), "seeds": [e.train.seed for e in experiments],
+                           "runs": runs, "valid_mse": _spread(valid), "test_mse": _spread(test)}, out)
+    out.write(f"repeats    {experiment.describe()}, {n} training seeds\n")
+    out.write(f"{'seed':>6}  {'valid MSE':>11}  {'test MSE':>11}  run\n")
+    for e, (s, cached) in zip(experiments, results):
+        out.write(f"{e.train.seed:>6}  {s['metrics']['valid']['mse']:>11.6f}  {s['metrics']['test']['mse']:>11.6f}  "
+                  f"{s['key'][:12]}{' (cached)' if cached else ''}\n")
+    out.write(f"mean ± sd  valid {valid.text(6)}  test {test.text(6)}\n")
+    return 0
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    """Train a grid of values of some fields (and repeats of each) as one batch and tabulate the results."""
+    base = experiment_from_args(args, skip=tuple(g.partition("=")[0].strip().replace("-", "_") for g in args.grid))
+    grid = sweeps.parse_grid(base, args.grid)
+    sweep = sweeps.Sweep.make(base, grid, repeats=checked(sweeps.REPEATS, args.repeats),
+                              sample=checked(sweeps.SAMPLE, args.sample or 0))
+    experiments = sweep.experiments()
+    sys.stderr.write(f"sweep: {sweep.describe()}\n")
+    results = run_batch(experiments, args)
+    by_key = {s["key"]: RunSummary.from_json(s) for s, _ in results}
+    cached = {s["key"] for s, c in results if c}
+    rows = sweeps.cell_rows(sweep, by_key)
+    best = sweeps.best_row(rows)
+    if args.json:
+        cells = [{**{f: _plain(r[f]) for f in sweep.fields}, "valid_mse": _spread(r["valid"], values=True),
+                  "test_mse": _spread(r["test"], values=True), "keys": r["keys"]} for r in rows]
+        return write_json({"sweep": sweep.to_dict(), "trainings": len(experiments),
+                           "trained": len(experiments) - len(cached), "from_store": len(cached), "cells": cells,
+                           "best": {f: _plain(best[f]) for f in sweep.fields} if best else None}, out)
+    width = max(len(r["cell"]) for r in rows)
+    out.write(f"sweep      {sweep.describe()}\n")
+    out.write(f"trained    {len(experiments) - len(cached)}, from the store {len(cached)}\n")
+    out.write(f"{'configuration':<{width}}  {'seeds':>5}  {'valid MSE (mean ± sd)':>24}  {'test MSE (mean ± sd)':>24}\n")
+    for r in rows:
+        mark = "  <- best" if r is best else ""
+        out.write(f"{r['cell']:<{width}}  {r['done']:>5}  {r['valid'].text(6):>24}  {r['test'].text(6):>24}{mark}\n")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
+    """Train one experiment on each fold of a rolling-origin backtest and report each fold's test error."""
+    if args.fold is not None:
+        raise CliError("--fold picks one fold of a backtest for train; backtest trains them all (--folds K)")
+    folds_field = config.FIELDS["folds"]
+    folds = folds_field.check(folds_field.parse(args.folds or "3"), config.limits())
+    experiments = experiment_from_args(args, skip=("folds",)).backtest(folds)
+    results = train_all(experiments, args)
+    rows = []
+    for exp, (summary, cached) in zip(experiments, results):
+        test, naive = summary["metrics"]["test"], summary["naive_metrics"]["test"]
+        seasonal = summary.get("baselines", {}).get("test", {}).get("seasonal_naive", {})
+        rows.append({"fold": exp.series.fold, "key": summary["key"], "cached": cached, "test_mse": test["mse"],
+                     "test_mae": test["mae"], "naive_test_mse": naive["mse"],
+                     "seasonal_naive_test_mse": seasonal.get("mse")})
+    mean = sum(r["test_mse"] for r in rows) / len(rows)
+    if args.json:
+        return write_json({"experiment": experiments[0].to_dict(), "folds": rows, "mean_test_mse": mean}, out)
+    out.write(f"backtest   {experiments[0].describe()}, {len(rows)} folds (expanding window)\n")
+    out.write(f"{'fold':>4}  {'test MSE':>12}  {'naive':>12}  {'seasonal naive':>14}  run\n")
+    for r in rows:
+        seasonal = "-" if r["seasonal_naive_test_mse"] is None else f"{r['seasonal_naive_test_mse']:.6g}"
+        out.write(f"{r['fold']:>4}  {r['test_mse']:>12.6g}  {r['naive_test_mse']:>12.6g}  {seasonal:>14}  "
+                  f"{r['key'][:12]}{' (cached)' if r['cached'] else ''}\n")
+    out.write(f"mean  {mean:>12.6g}\n")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------------
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """The training commands, each with its options (an experiment's options come from the field table)."""
+    p_list = sub.add_parser("list", help="list the models, their descriptions and forecast modes")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list.set_defaults(func=cmd_list)
+
+    p_data = sub.add_parser("datasets", help="list the bundled real series")
+    p_data.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_data.set_defaults(func=cmd_datasets)
+
+    p_train = sub.add_parser("train", help="train one model (or show its stored result)")
+    add_experiment_options(p_train)
+    p_train.add_argument("--json", action="store_true", help="print the result as JSON (with the forecast past "
+                                                            "the end of a real series)")
+    p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
+    p_train.add_argument("--estimate", action="store_true",
+                         help="only say how long the training would take on this instance, without training")
+    p_train.add_argument("--repeats", nargs="?", const=str(sweeps.REPEATS.default), default=None, metavar="N",
+                         help=f"{sweeps.REPEATS.help} Trains on the cluster, in parallel; "
+                              f"N defaults to {sweeps.REPEATS.default}, allowed {sweeps.REPEATS.allowed(config.limits())}")
+    p_train.set_defaults(func=cmd_train)
+
+    p_back = sub.add_parser("backtest", help="rolling-origin backtest of one model on a real series")
+    add_experiment_options(p_back)
+    p_back.add_argument("--json", action="store_true", help="print the folds as JSON")
+    p_back.set_defaults(func=cmd_backtest)
+
+    p_sweep = sub.add_parser("sweep", help="train a grid of settings (each with repeats) on the cluster, in parallel")
+    add_experiment_options(p_sweep)
+    p_sweep.add_argument("--grid", action="append", required=True, metavar="FIELD=V1,V2",
+                         help="a field and its values, e.g. units=5,10,20 (a list field's values are separated by |: "
+                              "dilations=1,2,4|1,2,4,8); repeat --grid for more fields (at most "
+                              f"{sweeps.MAX_SWEEP_FIELDS})")
+    p_sweep.add_argument("--repeats", default=str(sweeps.REPEATS.default), metavar="N",
+                         help=f"{sweeps.REPEATS.help} Default {sweeps.REPEATS.default}, allowed "
+                              f"{sweeps.REPEATS.allowed(config.limits())}")
+    p_sweep.add_argument("--sample", default=None, metavar="K", help=f"{sweeps.SAMPLE.help} Allowed "
+                                                                     f"{sweeps.SAMPLE.allowed(config.limits())}")
+    p_sweep.add_argument("--json", action="store_true", help="print the sweep's cells as JSON")
+    p_sweep.set_defaults(func=cmd_sweep)

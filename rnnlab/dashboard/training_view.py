@@ -1,0 +1,126 @@
+"""The Train page's training: the experiment's job from request to result. Train (or join someone's training),
+follow it epoch by epoch, cancel it, and show the finished run with its backtest and repeats."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rnnlab.config import Experiment
+from rnnlab.dashboard import backtest, repeats, run_view, state
+from rnnlab.figures.training import loss_curves
+from rnnlab.jobs.job import Job, JobError
+from rnnlab.jobs.manager import JobManager
+from rnnlab.store.runs import RunResult
+
+ERROR, LIVE_LOSS = "_train_error", "_live_loss"
+
+
+def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
+    """Everything the Train page shows right of its settings, for ``experiment`` as ``owner`` sees it."""
+    key = experiment.key()
+    entry = experiment.model.entry
+    job = manager.get(key)
+    running = job is not None and not job.finished
+    # A finished job of this process holds its result; otherwise the store may have it from an earlier run.
+    if job is None:
+        result = run_view.load_result(key)
+    else:
+        result = job.result() if job.state == "done" else None
+
+    st.subheader(f"{entry.display_name} · {experiment.describe().split(' · ', 1)[1]}")
+    n_params = entry.count_params(experiment)
+    st.caption(f"{n_params:,} parameters · experiment {key[:12]}" if n_params is not None
+               else f"experiment {key[:12]}")
+    over_budget = repeats.estimate_line(manager, experiment) if result is None and not running else None
+
+    def submit() -> None:
+        # A callback runs before the next script run, so that run already draws the button disabled.
+        try:
+            manager.submit(experiment, owner=owner)
+            state.remember_run(key)
+        except JobError as exc:
+            st.session_state[ERROR] = str(exc)
+
+    train_button(job, owner, result, bool(over_budget), submit)
+    if running:
+        live_progress(experiment, manager, owner)
+    elif job is not None and job.state == "failed":
+        st.error(f"Training failed: {job.error}", icon=":material/error:")
+        st.button("Retry", key="retry", on_click=submit)
+    elif job is not None and job.state == "cancelled" and result is None:
+        st.info("Training was cancelled. Press Train to start again.")
+
+    if result is not None:
+        show_result(experiment, job, result, manager)
+    elif not running and not over_budget and (job is None or job.state != "failed"):
+        st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")
+    if not over_budget:
+        repeats.section(experiment, manager, owner)
+
+
+def train_button(job: Job | None, owner: str, result: RunResult | None, over_budget: bool, submit) -> None:
+    """Train, or join the training someone else asked for; disabled while ``owner``'s own request runs, when the
+    result is there, or when the training would be over the budget. Shows why a request was refused."""
+    running = job is not None and not job.finished
+    asked = running and job.asked_by(owner)  # looking at a running job is not asking for it
+    if running and not asked:
+        help_text = "Someone is training this exact experiment: join them and watch it finish."
+    elif result is None:
+        help_text = "Runs in the background on the training cluster; leaving or reloading the page does not stop it."
+    else:
+        help_text = "This exact experiment was trained before."
+    st.button("Join this training" if running and not asked else "Train", type="primary",
+              disabled=asked or result is not None or over_budget, key="train", on_click=submit, help=help_text)
+    refused = st.session_state.pop(ERROR, None)
+    if refused:
+        st.error(refused, icon=":material/hourglass_top:")
+
+
+@st.fragment(run_every=1.0)
+def live_progress(experiment: Experiment, manager: JobManager, owner: str) -> None:
+    """The running job's progress and live loss curve, and a Cancel button for those who asked for it (a fragment:
+    it reruns every second, and the whole page once the job is over)."""
+    key = experiment.key()
+    current = manager.get(key)
+    if current is None or current.finished:
+        st.rerun()
+    snap = current.progress()
+    askers = f" · asked for by {current.askers} {'person' if current.askers == 1 else 'people'}"
+    if snap["state"] == "queued":
+        ahead = manager.queue_position(current)
+        place = f" ({ahead} training{'s' if ahead != 1 else ''} ahead in the queue)" if ahead else ""
+        st.progress(0.0, text=f"Waiting for a free worker…{place}{askers}")
+    elif snap["epoch"] == 0:
+        st.progress(0.0, text=f"Compiling the model and running the first epoch… {snap['elapsed']:.0f} s"
+                              f"{askers}")
+    else:
+        eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
+        st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
+                                           f"{snap['elapsed']:.0f} s{eta}{askers}")
+    # The curve changes once per epoch; the fragment reruns every second for every student watching.
+    signature = (key, len(snap["history"]))
+    cached = st.session_state.get(LIVE_LOSS)
+    if cached is None or cached[0] != signature:
+        cached = (signature, loss_curves({experiment.model.name: snap["history"]}))
+        st.session_state[LIVE_LOSS] = cached
+    st.plotly_chart(cached[1], key="live-loss", theme=None)
+    if current.asked_by(owner) and st.button(
+            "Cancel", key="cancel",
+            help="Withdraws your request; the training stops when nobody else who asked for it waits."):
+        manager.cancel(key, owner)
+        st.rerun()
+
+
+def show_result(experiment: Experiment, job: Job | None, result: RunResult, manager: JobManager) -> None:
+    """The finished run: where it came from, its metrics and charts, its downloads and, on a real series, its
+    backtest."""
+    state.remember_run(experiment.key())
+    if job is None or job.from_store:
+        st.success("Stored result: this experiment was trained before, so it is shown at once.",
+                   icon=":material/inventory_2:")
+    else:
+        st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
+    run_view.show_result(result, experiment)
+    run_view.downloads(result, experiment)
+    if experiment.series.real:
+        backtest.section(experiment, manager)

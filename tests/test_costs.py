@@ -1,0 +1,120 @@
+"""The workers' calibration: fitting the cost figures (rnnlab.jobs.costs.fit), the job manager's background
+calibration (on a stand-in for Dask), and the ``calibrate`` command (on the suite's shared cluster)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from rnnlab.config import stored_experiment
+from rnnlab.config.limits import JobSettings
+from rnnlab.jobs import costs
+from rnnlab.jobs.manager import JobManager
+from rnnlab.models.registry import REGISTRY
+from rnnlab.store.runs import RunResult
+from rnnlab.store.runstore import RunStore
+
+from fake_dask import FakeClient
+from helpers import tiny
+
+#: Per-family figures the synthetic timings are made from (each family a little different).
+TRUE = {name: {"a": 2e-10 * (1 + i / 4), "b": 3e-5 * (1 + i / 8), "compile": 2.0 + i / 10, "post": 0.5 + i / 20}
+        for i, name in enumerate(n for n, e in REGISTRY.items() if e.trainable)}
+
+
+def timed_result(experiment, figures=None) -> RunResult:
+    """The result a worker with ``figures`` (``a``, ``b``, ``compile``, ``post``; default: the family's in
+    :data:`TRUE`) would report for ``experiment``: each epoch ``a x flops + b x loops`` seconds, the first plus
+    the compilation, and the forecasts and saving around training."""
+    c = figures or TRUE[experiment.model.name]
+    w = costs.work(experiment)
+    per_epoch = c["a"] * w.flops + c["b"] * w.loops
+    seconds = [per_epoch + c["compile"]] + [per_epoch] * (experiment.train.epochs - 1)
+    history = [{"epoch": i + 1, "loss": 0.1, "val_loss": 0.1, "seconds": s} for i, s in enumerate(seconds)]
+    after = c["post"] + 2 * (c["a"] * w.forward_flops + c["b"] * w.forward_loops)
+    scores = {"mse": 0.1, "mae": 0.2, "rmse": 0.3, "mase": 0.9}
+    return RunResult(key=experiment.key(), experiment=experiment.to_dict(), history=history,
+                     metrics={"valid": scores, "test": scores}, naive_metrics={"valid": scores, "test": scores},
+                     mse_per_step={}, params_total=0, layers=[], predictions={}, wall_seconds=sum(seconds) + after,
+                     train_seconds=sum(seconds), versions={})
+
+
+def assert_figures(found, expected) -> None:
+    assert set(found) == set(expected)
+    for name, figures in expected.items():
+        assert found[name] == pytest.approx(figures, rel=1e-6), name
+
+
+def test_fit_recovers_the_figures_the_timings_were_made_from():
+    experiments = costs.calibration_experiments()
+    assert len(experiments) == 2 * len(TRUE)  # two batch sizes per trainable family
+    assert_figures(costs.fit([timed_result(e) for e in experiments]), TRUE)
+
+
+def test_fit_keeps_the_least_overhead_of_the_two_trainings_and_never_a_negative_one():
+    small, large = [e for e in costs.calibration_experiments() if e.model.name == "gru"]
+    figures = {"a": 1e-10, "b": 2e-5, "compile": 3.0, "post": 1.0}
+    slow_start = timed_result(small, {**figures, "compile": 9.0, "post": 4.0})  # a worker's first job: set-up too
+    fitted = costs.fit([slow_start, timed_result(large, figures)])["gru"]
+    assert fitted == pytest.approx(figures, rel=1e-6)
+    negative = costs.fit([timed_result(small, {**figures, "compile": -1.0, "post": -1.0}),
+                          timed_result(large, {**figures, "compile": -1.0, "post": -1.0})])["gru"]
+    assert negative["compile"] == 0.0 and negative["post"] == 0.05
+
+
+def test_the_manager_calibrates_in_the_background_and_keeps_the_figures_beside_its_store(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "process-home"  # RNNLAB_HOME, calibrated: the manager's store is not there
+    monkeypatch.setenv("RNNLAB_HOME", str(elsewhere))
+    costs.save({name: {"a": 1.0, "b": 1.0, "compile": 1.0, "post": 1.0} for name in TRUE})
+    home = tmp_path / "home"
+    client = FakeClient(workers=2)
+    manager = JobManager(JobSettings(calibrate=False), store=RunStore(home), client=client)
+    assert manager.calibration_path() == costs.calibration_path(home=home)
+    assert not manager.estimate(tiny("gru")).calibrated  # the shipped figures, not RNNLAB_HOME's
+    jobs = manager.calibrate()
+    assert [j.experiment for j in jobs] == costs.calibration_experiments()
+    assert all(j.background and j.owners == {"calibration"} for j in jobs) and len(client.submitted) == 2
+    student = manager.submit(tiny("linear"), owner="student")
+    assert manager.queue_position(student) == 0  # a person's training goes before the calibration's
+    while client.pending():
+        assert not manager.calibration_path().exists()  # kept only once every calibration training is in
+        future = client.pending()[0]
+        future.finish(timed_result(stored_experiment(future.experiment)))
+    assert student.state == "done" and all(j.state == "done" for j in jobs)
+    assert client.submitted.index(f"train-{student.key}") == 2  # the next free worker after the first two
+    figures, calibrated = costs.load_coefficients(home=home)
+    assert calibrated
+    assert_figures(figures, TRUE)
+    assert manager.estimate(tiny("gru")).calibrated  # estimates use this instance's figures from now on
+    assert manager.calibrate() == []  # calibrated already: nothing to do unless forced
+    handed = len(client.submitted)
+    again = manager.calibrate(force=True)  # trained again (fresh), even though the results are known
+    assert len(again) == len(jobs) and len(client.submitted) == handed + 2
+    client.pending()[0].finish(error=RuntimeError("worker lost"))
+    while client.pending():
+        future = client.pending()[0]
+        future.finish(timed_result(stored_experiment(future.experiment), {"a": 1, "b": 1, "compile": 1, "post": 1}))
+    assert_figures(costs.load_coefficients(home=home)[0], TRUE)  # an incomplete calibration changes nothing
+    manager.close()
+
+
+def test_calibrate_command_measures_the_workers_and_writes_the_figures(shared_cluster, tmp_path, monkeypatch):
+    from rnnlab.cli import main
+
+    quick = [tiny("linear", n_series=300, epochs=3, batch_size=batch) for batch in costs.CALIBRATION_BATCHES]
+    monkeypatch.setattr(costs, "calibration_experiments", lambda: quick)  # one family, 300 series: seconds
+    home = tmp_path / "home"
+    address = shared_cluster.scheduler_info()["address"]
+    out = io.StringIO()
+    assert main(["--home", str(home), "calibrate", "--scheduler", address], out=out) == 0
+    path = costs.calibration_path(home=home)
+    lines = out.getvalue().splitlines()
+    assert lines[0].split() == ["family", "s", "per", "1e9", "ops", "us", "per", "step", "compile", "s", "around", "s"]
+    assert lines[1].split()[0] == "linear" and len(lines) == 3 and lines[2] == f"wrote {path}"
+    record = json.loads(path.read_text())
+    assert record["backend"] == costs.backend_name() and list(record["families"]) == ["linear"]
+    assert costs.load_coefficients(home=home) == (record["families"], True)
+    figures = record["families"]["linear"]
+    assert figures["a"] > 0 and figures["b"] >= 0 and figures["compile"] >= 0 and figures["post"] >= 0.05

@@ -7,10 +7,11 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rnnlab.series import dataset as data
-from rnnlab.cli.main import main
+from rnnlab.cli import main
 from rnnlab.config import Experiment, FieldError, parse_flat
 from rnnlab.errors import SeriesError
 from rnnlab.series import catalog, csvfile, prepare, windows
@@ -76,6 +77,21 @@ def test_resampling_and_row_order():
     assert weekly.values[0] == pytest.approx(np.mean([0, 1, 2, 3]))  # the first week's four observations
     rows = prepare.prepare(raw, irregular="rows")
     assert rows.times is None and len(rows) == 120 and rows.step == "rows"
+
+
+def test_a_series_is_offered_only_steps_coarser_than_its_own():
+    def raw(freq: str, n: int = 40) -> RawSeries:
+        times = pd.date_range("2020-01-01", periods=n, freq=freq).to_numpy().astype("datetime64[s]")
+        return RawSeries(values=np.arange(n, dtype=float), times=times[::-1])  # unsorted: the order must not matter
+
+    assert prepare.resample_choices(raw("MS")) == ("QS", "YS")
+    assert prepare.resample_choices(raw("h")) == ("D", "W", "MS")
+    assert prepare.resample_choices(raw("YS")) == ()
+    order = list(prepare.GRIDS)
+    for own, coarser in prepare.COARSER.items():
+        assert set(coarser) <= set(order[order.index(own) + 1:]), own  # never the series' own step or a finer one
+    no_times = RawSeries(values=np.arange(40, dtype=float))
+    assert prepare.resample_choices(no_times) == tuple(prepare.GRIDS)
 
 
 def test_gaps_are_filled_from_the_past_only():

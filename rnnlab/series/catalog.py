@@ -21,14 +21,15 @@ import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from rnnlab.errors import FieldError, SeriesError
 from rnnlab.paths import default_home
-from rnnlab.series.prepare import PreparedSeries, RawSeries, prepare
+
+if TYPE_CHECKING:
+    from rnnlab.series.prepare import PreparedSeries
 
 GENERATED = "generated"
 UPLOAD_ID = re.compile(r"upload-[0-9a-f]{20}")
@@ -123,6 +124,8 @@ def load(data_id: str, home: Path | None = None) -> PreparedSeries:
     folder = _uploads(home) / str(data_id)
     if not (UPLOAD_ID.fullmatch(str(data_id)) and (folder / "series.npz").is_file()):
         info(data_id, home)  # raises the message
+    from rnnlab.series.prepare import PreparedSeries  # pandas: only loading a series needs it, not a cached train
+
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     with np.load(folder / "series.npz", allow_pickle=False) as npz:
         times = npz["times"].astype("datetime64[s]") if npz["times"].size else None
@@ -136,6 +139,10 @@ def load(data_id: str, home: Path | None = None) -> PreparedSeries:
 
 @lru_cache(maxsize=None)
 def _load_bundled(name: str) -> PreparedSeries:
+    import pandas as pd  # only loading a series needs pandas, not a cached train
+
+    from rnnlab.series.prepare import RawSeries, prepare  # pandas too
+
     meta = bundled_meta(name)
     path = DATASETS / meta["file"]
     blob = path.read_bytes()

@@ -4,9 +4,9 @@ The file is only ever read as text and parsed into numbers and dates; nothing in
 anywhere. :func:`read_table` decodes it (UTF-8, UTF-16 with a byte-order mark, else Latin-1), finds the
 separator (``,`` ``;`` tab ``|``), and checks the size, row and column limits. :func:`guess_columns` picks a
 time column and a value column. :func:`to_raw` parses them: dates day-first when asked (or when the dates
-themselves say so), a year-only column as years, mixed UTC offsets converted to UTC; values with a decimal
-comma or thousands separators. Every problem raises :class:`~rnnlab.errors.SeriesError` naming the line or
-column where it is and what is allowed.
+themselves say so), a year-only column as years, UTC offsets converted to UTC (daily data keeps its local
+dates); values with a decimal comma or thousands separators. Every problem raises
+:class:`~rnnlab.errors.SeriesError` naming the line or column where it is and what is allowed.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from rnnlab.series.prepare import PreparedSeries, RawSeries, prepare
 SEPARATORS = (",", ";", "\t", "|")
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "—", "?", "#n/a"}
 TIME_NAMES = re.compile(r"date|time|year|month|day|period|week|timestamp|datum|jahr|fecha|année|annee", re.I)
+#: A UTC offset (``Z``, ``+01:00``, ``-0500``) after a time of day; group 1 is the time without it.
+UTC_OFFSET = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
 #: Values beyond this are refused: squaring them (for the variance) would overflow.
 MAX_ABS_VALUE = 1e100
 
@@ -208,8 +210,9 @@ def _dayfirst_from(cells: pd.Series) -> bool | None:
 
 
 def parse_times(cells: pd.Series, lines: np.ndarray, column: str, *, dayfirst: bool | None = None) -> tuple[np.ndarray, list[str]]:
-    """The column as UTC datetimes (naive datetime64[s]) and notes on how it was read. A year-only column is
-    read as years; ``dayfirst`` None lets the dates decide (month first when they cannot)."""
+    """The column as naive datetime64[s] and notes on how it was read. Times with UTC offsets are converted to
+    UTC, except whole days (local midnights), which keep their dates as written. A year-only column is read as
+    years; ``dayfirst`` None lets the dates decide (month first when they cannot)."""
     notes = []
     text = cells.astype(str).str.strip()
     empty = text == ""
@@ -235,8 +238,16 @@ def parse_times(cells: pd.Series, lines: np.ndarray, column: str, *, dayfirst: b
         hint = " (or choose day-first dates)" if not dayfirst else ""
         raise SeriesError(f"line {int(lines[i])}: {text.iloc[i][:40]!r} in column {column!r} is not a date or a "
                           f"time{hint}; {int(bad.sum())} row(s) like it")
-    if text.str.contains(r"[+-]\d{2}:?\d{2}$|Z$", regex=True).any():
-        notes.append(f"{column!r} has UTC offsets: the times were converted to UTC")
+    wall_clock = text.str.replace(UTC_OFFSET, r"\1", regex=True)
+    if (wall_clock != text).any():
+        # Whole days as written (daily data at local midnight) keep their dates: in UTC they would fall on the
+        # day before, and a day's value would count for the wrong day, month or year.
+        local = pd.to_datetime(wall_clock, errors="coerce", utc=True, dayfirst=bool(dayfirst), format="mixed")
+        if local.notna().all() and (local == local.dt.normalize()).all():
+            parsed = local
+            notes.append(f"{column!r} has UTC offsets on whole days: the local dates were kept as written")
+        else:
+            notes.append(f"{column!r} has UTC offsets: the times were converted to UTC")
     return parsed.dt.tz_localize(None).to_numpy().astype("datetime64[s]"), notes
 
 

@@ -168,7 +168,8 @@ def real_dataset(experiment: Experiment, prepared: PreparedSeries) -> Dataset:
     spec = experiment.series
     n_steps, horizon = spec.n_steps, spec.horizon
     values, observed = prepared.filled(), prepared.observed
-    windows.check(len(values), n_steps, horizon, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+    windows.check(len(values), n_steps, horizon, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold,
+                  series=prepared)
     where = windows.periods(len(values), spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
     seen = values[: where.train_end][observed[: where.train_end]]
     mean, std = float(seen.mean()), float(seen.std())

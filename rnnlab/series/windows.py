@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rnnlab.errors import FieldError
+
+if TYPE_CHECKING:
+    from rnnlab.series.prepare import PreparedSeries
 
 #: Fewest windows a training period must give.
 MIN_TRAIN_WINDOWS = 10
@@ -53,18 +57,39 @@ def window_count(lo: int, hi: int, n_steps: int, horizon: int) -> int:
 
 
 def check(points: int, n_steps: int, horizon: int, train_fraction: float, valid_fraction: float,
-          folds: int | None = None, fold: int | None = None) -> None:
-    """Raise FieldError (naming ``n_steps``) when a period of the series is too short for the windows."""
+          folds: int | None = None, fold: int | None = None, series: PreparedSeries | None = None) -> None:
+    """Raise FieldError when a period of the series is too short for the windows (naming ``n_steps``) or, given
+    the ``series``, when its gaps leave a period without a window whose targets were all observed (naming the
+    split): such a split would fail only after training, with nothing to score."""
     where = periods(points, train_fraction, valid_fraction, folds, fold)
     spans = {"training": (0, where.train_end), "validation": (where.train_end, where.valid_end),
              "test": (where.valid_end, where.test_end)}
+    fold_text = f" of fold {fold}" if folds else ""
     for name, (lo, hi) in spans.items():
         need = MIN_TRAIN_WINDOWS if name == "training" else 1
         if window_count(lo, hi, n_steps, horizon) < need:
-            fold_text = f" of fold {fold}" if folds else ""
             raise FieldError("n_steps", f"n_steps={n_steps} with horizon={horizon} leaves the {name} period{fold_text} "
                                         f"({hi - lo} of {points} values) fewer than {need} window(s): use a shorter "
                                         "input or horizon, or a longer series")
+        if series is None:
+            continue
+        found = len(origins(series.observed, lo, hi, n_steps, horizon))
+        if found < need:
+            raise FieldError("train_fraction" if name == "training" else "valid_fraction",
+                             _unobserved(series, f"{name} period{fold_text}", lo, hi, horizon, found, need))
+
+
+def _unobserved(series: PreparedSeries, period: str, lo: int, hi: int, horizon: int, found: int, need: int) -> str:
+    """Why ``period`` (``[lo, hi)`` of ``series``) cannot be used, and what to do."""
+    first, last = series.time_labels(np.array([lo, hi - 1]))
+    span = f"{first} to {last}" if series.times is not None else f"rows {lo + 1} to {hi}"
+    whose = "whose target was observed" if horizon == 1 else f"whose {horizon} targets were all observed"
+    count = "no window" if not found else f"{found} window(s)"
+    fewer = f" (at least {need} are needed)" if found else ""
+    missing = int((~series.observed[lo:hi]).sum())
+    return (f"the {period} ({span}, {hi - lo} values) has {count} {whose}{fewer}: {missing} of its values are "
+            "missing, and a filled gap is never scored; choose another split (train_fraction, valid_fraction) that "
+            "gives it observed values, or fill the gaps in the file")
 
 
 def longest_input(points: int, horizon: int, train_fraction: float, preferred: int) -> int:

@@ -76,3 +76,36 @@ def scores(actual, predicted, naive, *, scale: float | None = None) -> dict[str,
         "rmse": rmse(actual, predicted),
         "mase": mase(actual, predicted, naive) if scale is None else scaled_mae(actual, predicted, scale),
     }
+
+
+def smape(actual, predicted) -> float:
+    """Symmetric mean absolute percentage error as the M4 competition defines it, in percent (0 to 200): the mean
+    of ``200 * |a - p| / (|a| + |p|)``. A term where both values are 0 is a perfect forecast and counts as 0."""
+    a, p = _pair(actual, predicted)
+    denominator = np.abs(a) + np.abs(p)
+    terms = np.divide(200.0 * np.abs(a - p), denominator, out=np.zeros_like(a), where=denominator > 0)
+    return float(np.mean(terms))
+
+
+def seasonal_naive_scale(values, observed, train_end: int, season: int | None) -> float:
+    """The denominator of MASE as the M4 competition and R's forecast package define it: the in-sample MAE of the
+    seasonal-naive forecast ``values[t - m]`` over the training period ``values[:train_end]``, with lag ``m`` =
+    ``season`` (1 when ``season`` is None, 0 or 1).
+
+    Only pairs whose two values were both observed (``observed``, a bool mask) count, so a filled gap never
+    enters the scale. Raises ValueError when no such pair exists or the scale is 0 (MASE would be undefined).
+    """
+    lag = int(season) if season and season > 1 else 1
+    v = np.asarray(values, dtype=np.float64)[:train_end]
+    seen = np.asarray(observed, dtype=bool)[:train_end]
+    if v.shape != seen.shape:
+        raise ValueError(f"values and observed must have the same length, got {v.shape} and {seen.shape}")
+    both = seen[lag:] & seen[:-lag] if len(v) > lag else np.zeros(0, dtype=bool)
+    if not both.any():
+        raise ValueError(f"MASE is undefined: the training period ({len(v)} values) has no pair of observed values "
+                         f"one season ({lag} steps) apart")
+    scale = float(np.mean(np.abs(v[lag:] - v[:-lag])[both]))
+    if not np.isfinite(scale) or scale == 0.0:
+        raise ValueError(f"MASE is undefined: the seasonal-naive forecast (lag {lag}) has an in-sample error of "
+                         f"{scale} on the training period")
+    return scale

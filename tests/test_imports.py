@@ -111,3 +111,16 @@ def test_imports_inside_functions_say_why():
                     if "#" not in line:
                         undocumented.append(f"{path.relative_to(ROOT)}:{node.lineno}: {line.strip()}")
     assert not undocumented, undocumented
+
+
+def test_nothing_in_the_product_imports_a_report_maker():
+    """Report makers (rnnlab.reports) may use everything; the product never imports one: only the command that
+    runs a report (rnnlab.cli.reports) does, and the pages import nothing from there."""
+    graph = import_graph()
+    assert any(m.startswith("rnnlab.reports.") for m in graph), sorted(graph)[:5]
+    offenders = sorted(f"{module} -> {target}" for module, targets in graph.items() for target in targets
+                       if target.startswith("rnnlab.reports") and not module.startswith("rnnlab.reports")
+                       and module != "rnnlab.cli.reports")
+    assert offenders == []
+    pages = [ROOT / "app.py", *ROOT.joinpath("pages").glob("*.py")]
+    assert [p.name for p in pages if "rnnlab.reports" in p.read_text() or "rnnlab.cli" in p.read_text()] == []

@@ -35,9 +35,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-def experiment_query(index: int) -> str:
-    """A small experiment; different indexes give different experiments (training seeds)."""
-    return f"model=gru&mode=seq2seq&horizon=3&n_series=600&n_steps=30&epochs=3&train_seed={index}"
+def experiment_query(index: int, size: str = "n_series=600&n_steps=30&epochs=3") -> str:
+    """A small experiment (``size``: its link's size fields); different indexes give different experiments
+    (training seeds)."""
+    return f"model=gru&mode=seq2seq&horizon=3&{size}&train_seed={index}"
 
 
 @dataclass
@@ -265,10 +266,12 @@ def _read_counters(base: str) -> int | None:
 
 
 def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Path | None = None,
-             timeout_s: float = 600, stagger: float = 0.2) -> LoadReport:
-    """Drive ``sessions`` browser sessions at once against ``base``; returns the measurements."""
+             timeout_s: float = 600, stagger: float = 0.2, size: str | None = None) -> LoadReport:
+    """Drive ``sessions`` browser sessions at once against ``base``; returns the measurements. ``size``: the
+    experiments' size fields as a link writes them (the benchmark's by default; the suite's test trains tinier
+    ones)."""
     distinct = distinct or max(2, sessions // 3)
-    queries = [experiment_query(i % distinct) for i in range(sessions)]
+    queries = [experiment_query(i % distinct, *([size] if size else [])) for i in range(sessions)]
     # The class arrives at a running server: one visitor has already trained something, so the workers are
     # up. Starting the cluster is a one-off cost the probe should not count as the class's load.
     _in_fresh_thread(lambda: asyncio.run(_sessions(base, ["model=naive&n_series=200&n_steps=20"],

@@ -41,11 +41,12 @@ collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["b
 #: The slowest files, handed out first. ``make test`` runs two test processes (``pytest -n 2 --dist loadfile``), each
 #: given whole files in collection order as it runs short of work; a long file handed out last would run alone
 #: while the other process idles. The lessons' store is warmed first (test_lessons.py), long before the lessons'
-#: browser test reads it; the many quick files come last and even out the end.
+#: browser test reads it; the many quick files come last and even out the end. (Ordered by each file's time in a
+#: whole run: the TensorFlow process of test_backends.py and the load test are single tests of over a minute.)
 SLOW_FIRST = (
-    "tests/test_lessons.py", "tests/test_real_training.py", "tests/e2e/test_sweep_browser.py",
-    "tests/e2e/test_browser.py", "tests/e2e/test_real_series_browser.py", "tests/test_cli.py", "tests/test_jobs.py",
-    "tests/test_app.py", "tests/load/test_load.py", "tests/test_backends.py", "tests/test_cluster.py",
+    "tests/test_lessons.py", "tests/test_backends.py", "tests/test_cli.py", "tests/e2e/test_sweep_browser.py",
+    "tests/load/test_load.py", "tests/e2e/test_real_series_browser.py", "tests/e2e/test_browser.py",
+    "tests/test_real_training.py", "tests/test_jobs.py", "tests/test_app.py", "tests/test_cluster.py",
     "tests/test_export.py", "tests/test_web_process.py", "tests/test_training.py", "tests/test_models.py",
     "tests/test_golden.py", "tests/e2e/test_lessons_browser.py", "tests/e2e/test_limits_browser.py",
 )
@@ -126,11 +127,11 @@ def fake_manager(app, fake_client, monkeypatch) -> JobManager:
 
 @pytest.fixture(scope="session")
 def shared_cluster(shared_jax_cache) -> Client:
-    """A client of the embedded Dask cluster this test process shares (two workers: the two cores the suite is
-    sized for), started at the first test that needs it. With ``--dist loadfile`` each pytest-xdist
-    worker is a process of its own, with its own cluster. A test that needs a cluster of its own (one it kills a
-    worker of, a real ``dask scheduler``, another number of workers) starts it instead."""
-    with local_cluster(2) as cluster, Client(cluster) as client:
+    """A client of the embedded Dask cluster this test process shares, started at the first test that needs it.
+    One worker: with ``--dist loadfile`` each pytest-xdist worker is a process of its own, with its own cluster,
+    and each worker process imports Keras and compiles what it trains. A test that needs a cluster of its own
+    (one it kills a worker of, a real ``dask scheduler``, another number of workers) starts it instead."""
+    with local_cluster(1) as cluster, Client(cluster) as client:
         yield client
 
 

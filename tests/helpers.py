@@ -20,6 +20,11 @@ os.environ["RNNLAB_CALIBRATE"] = "0"
 # A server a test starts reaches its training cluster at its first training, not at boot (most never train); the
 # browser tests that train ask for it at boot, as a deployed server does.
 os.environ["RNNLAB_START_CLUSTER"] = "0"
+# One thread for XLA's and TensorFlow's CPU code in every process of the suite, as in a worker (one per core): the
+# test processes, `warm`, the command lines and the workers then compile with the same XLA flags, so a shape one
+# of them compiled is found in the shared JAX compilation cache by all (the flags are part of its key). The golden
+# figures are the same to the last digit either way.
+os.environ.setdefault("RNNLAB_TF_THREADS", "1")
 
 import contextlib  # noqa: E402
 import logging  # noqa: E402
@@ -53,8 +58,9 @@ def tiny(model: str = "linear", mode: str | None = None, horizon: int | None = N
 
 
 #: What a child process started with a clean environment (``child_env``) still inherits from the suite: the
-#: session's home folder (conftest.py), its shared JAX compilation cache, and no calibration or boot-time cluster.
-INHERITED = ("HOME", "RNNLAB_JAX_CACHE", "RNNLAB_CALIBRATE", "RNNLAB_START_CLUSTER")
+#: session's home folder (conftest.py), its shared JAX compilation cache, no calibration or boot-time cluster, and
+#: one thread for XLA (the flags the cache is keyed by).
+INHERITED = ("HOME", "RNNLAB_JAX_CACHE", "RNNLAB_CALIBRATE", "RNNLAB_START_CLUSTER", "RNNLAB_TF_THREADS")
 
 
 def child_env(**env: str) -> dict[str, str]:

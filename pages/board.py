@@ -7,14 +7,15 @@ from rnnlab.lessons import guide
 
 from rnnlab.figures import training
 from rnnlab.dashboard import presenter, run_view, state
-from rnnlab.store.runs import best_per_model
+from rnnlab.store.runs import best_by_group, best_per_model
 
 present = presenter.active()
 st.title("Class board")
 st.caption("The best configuration the class has trained on the lessons' data, per model and forecast mode, by its "
-           "mean over the seeds it was trained with (repeats count once, their spread beside the mean). "
+           "mean validation MSE over the seeds it was trained with (repeats count once, their spread beside the mean; "
+           "the test MSE is shown beside it and chooses nothing). "
            "This page refreshes by itself every few seconds; nothing here can be changed.")
-COLUMNS = ["model", "mode", "best validation MSE", "±", "seeds", "parameters", "epochs", "runs"]
+COLUMNS = ["model", "mode", "group", "best validation MSE", "±", "test MSE", "seeds", "parameters", "epochs", "runs"]
 
 
 @st.fragment(run_every=5)
@@ -28,6 +29,14 @@ def board() -> None:
             st.info("No runs on this data yet.")
             continue
         rows = best_per_model(runs)
+        best = best_by_group(rows, "best validation MSE")
+        if runs[0].experiment.series.real and {"network", "classical"} <= best.keys():
+            # On a real series, the yardstick beside the class's best network (the lessons' generated series has
+            # no classical forecasters, so the board shows nothing more there).
+            net, classical = best["network"], best["classical"]
+            st.markdown(f"Best network **{net['model']}** (validation MSE {net['best validation MSE']:.5g}, test "
+                        f"{net['test MSE']:.5g}) · best classical forecaster or baseline **{classical['model']}** "
+                        f"(validation MSE {classical['best validation MSE']:.5g}, test {classical['test MSE']:.5g})")
         frame = pd.DataFrame(rows, columns=COLUMNS)
         frame.index += 1
         left, right = st.columns([3, 2])
@@ -35,6 +44,8 @@ def board() -> None:
             "best validation MSE": st.column_config.NumberColumn(
                 format="%.5f", help="The best configuration's mean over its training seeds"),
             "±": st.column_config.NumberColumn(format="%.5f", help="Standard deviation over its seeds (blank: one run)"),
+            "test MSE": st.column_config.NumberColumn(format="%.5f", help="The same configuration's mean test MSE: "
+                                                                          "shown, never used to choose"),
             "seeds": st.column_config.NumberColumn(help="How many seeds of the best configuration were trained"),
             "runs": st.column_config.NumberColumn(help="Every run of this model and mode, repeats included"),
             "parameters": st.column_config.NumberColumn(format="localized")})

@@ -1,12 +1,26 @@
 """Compare: a leaderboard of the runs on the current data, their curves side by side, one run up close."""
 
+from typing import Iterable
+
 import pandas as pd
 import streamlit as st
 
 from rnnlab.figures import sweeps, training
 from rnnlab.figures.series import series_preview
 from rnnlab.dashboard import repeats, run_view, state
-from rnnlab.store.runs import backtests, group_repeats, leaderboard
+from rnnlab.store.runs import backtests, best_by_group, group_repeats, leaderboard
+
+
+
+def dashed(frame: pd.DataFrame, formats: dict[str, str], columns: Iterable[str] = ()) -> pd.DataFrame:
+    """``frame`` with the columns in ``formats`` written as text, "–" where a run lacks the score (a run stored
+    before it existed), and ``columns`` dropped."""
+    frame = frame.drop(columns=[c for c in columns if c in frame])
+    for name, fmt in formats.items():
+        if name in frame:
+            frame[name] = ["–" if pd.isna(v) else format(v, fmt) for v in frame[name]]
+    return frame
+
 
 st.title("Compare runs")
 experiment = state.current_experiment()
@@ -16,7 +30,7 @@ s = experiment.series
 
 show_all = st.toggle("All runs on this data", value=st.query_params.get("all") == "1", key="compare_all",
                      help="Off: the runs of this browser session. On: every run anyone trained on the same data.")
-runs = run_view.store().list(series=series)
+runs = [r for r in run_view.store().list(series=series) if r.scored]  # a final run has no scores to rank
 if not show_all:
     mine = set(state.session_runs())
     runs = [r for r in runs if r.key in mine]
@@ -25,15 +39,18 @@ st.caption(f"Data: {run_view.describe_data(experiment)}.")
 if s.real:
     ranked_backtests = backtests(run_view.store().list(series=series, backtests=True))
     if ranked_backtests:
-        st.subheader("Ranked by backtest error")
-        st.caption("Each backtest trains the model once per fold (rolling origin, expanding window); the mean of the "
-                   "folds' test MSE is a steadier ranking than one validation period.")
-        st.dataframe(pd.DataFrame([{"model": r["model"], "mode": r["mode"], "folds": f"{r['done']} of {r['folds']}",
-                                    "mean test MSE": r["mean test MSE"], "mean test MAE": r["mean test MAE"],
-                                    "test MSE by fold": ", ".join(f"{v:.4g}" for v in r["test MSE by fold"])}
-                                   for r in ranked_backtests]), width="stretch", hide_index=True,
-                     column_config={"mean test MSE": st.column_config.NumberColumn(format="%.5g"),
-                                    "mean test MAE": st.column_config.NumberColumn(format="%.5g")})
+        st.subheader("Ranked by backtest validation error")
+        st.caption("Each backtest trains the model once per fold (rolling origin, expanding window; each fold holds "
+                   "back the end of its training data for validation). Ranked by the mean of the folds' validation "
+                   "MSE, a steadier ranking than one validation period; the folds' test errors are shown beside it "
+                   "and choose nothing.")
+        frame = pd.DataFrame([{"group": r["group"], "model": r["model"], "mode": r["mode"],
+                               "folds": f"{r['done']} of {r['folds']}", "mean valid MSE": r["mean valid MSE"],
+                               "mean test MSE": r["mean test MSE"], "mean test MAE": r["mean test MAE"],
+                               "test MSE by fold": ", ".join(f"{v:.4g}" for v in r["test MSE by fold"])}
+                              for r in ranked_backtests])
+        st.dataframe(dashed(frame, {"mean valid MSE": ".5g", "mean test MSE": ".5g", "mean test MAE": ".5g"}),
+                     width="stretch", hide_index=True)
 
 if not runs:
     st.info("No runs on this data yet" + ("" if show_all else " in this session") + ". Train a model, or switch on "
@@ -42,16 +59,33 @@ if not runs:
     st.stop()
 
 st.caption("One row per configuration: runs that differ only in their training seed are its repeats, ranked by their "
-           "mean. **vs above** says whether the gap to the row above is larger than the spread between seeds (a real "
-           "difference) or smaller (noise). Train repeats on the Train page or with a sweep.")
-board = pd.DataFrame(leaderboard(runs)).drop(columns=["key", "keys"])
+           "mean **validation** MSE (the test MSE is shown beside it and decides nothing). **group** puts the "
+           "classical forecasters and the baselines beside the networks. **vs above** says whether the gap to the row "
+           "above is larger than the spread between seeds (a real difference) or smaller (noise). Train repeats on the "
+           "Train page or with a sweep.")
+rows = leaderboard(runs)
+best = best_by_group(rows)
+if "network" in best and "classical" in best:
+    net, classical = best["network"], best["classical"]
+    st.markdown(f"Best on validation: network **{net['model']}** (MSE {net['valid MSE']:.5g}, test "
+                f"{net['test MSE']:.5g}), "
+                f"classical forecaster or baseline **{classical['model']}** (MSE {classical['valid MSE']:.5g}, test "
+                f"{classical['test MSE']:.5g}).")
+# A scale-free score: the seasonal MASE on a real series; the generated series has none, so the MAE relative to
+# the naive forecast's on the same windows.
+scale, other = ("valid MASE", "valid MAE vs naive") if s.real else ("valid MAE vs naive", "valid MASE")
+board = dashed(pd.DataFrame(rows), {"valid MAE": ".5f", scale: ".3f"}, columns=["key", "keys", other])
 board.index += 1
 st.dataframe(board, width="stretch", column_config={
     "valid MSE": st.column_config.NumberColumn(format="%.6f", help="Mean over the configuration's seeds"),
     "valid ±": st.column_config.NumberColumn(format="%.6f", help="Standard deviation over the seeds (blank: one run)"),
     "test MSE": st.column_config.NumberColumn(format="%.6f", help="Mean over the configuration's seeds"),
     "test ±": st.column_config.NumberColumn(format="%.6f", help="Standard deviation over the seeds (blank: one run)"),
-    "valid MAE": st.column_config.NumberColumn(format="%.5f"), "MASE": st.column_config.NumberColumn(format="%.3f"),
+    "valid MASE": st.column_config.TextColumn(help="Validation MAE over the in-sample seasonal-naive MAE (below 1 "
+                                                   "beats it); – for a run stored before it existed"),
+    "valid MAE vs naive": st.column_config.TextColumn(help="Validation MAE over the naive forecast's on the same "
+                                                           "windows (below 1 beats it); – for an older run"),
+    "group": st.column_config.TextColumn(help="network, or classical: the classical forecasters and the baselines"),
     "parameters": st.column_config.NumberColumn(format="localized"),
     "vs above": st.column_config.TextColumn(help="The gap to the configuration ranked above, and whether it is larger "
                                                  "than the spread between seeds")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 
@@ -37,8 +38,16 @@ def test_list_shows_every_model_and_its_modes():
     assert "simple_rnn" in text.getvalue() and "only 3 parameters" in text.getvalue()
 
 
-def test_train_then_cached_without_tensorflow(home):
-    first = run_cli("train", "linear", *TINY, "--json", env_home=home)
+@pytest.fixture(scope="module")
+def trained_linear(tmp_path_factory) -> tuple:
+    """A store with the tiny linear model trained by ``python -m rnnlab train`` (one training for the two tests
+    below), and that command's completed process."""
+    home = tmp_path_factory.mktemp("cli-linear") / "home"
+    return home, run_cli("train", "linear", *TINY, "--json", env_home=home)
+
+
+def test_train_then_cached_without_tensorflow(trained_linear):
+    home, first = trained_linear
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert result["cached"] is False and result["params_total"] == 21  # 20 inputs + 1 bias
@@ -57,9 +66,9 @@ def test_train_then_cached_without_tensorflow(home):
     assert f"{result['metrics']['valid']['mse']:.6f}" in second.stdout
 
 
-def test_damaged_entry_is_retrained_not_a_crash(home):
-    first = run_cli("train", "linear", *TINY, "--json", env_home=home)
-    key = json.loads(first.stdout)["key"]
+def test_damaged_entry_is_retrained_not_a_crash(trained_linear, home):
+    shutil.copytree(trained_linear[0], home)  # the store with the tiny linear model, damaged below
+    key = json.loads(trained_linear[1].stdout)["key"]
     (home / "runs" / key / "result.json").write_text("{ truncated")
     again = run_cli("train", "linear", *TINY, "--json", env_home=home)
     assert again.returncode == 0, again.stderr
@@ -149,7 +158,7 @@ def test_train_estimate_says_how_long_without_training(home):
 
 def test_train_repeats_reports_each_seed_and_the_spread(home):
     proc = run_cli("train", "linear", *TINY, "--repeats", "3", "--json", env_home=home,
-                   extra_env={"RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"})
+                   extra_env={"RNNLAB_WORKERS": "1", "RNNLAB_CALIBRATE": "0"})  # (the sweep above uses two)
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout)
     assert report["seeds"] == [42, 43, 44] and [r["seed"] for r in report["runs"]] == [42, 43, 44]

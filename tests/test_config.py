@@ -135,7 +135,7 @@ def test_unused_hyperparameters_do_not_change_the_key():
 
 def test_round_trip_and_key():
     for name, entry in REGISTRY.items():
-        for mode in entry.modes:
+        for mode in entry.modes if not entry.real_only else ():
             exp = Experiment.book(name, mode)
             again = Experiment.from_dict(json.loads(json.dumps(exp.to_dict())))
             assert again == exp and again.key() == exp.key()

@@ -60,7 +60,10 @@ def test_bad_input_raises(actual, predicted, message):
 
 def test_scores_bundle():
     s = metrics.scores([1.0, 2.0], [1.5, 2.5], [0.0, 1.0])
-    assert s == pytest.approx({"mse": 0.25, "mae": 0.5, "rmse": 0.5, "mase": 0.5})
+    smape = (200 * 0.5 / 2.5 + 200 * 0.5 / 4.5) / 2  # M4: 200 |a - p| / (|a| + |p|), averaged
+    assert s == pytest.approx({"mse": 0.25, "mae": 0.5, "rmse": 0.5, "smape": smape, "rel_mae": 0.5})
+    # a real series' scale (the in-sample seasonal-naive MAE) adds the seasonal MASE
+    assert metrics.scores([1.0, 2.0], [1.5, 2.5], [0.0, 1.0], scale=0.25)["mase"] == pytest.approx(2.0)
 
 
 SMAPE_CASES = [

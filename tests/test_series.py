@@ -145,7 +145,9 @@ def test_windows_seasonal_naive_and_mase_scale():
     assert np.allclose(ds.seasonal["valid"][0], values[first - 7:first - 4])  # one week back
     assert np.allclose(ds.unscale(ds.valid.X[0, :, 0]), values[first - 20:first])
     where = windows.periods(100, 0.7, 0.15)
-    assert ds.mase_scale == pytest.approx(np.mean(np.abs(np.diff(values[:where.train_end]))))
+    # the seasonal MASE's scale: the in-sample error of "one week back" (the season cancels: 7 x 0.1 of trend)
+    assert ds.mase_scale == pytest.approx(np.mean(np.abs(values[7:where.train_end] - values[:where.train_end - 7])))
+    assert ds.mase_scale == pytest.approx(0.7)
 
 
 def test_seasonal_naive_reaches_back_as_many_seasons_as_needed():

@@ -16,6 +16,7 @@ from rnnlab import config
 from rnnlab.cli.options import (
     CliError, add_experiment_options, checked, experiment_from_args, write_json,
 )
+from rnnlab.forecasting import yardsticks
 from rnnlab.jobs import costs, sweeps
 from rnnlab.jobs.progress import Progress, follow
 from rnnlab.models.registry import REGISTRY
@@ -109,7 +110,8 @@ def cmd_list(args: argparse.Namespace, out: TextIO) -> int:
         params = "-"
         if entry.trainable:
             params = f"{entry.count_params(config.Experiment.book(entry.name)):,}"
-        rows.append({"name": entry.name, "display_name": entry.display_name, "modes": list(entry.modes),
+        rows.append({"name": entry.name, "display_name": entry.display_name, "kind": entry.kind,
+                     "modes": list(entry.modes),
                      "book_mode": entry.book_mode, "book_params": params, "description": entry.description})
     if args.json:
         return write_json(rows, out)
@@ -138,10 +140,24 @@ def cmd_datasets(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _number(scores: dict[str, Any], name: str, digits: str = ".4f") -> str:
+    """One score, or "–" when the run has none (runs stored before a score existed)."""
+    value = scores.get(name)
+    return "–" if value is None else format(value, digits)
+
+
+def _scores_text(scores: dict[str, Any], real: bool) -> str:
+    """A split's scores: MSE, MAE, RMSE, sMAPE, and the seasonal MASE (real series) or the MAE vs naive."""
+    text = " ".join(f"{label} {_number(scores, name, '.6g')}" for label, name in
+                    (("MSE", "mse"), (" MAE", "mae"), (" RMSE", "rmse"), (" sMAPE", "smape")))
+    if real:
+        return f"{text}  MASE {_number(scores, 'mase')}"
+    return f"{text}  MAE vs naive {_number(scores, 'rel_mae') if 'rel_mae' in scores else _number(scores, 'mase')}"
+
+
 def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
     exp = config.stored_experiment(summary["experiment"])
-    valid, test = summary["metrics"]["valid"], summary["metrics"]["test"]
-    naive = summary["naive_metrics"]["valid"]["mse"]
+    naive = summary["naive_metrics"].get("valid", {})  # a final run (trained on all the data) has no scores
     lines = [
         f"run        {summary['key'][:16]}  ({'cached: stored result, not retrained' if cached else 'trained now'})",
         f"experiment {exp.describe()}",
@@ -149,18 +165,19 @@ def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
     if exp.series.real:
         info = catalog.info(exp.series.data)
         lines.append(f"data       {info.title} ({exp.series.data}), {info.points:,} {info.step} values")
-    lines += [
-        f"parameters {summary['params_total']:,}",
-        f"valid      MSE {valid['mse']:.6g}  MAE {valid['mae']:.6g}  RMSE {valid['rmse']:.6g}  MASE {valid['mase']:.4f}",
-        f"test       MSE {test['mse']:.6g}  MAE {test['mae']:.6g}  RMSE {test['rmse']:.6g}  MASE {test['mase']:.4f}",
-        f"naive      MSE {naive:.6g} (validation)",
-    ]
+    lines += [f"parameters {summary['params_total']:,}"]
+    if summary.get("forecaster"):
+        lines.append(f"model      {summary['forecaster']} (selected on the training period)")
+    lines += [f"{split:<10} {_scores_text(summary['metrics'][split], exp.series.real)}" for split in ("valid", "test")
+              if summary["metrics"].get(split)]
+    if naive:
+        lines.append(f"naive      MSE {_number(naive, 'mse', '.6g')} (validation)")
     seasonal = summary.get("baselines", {}).get("valid", {}).get("seasonal_naive")
     if seasonal:
         lines.append(f"seasonal   MSE {seasonal['mse']:.6g} (validation, season {exp.series.season}; "
                      f"{seasonal['windows']} of {seasonal['of']} windows reach back a season)")
-    lines.append("MASE       " + ("scaled by the in-sample naive error (the training period's mean change)"
-                                  if exp.series.real else "relative to the naive forecast on the same series"))
+    lines.append("MASE       scaled by the training period's in-sample seasonal-naive MAE (one season back)"
+                 if exp.series.real else "MAE vs naive: the MAE over the naive forecast's on the same series")
     if summary["history"]:
         lines.append(f"training   {len(summary['history'])} epochs in {summary['train_seconds']:.1f}s")
     for split, steps in summary.get("mse_per_step", {}).items():
@@ -183,6 +200,11 @@ def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: Text
                            "calibrated": estimate.calibrated}, out)
     where = ("measured on this instance" if estimate.calibrated else
              "from the shipped two-core figures: run `python -m rnnlab calibrate` to measure this instance")
+    if not experiment.model.entry.trainable:  # no epochs: a formula from the number of windows
+        out.write(f"experiment {experiment.describe()}\n"
+                  f"estimate   {estimate.text()} on one worker (no training: a fit on the training period and one "
+                  "forecast per validation and test window, from figures measured on a two-core machine)\n")
+        return 0
     out.write(f"experiment {experiment.describe()}\n"
               f"estimate   {estimate.text()} on one worker ({costs.seconds_text(estimate.per_epoch)} per epoch, the "
               f"first {costs.seconds_text(estimate.first_epoch)} with compilation; {where})\n")
@@ -197,10 +219,54 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     if args.repeats is not None:
         return _train_repeats(experiment, args, out)
     [(summary, cached)] = train_all([experiment], args)
+    found = {} if args.no_yardsticks else _yardsticks(experiment, summary, args)
     if args.json:
-        return write_json({**summary, "cached": cached}, out)
-    out.write("\n".join(_summary_lines(summary, cached)) + "\n")
+        return write_json({**summary, "cached": cached, **({"yardsticks": found} if found else {})}, out)
+    out.write("\n".join(_summary_lines(summary, cached) + _yardstick_lines(found, experiment.series.real)) + "\n")
     return 0
+
+
+def _yardsticks(experiment: config.Experiment, summary: dict[str, Any],
+                args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The yardsticks of a real-series ``experiment`` (naive, seasonal naive, ETS, ARIMA, Theta on its very windows),
+    from the store or trained like any run: ``{model: {"valid": scores, "test": scores, "forecaster": model}}``, or
+    ``{model: {"error": why}}`` for one that could not be fitted (the network's result stands)."""
+    wanted = [y for y in yardsticks.experiments(experiment) if y.key() != experiment.key()]
+    if not wanted:
+        return {}
+    sys.stderr.write(f"yardsticks: {', '.join(y.model.name for y in wanted)} on the same windows\n")
+    # on a cluster, one batch; here, one at a time, so one that cannot be fitted does not stop the others
+    groups = [wanted] if args.scheduler else [[y] for y in wanted]
+    results: dict[str, dict[str, Any]] = {}
+    if experiment.key() in {y.key() for y in yardsticks.experiments(experiment)}:
+        results[experiment.model.name] = _yardstick(summary)
+    for group in groups:
+        try:
+            for y, (found, _) in zip(group, train_all(group, args)):
+                results[y.model.name] = _yardstick(found)
+        except CliError as exc:
+            results.update({y.model.name: {"error": str(exc)} for y in group})
+    order = [y.model.name for y in yardsticks.experiments(experiment)]
+    return {name: results[name] for name in order if name in results}
+
+
+def _yardstick(summary: dict[str, Any]) -> dict[str, Any]:
+    return {"valid": summary["metrics"].get("valid"), "test": summary["metrics"].get("test"),
+            "forecaster": summary.get("forecaster"), "key": summary["key"]}
+
+
+def _yardstick_lines(found: dict[str, dict[str, Any]], real: bool) -> list[str]:
+    """The yardsticks' test scores, one line each, under the run's own."""
+    if not found:
+        return []
+    lines = ["yardsticks on the same test windows (models selected on the training period):"]
+    for name, y in found.items():
+        if "error" in y:
+            lines.append(f"  {name:<15} could not be fitted: {y['error']}")
+            continue
+        model = f"  {y['forecaster']}" if y.get("forecaster") else ""
+        lines.append(f"  {name:<15} {_scores_text(y['test'] or {}, real)}{model}")
+    return lines
 
 
 def _spread(spread: Spread, *, values: bool = False) -> dict[str, Any]:
@@ -308,6 +374,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_train.add_argument("--json", action="store_true", help="print the result as JSON (with the forecast past "
                                                             "the end of a real series)")
     p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
+    p_train.add_argument("--no-yardsticks", action="store_true",
+                         help="on a real series, do not also fit the naive, seasonal-naive, ETS, ARIMA and Theta "
+                              "forecasts on the same windows (they are fitted and stored by default)")
     p_train.add_argument("--estimate", action="store_true",
                          help="only say how long the training would take on this instance, without training")
     p_train.add_argument("--repeats", nargs="?", const=str(sweeps.REPEATS.default), default=None, metavar="N",

@@ -26,7 +26,7 @@ from rnnlab.models.registry import ModelEntry, get_entry
 from rnnlab.series import catalog, windows
 
 #: Bumped whenever a change would make an old stored result differ from a new run of the same experiment.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SECTIONS = ("series", "model", "train")
 
 
@@ -287,6 +287,11 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
     except FieldError as exc:
         if strict:
             raise
+        if exc.field == "model":  # a real-series forecaster (ETS, ...) on the generated series: the default model
+            b.problems.append(f"{exc}; the default model was used instead")
+            values = {k: v for k, v in b.values.items() if k != "model" and FIELDS[k].section != "model"}
+            again = build(values, strict=False, _retry=_retry)
+            return Parsed(again.experiment, b.problems + again.problems, again.clamped)
         # The combination is refused (mode against horizon, too many parameters, a convolution longer than the
         # input): keep the data and the training settings, take the model's defaults in a mode that fits.
         b.problems.append(f"{exc}; the model's book settings were used instead")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from rnnlab.config import Experiment, stored_experiment
@@ -123,11 +125,14 @@ def headline(result: RunResult, experiment: Experiment) -> None:
                    help=f"Naive forecast: {fmt(naive_test)}")
     cols[2].metric("Validation MAE", fmt(valid["mae"]), help="Mean absolute error, in the series' own unit.")
     if experiment.series.real:
-        mase_help = ("Mean absolute scaled error: the model's MAE divided by the in-sample naive error (the mean "
-                     "change from one value to the next in the training period). Below 1 beats that.")
-    else:
-        mase_help = "Mean absolute scaled error: the model's MAE divided by the naive forecast's. Below 1 beats naive."
-    cols[3].metric("MASE", f"{valid['mase']:.3f}", help=mase_help)
+        cols[3].metric("MASE", fmt(valid.get("mase"), 3), help=(
+            "Mean absolute scaled error (validation): the model's MAE divided by the in-sample MAE of the "
+            "seasonal-naive forecast (one season back) over the training period, as the M4 competition defines it. "
+            "Below 1 beats that."))
+    else:  # runs stored before schema 2 called this figure "mase"
+        cols[3].metric("MAE vs naive", fmt(valid.get("rel_mae", valid.get("mase")), 3),
+                       help="The model's validation MAE divided by the naive forecast's on the same series. Below 1 "
+                            "beats the naive forecast.")
     cols[4].metric("Parameters", f"{result.params_total:,}")
     per_epoch = result.seconds_per_epoch
     cols[5].metric("Training time", f"{result.train_seconds:.1f} s",
@@ -139,10 +144,13 @@ def headline(result: RunResult, experiment: Experiment) -> None:
                    f"of {seasonal['of']} windows that reach back a season.")
 
 
-def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3) -> None:
+def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
+                beside: Callable[[], None] | None = None) -> None:
     """Headline metrics, loss curves and predicted-vs-actual charts of a finished run; on a real series, the
-    forecast past the end too."""
+    forecast past the end too. ``beside`` draws what belongs next to the metrics (the Train page's yardsticks)."""
     headline(result, experiment)
+    if beside is not None:
+        beside()
     ds = dataset(experiment.to_dict()["series"])
     st.plotly_chart(
         series_preview(ds.unscale(ds.valid.X), ds.unscale(ds.valid.future),
@@ -215,3 +223,24 @@ def downloads(result: RunResult, experiment: Experiment) -> None:
                             mime="text/x-python", key=f"dl-py-{result.key}", disabled=real,
                             help="Only for the generated series: the script regenerates its data." if real else
                             "Regenerates the same data and trains the same model with plain NumPy + Keras.")
+
+
+#: The yardstick table's figures: (row key suffix, column heading).
+YARDSTICK_COLUMNS = (("mae", "MAE"), ("rmse", "RMSE"), ("mase", "MASE"), ("smape", "sMAPE %"))
+
+
+def _figure(value: float | None) -> str:
+    """A score in a table: four significant figures, or "–" when the run lacks it (an older run, a failed fit)."""
+    return "–" if value is None or not np.isfinite(value) else f"{value:,.4g}"
+
+
+def yardstick_table(rows: list[dict[str, Any]]) -> None:
+    """The Yardsticks table: a row per forecaster (as :func:`rnnlab.forecasting.yardsticks.rows` makes them, the
+    network's own first), with validation and test MAE, RMSE, MASE and sMAPE and the model each chose."""
+    table = pd.DataFrame([{"forecaster": row["yardstick"], "model": row.get("model") or "–",
+                           **{f"{split} {label}": _figure(row.get(f"{split}_{key}"))
+                              for split in ("valid", "test") for key, label in YARDSTICK_COLUMNS}}
+                          for row in rows])
+    st.dataframe(table, hide_index=True, width="stretch", key="yardsticks-table",
+                 column_config={"model": st.column_config.TextColumn(
+                     help="The model each forecaster chose on the training period (ETS and ARIMA by AICc).")})

@@ -1,5 +1,5 @@
 """The Train page's training: the experiment's job from request to result. Train (or join someone's training),
-follow it epoch by epoch, cancel it, and show the finished run with its backtest and repeats."""
+follow it epoch by epoch, cancel it, and show the finished run with its yardsticks, backtest and repeats."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import streamlit as st
 from rnnlab.config import Experiment
 from rnnlab.dashboard import backtest, repeats, run_view, state
 from rnnlab.figures.training import loss_curves
+from rnnlab.forecasting import yardsticks
 from rnnlab.jobs.job import Job, JobError
 from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runs import RunResult
 
 ERROR, LIVE_LOSS = "_train_error", "_live_loss"
+#: Why the yardsticks submitted with a training were refused (shown by the Train button), and why the Run the
+#: yardsticks button's request was (shown in the Yardsticks section).
+YARDSTICK_ERROR, YARDSTICK_RUN_ERROR = "_yardstick_error", "_yardstick_run_error"
 
 
 def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
@@ -36,12 +40,15 @@ def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
     def submit() -> None:
         # A callback runs before the next script run, so that run already draws the button disabled.
         try:
-            manager.submit(experiment, owner=owner)
+            submit_with_yardsticks(experiment, manager, owner)
             state.remember_run(key)
         except JobError as exc:
             st.session_state[ERROR] = str(exc)
 
     train_button(job, owner, result, bool(over_budget), submit)
+    refused = st.session_state.pop(YARDSTICK_ERROR, None)
+    if refused:  # the training itself was queued: say so without hiding it
+        st.warning(f"The yardsticks were not run with this training: {refused}", icon=":material/hourglass_top:")
     if running:
         live_progress(experiment, manager, owner)
     elif job is not None and job.state == "failed":
@@ -56,6 +63,25 @@ def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
         st.info("Not trained yet. Press **Train** to train it in the background; the loss curve updates live.")
     if not over_budget:
         repeats.section(experiment, manager, owner)
+
+
+def submit_with_yardsticks(experiment: Experiment, manager: JobManager, owner: str) -> None:
+    """Submit ``experiment`` with its yardsticks (on a real series) as one request, so they count once against
+    the person's limit. When the limits refuse the yardsticks, the experiment alone is still submitted and the
+    page says why the yardsticks did not run.
+
+    Raises:
+        JobError: the experiment itself is refused (message fit to show as is).
+    """
+    others = [e for e in yardsticks.experiments(experiment) if e.key() != experiment.key()]
+    if not others:
+        manager.submit(experiment, owner=owner)
+        return
+    try:
+        manager.submit_batch([experiment, *others], owner=owner)
+    except JobError as exc:
+        manager.submit(experiment, owner=owner)  # raises when the experiment itself is refused
+        st.session_state[YARDSTICK_ERROR] = str(exc)
 
 
 def train_button(job: Job | None, owner: str, result: RunResult | None, over_budget: bool, submit) -> None:
@@ -120,7 +146,86 @@ def show_result(experiment: Experiment, job: Job | None, result: RunResult, mana
                    icon=":material/inventory_2:")
     else:
         st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
-    run_view.show_result(result, experiment)
+    run_view.show_result(result, experiment, beside=lambda: yardstick_section(experiment, result, manager))
     run_view.downloads(result, experiment)
     if experiment.series.real:
         backtest.section(experiment, manager)
+
+
+def _yardstick_results(experiment: Experiment, result: RunResult, manager: JobManager) -> tuple[dict, dict]:
+    """Each yardstick's run by registry name (its finished job's, or the store's: a reloaded page finds them
+    there; None while it runs or when it never ran) and its unfinished or failed job."""
+    found: dict[str, RunResult | None] = {}
+    jobs: dict[str, Job] = {}
+    for other in yardsticks.experiments(experiment):
+        name, key = other.model.name, other.key()
+        if key == experiment.key():  # the page shows a yardstick itself: it is its own row
+            found[name] = result
+            continue
+        job = manager.get(key)
+        if job is not None and job.state == "done":
+            found[name] = job.result()
+        else:
+            found[name] = None if job is not None and not job.finished else run_view.load_result(key)
+            if job is not None and found[name] is None:
+                jobs[name] = job
+    return found, jobs
+
+
+def yardstick_section(experiment: Experiment, result: RunResult, manager: JobManager) -> None:
+    """The Yardsticks beside a finished run on a real series: the naive, seasonal-naive, ETS, ARIMA and Theta
+    forecasts on the same windows, their progress or failure, and the verdict when the network does worse."""
+    others = yardsticks.experiments(experiment)
+    if not others:
+        return
+    found, jobs = _yardstick_results(experiment, result, manager)
+    running = [job for job in jobs.values() if not job.finished]
+    st.subheader("Yardsticks")
+    st.caption("The forecasts every forecaster compares against, scored on exactly this run's windows: the naive "
+               "and seasonal-naive forecasts, and ETS, ARIMA and Theta fitted on the training period (statsmodels, "
+               "on the workers). The best classical forecaster is chosen on validation; test is shown beside it.")
+    refused = st.session_state.pop(YARDSTICK_RUN_ERROR, None)
+    if refused:
+        st.error(f"The yardsticks were not run: {refused}", icon=":material/hourglass_top:")
+    for name, job in jobs.items():
+        if job.state == "failed":
+            st.error(f"The {yardsticks.LABELS.get(name, name)} yardstick failed: {job.error}",
+                     icon=":material/error:")
+    if running:
+        yardstick_progress(others, manager)
+    elif any(r is None for r in found.values()):  # never run, or failed: offer to run (again) what is missing
+        owner = state.owner()
+
+        def run() -> None:
+            try:
+                manager.submit_batch([e for e in others if e.key() != experiment.key()], owner=owner)
+            except JobError as exc:
+                st.session_state[YARDSTICK_RUN_ERROR] = str(exc)
+
+        st.button("Run the yardsticks", key="yardsticks_run", on_click=run,
+                  help="Fits the naive, seasonal-naive, ETS, ARIMA and Theta forecasts on this series' windows as "
+                       "one request; those fitted before are taken from the store.")
+    if not any(r is not None for r in found.values()):
+        return
+    entry = experiment.model.entry
+    own = yardsticks.row(result, name=experiment.model.name, label=f"{entry.display_name} (this run)",
+                         model=f"{result.params_total:,} parameters")
+    table = yardsticks.rows(found)
+    run_view.yardstick_table(table if not entry.trainable else [own, *table])
+    if entry.trainable and not running:
+        text = yardsticks.verdict(result.metrics, {name: r.metrics for name, r in found.items() if r is not None},
+                                  name=entry.display_name)
+        if text:
+            st.warning(text, icon=":material/trending_down:")
+
+
+@st.fragment(run_every=1.0)
+def yardstick_progress(experiments: list[Experiment], manager: JobManager) -> None:
+    """How many yardsticks are done; reruns the page when they all are (a fragment: it reruns every second)."""
+    jobs = [manager.get(e.key()) for e in experiments]
+    if all(j is None or j.finished for j in jobs):
+        st.rerun()
+    done = sum(j is None or j.finished for j in jobs)
+    running = sum(j is not None and j.state == "running" for j in jobs)
+    st.progress(done / len(jobs), text=f"Yardsticks: {done} of {len(jobs)} done · {running} fitting · "
+                                       f"{len(jobs) - done - running} waiting")

@@ -139,7 +139,11 @@ def use_data(experiment: Experiment, data: str) -> None:
 
 def model_controls() -> None:
     """Model picker with its description, forecast mode and the model's own hyperparameters."""
-    field_input("model", on_change=_on_model_change)
+    # the classical forecasters and the seasonal naive run beside every real-series training as its yardsticks;
+    # they are not offered here (kept when a link already chose one)
+    current = st.session_state.get(widget_key("model"))
+    field_input("model", on_change=_on_model_change,
+                choices=[n for n, e in REGISTRY.items() if not e.real_only or n == current])
     entry = get_entry(st.session_state[widget_key("model")])
     st.caption(entry.description)
     field_input("horizon")

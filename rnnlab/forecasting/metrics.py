@@ -59,23 +59,27 @@ def mse_per_step(actual, predicted) -> list[float]:
 
 
 def scaled_mae(actual, predicted, scale: float) -> float:
-    """MASE as forecasting tools define it: the forecast's MAE over ``scale``, the in-sample naive error (the mean
-    absolute change from one value to the next in the training data). Raises ValueError when it is not
-    positive."""
+    """MASE as forecasting tools define it: the forecast's MAE over ``scale``, the in-sample seasonal-naive error
+    (:func:`seasonal_naive_scale`). Raises ValueError when it is not positive."""
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"MASE is undefined: the in-sample naive error is {scale}")
     return mae(actual, predicted) / scale
 
 
 def scores(actual, predicted, naive, *, scale: float | None = None) -> dict[str, float]:
-    """MSE, MAE, RMSE and MASE of one forecast, as a dict. MASE is scaled by the naive forecast's MAE on the
-    same values, or by ``scale`` (the in-sample naive error) when it is given."""
-    return {
+    """One forecast's scores, as a dict: MSE, MAE and RMSE (in the series' units), sMAPE (percent), ``rel_mae``
+    (its MAE over the naive forecast's on the same values: below 1 it beats the naive forecast) and, when
+    ``scale`` is given (a real series: :func:`seasonal_naive_scale`), ``mase``: its MAE over that scale."""
+    out = {
         "mse": mse(actual, predicted),
         "mae": mae(actual, predicted),
         "rmse": rmse(actual, predicted),
-        "mase": mase(actual, predicted, naive) if scale is None else scaled_mae(actual, predicted, scale),
+        "smape": smape(actual, predicted),
+        "rel_mae": mase(actual, predicted, naive),
     }
+    if scale is not None:
+        out["mase"] = scaled_mae(actual, predicted, scale)
+    return out
 
 
 def smape(actual, predicted) -> float:

@@ -235,7 +235,7 @@ class ModelEntry:
     description: str
     modes: tuple[str, ...]
     book_mode: str
-    #: The model's layers for an experiment; None for a baseline computed without a network (naive).
+    #: The model's layers for an experiment; None for a forecaster without a network (baselines, classical).
     describe: Callable[["Experiment"], list[Layer]] | None = None
     #: The hyperparameter fields it uses (rnnlab.config.fields); the others are stored as None.
     params: tuple[str, ...] = ()
@@ -249,10 +249,19 @@ class ModelEntry:
     #: more) and a validation MSE within 2% of the run without it: the recurrent models (2-7x faster, most equal
     #: to 1e-6). Off for the linear model (no speed-up) and WaveNet (its MSE moved by 3%).
     jit_compile: bool = True
+    #: "network" (a Keras model trained by gradient descent), "baseline" (the naive and seasonal-naive forecasts)
+    #: or "classical" (ETS, ARIMA, Theta, fitted by statsmodels on the workers): how a run of it is made.
+    kind: str = "network"
+    #: Only on a real series (bundled or uploaded): the generated series has no time order, no season and no
+    #: training period to fit a classical model on.
+    real_only: bool = False
+    #: The :data:`rnnlab.forecasting.classical.METHODS` name that forecasts it (seasonal naive, ETS, ARIMA, Theta),
+    #: fitted on the series itself; None for the networks and for the naive forecast, read off each window.
+    method: str | None = None
 
     @property
     def trainable(self) -> bool:
-        """False for baselines computed without training (the naive forecast)."""
+        """False for baselines and classical forecasters (nothing for Keras to train)."""
         return self.describe is not None
 
     def layers(self, experiment: "Experiment") -> list[Layer]:
@@ -276,8 +285,13 @@ class ModelEntry:
         return None if len(steps) == experiment.series.n_steps else steps
 
     def check(self, experiment: "Experiment") -> None:
-        """Raise FieldError when the layers cannot process the input (a convolution longer than it)."""
-        if not kept_steps(self.layers(experiment), experiment.series.n_steps):
+        """Raise FieldError when the model cannot forecast this data: a real-series model on the generated series,
+        or layers that cannot process the input (a convolution longer than it)."""
+        if self.real_only and not experiment.series.real:
+            raise FieldError("model", f"{self.display_name} ({self.name}) needs a real series: choose one with "
+                                      "--dataset NAME or --data FILE (on the Train page, a bundled or uploaded "
+                                      "series); the generated series has no time order or season to fit it on")
+        if self.describe is not None and not kept_steps(self.layers(experiment), experiment.series.n_steps):
             raise FieldError("kernel_size", f"kernel_size={experiment.model.kernel_size} is longer than the input "
                                             f"(n_steps={experiment.series.n_steps}): it must be at most n_steps")
 
@@ -296,7 +310,7 @@ REGISTRY: dict[str, ModelEntry] = {
     for entry in (
         ModelEntry(
             "naive", "Naive forecast", "Predicts that the series stays at its last value: the baseline to beat.",
-            modes=("one_step", "seq2vec"), book_mode="one_step",
+            modes=("one_step", "seq2vec"), book_mode="one_step", kind="baseline",
         ),
         ModelEntry(
             "linear", "Linear model", "Flatten -> Dense: a weighted sum of the last n_steps values (51 parameters).",
@@ -343,6 +357,30 @@ REGISTRY: dict[str, ModelEntry] = {
             "Causal convolutions with dilation rates 1, 2, 4, 8 (twice): a long reach with few parameters.",
             modes=("seq2seq",), book_mode="seq2seq", describe=_wavenet, params=("filters", "kernel_size", "dilations"),
             defaults={"dilations": (1, 2, 4, 8, 1, 2, 4, 8)}, jit_compile=False,
+        ),
+        ModelEntry(
+            "seasonal_naive", "Seasonal naive forecast",
+            "Repeats the value one season earlier (real series; the last value when there is no season).",
+            modes=("one_step", "seq2vec"), book_mode="one_step", kind="baseline", real_only=True,
+            method="seasonal_naive",
+        ),
+        ModelEntry(
+            "ets", "ETS (exponential smoothing)",
+            "Error, trend and season chosen by AICc on the training period, as R's ets (statsmodels; real series).",
+            modes=("one_step", "seq2vec"), book_mode="one_step", kind="classical", real_only=True,
+            method="ets",
+        ),
+        ModelEntry(
+            "arima", "ARIMA",
+            "(Seasonal) ARIMA chosen by a stepwise AICc search, as R's auto.arima (statsmodels; real series).",
+            modes=("one_step", "seq2vec"), book_mode="one_step", kind="classical", real_only=True,
+            method="arima",
+        ),
+        ModelEntry(
+            "theta", "Theta method",
+            "The Theta method with the series' season, refit at each origin (statsmodels; real series).",
+            modes=("one_step", "seq2vec"), book_mode="one_step", kind="classical", real_only=True,
+            method="theta",
         ),
     )
 }

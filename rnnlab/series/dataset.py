@@ -14,6 +14,7 @@ import numpy as np
 
 from rnnlab.config import Experiment, SeriesSpec
 from rnnlab.errors import FieldError
+from rnnlab.forecasting import metrics
 from rnnlab.series import catalog, windows
 from rnnlab.series.prepare import PreparedSeries
 
@@ -105,8 +106,9 @@ class Dataset:
     """The train, validation and test splits of one experiment's data.
 
     On a real series the windows are scaled (``mean`` and ``std`` of the training period) and the rest is set:
-    the seasonal-naive forecast of each window in the series' own units, the in-sample naive error that scales
-    MASE, the index of each window's first target, and the last ``n_steps`` values to forecast past the end.
+    the seasonal-naive forecast of each window in the series' own units, the in-sample seasonal-naive error that
+    scales MASE (lag = the season), the index of each window's first target, and the last ``n_steps`` values to
+    forecast past the end.
     """
 
     train: Split
@@ -162,6 +164,16 @@ def make_dataset(experiment: Experiment, series: np.ndarray | None = None) -> Da
     return Dataset(*splits)
 
 
+def _mase_scale(values: np.ndarray, observed: np.ndarray, train_end: int, season: int | None) -> float | None:
+    """The seasonal MASE's scale (:func:`rnnlab.forecasting.metrics.seasonal_naive_scale`), or None when the
+    training period has none (no pair of observed values a season apart, or a constant one): the run then has no
+    MASE, and its other scores stand."""
+    try:
+        return metrics.seasonal_naive_scale(values, observed, train_end, season)
+    except ValueError:
+        return None
+
+
 def real_dataset(experiment: Experiment, prepared: PreparedSeries) -> Dataset:
     """Windows of a real series (see :mod:`rnnlab.series.windows`): chronological periods, scaling fitted on the
     training period only, gaps filled causally, and no window whose targets were not all observed."""
@@ -189,5 +201,6 @@ def real_dataset(experiment: Experiment, prepared: PreparedSeries) -> Dataset:
         seasonal[name] = windows.seasonal_naive(values, starts, horizon, spec.season or prepared.season)
         first_targets[name] = starts
     return Dataset(**splits, mean=mean, std=std, series=prepared, seasonal=seasonal,
-                   mase_scale=windows.in_sample_naive_mae(values, observed, where.train_end), origins=first_targets,
+                   mase_scale=_mase_scale(values, observed, where.train_end, spec.season or prepared.season),
+                   origins=first_targets,
                    last_window=scaled[-n_steps:][np.newaxis, :, np.newaxis])

@@ -1,5 +1,8 @@
 """Finished runs as plain data: the full result a worker returns, the summary the store lists, and the
-aggregates the pages show (leaderboard, best run per model). No TensorFlow, no Streamlit.
+aggregates the pages show (leaderboard, best run per model, backtests). No TensorFlow, no Streamlit.
+
+Every ranking here chooses on validation error, never on test error: the test error is shown beside it, and
+nothing is chosen by it (tests/test_rankings.py holds every ranking to this).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from rnnlab.config import Experiment, experiment_key, stored_experiment
 class RunResult:
     """Everything a finished run produced, as plain data.
 
-    ``metrics`` and ``naive_metrics`` map ``"valid"``/``"test"`` to ``{"mse", "mae", "rmse", "mase"}``;
+    ``metrics`` and ``naive_metrics`` map ``"valid"``/``"test"`` to ``{"mse", "mae", "rmse", "smape", "rel_mae"}``
+    and, on a real series, ``"mase"`` (runs stored before schema 2 have ``"mase"`` only, meaning ``rel_mae`` on the
+    generated series);
     ``predictions`` maps the same split names to ``[n, horizon]`` float32 arrays (for seq2seq models, the
     forecast made at the last time step, which is what the book scores); ``history`` has one dict per epoch
     with ``epoch``, ``loss``, ``val_loss`` and ``seconds``.
@@ -41,8 +46,12 @@ class RunResult:
     created: str = ""
     #: Real series: the seasonal-naive forecast's scores per split (``{"valid": {"seasonal_naive": {...}}}``).
     baselines: dict[str, Any] = field(default_factory=dict)
-    #: Real series: the forecast past the last observation (``time``, ``value``, ``last_time``, ...).
+    #: Real series: the forecast past the last observation (``time``, ``value``, ``last_time``, ...; a classical
+    #: forecaster's also ``lower`` and ``upper``: ``{"80": [...], "95": [...]}``, and the ``model`` fitted on all
+    #: the data).
     future: dict[str, Any] | None = None
+    #: A classical forecaster's model as selected on the training period, e.g. ``ETS(M,Ad,M)``; None otherwise.
+    forecaster: str | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result without predictions and model bytes: what ``result.json`` holds."""
@@ -89,6 +98,8 @@ class RunSummary:
     train_seconds: float
     created: str
     baselines: Mapping[str, Any] = field(default_factory=dict)
+    #: A classical forecaster's chosen model (``ETS(M,Ad,M)``); None for the others and for older runs.
+    forecaster: str | None = None
 
     @classmethod
     def from_json(cls, summary: Mapping[str, Any]) -> "RunSummary":
@@ -97,7 +108,8 @@ class RunSummary:
                    metrics=summary["metrics"], naive_metrics=summary["naive_metrics"],
                    mse_per_step=summary.get("mse_per_step") or {}, params_total=int(summary["params_total"]),
                    history=list(summary["history"]), train_seconds=float(summary["train_seconds"]),
-                   created=summary.get("created", ""), baselines=summary.get("baselines") or {})
+                   created=summary.get("created", ""), baselines=summary.get("baselines") or {},
+                   forecaster=summary.get("forecaster"))
 
     @property
     def model(self) -> str:
@@ -131,6 +143,16 @@ class RunSummary:
         return self.params_total > 0
 
     @property
+    def group(self) -> str:
+        """Its leaderboard group: "network", or "classical" for the classical forecasters and the baselines."""
+        return model_group(self.experiment)
+
+    @property
+    def scored(self) -> bool:
+        """Whether it has a validation MSE to be ranked on (a final run, trained on all the data, has none)."""
+        return "mse" in self.metrics.get("valid", {})
+
+    @property
     def label(self) -> str:
         """How a run is named in pickers and legends: model · mode · the start of its key."""
         return f"{self.model} · {self.mode} · {self.key[:6]}"
@@ -138,6 +160,21 @@ class RunSummary:
     @property
     def seconds_per_epoch(self) -> float | None:
         return _seconds_per_epoch(self.history)
+
+
+def model_group(experiment: Experiment) -> str:
+    """The leaderboard group of ``experiment``'s model: "network" for a trained network, "classical" for the
+    classical forecasters and the baselines (the registry entry's ``kind`` says which)."""
+    return "network" if experiment.model.entry.kind == "network" else "classical"
+
+
+def mean_score(runs: Iterable[RunSummary], split: str, name: str) -> float | None:
+    """The mean of score ``name`` on ``split`` over ``runs``; None when a run lacks it (a run stored before the
+    score existed, or "mase" on the generated series), so a page shows "–" rather than a partial mean."""
+    values = [run.metrics.get(split, {}).get(name) for run in runs]
+    if not values or any(v is None for v in values):
+        return None
+    return float(np.mean(values))
 
 
 @dataclass(frozen=True)
@@ -217,7 +254,8 @@ def group_repeats(runs: Iterable[RunSummary]) -> list[Repeats]:
     """``runs`` grouped by configuration (everything but the training seed), each group ordered by seed."""
     groups: dict[str, list[RunSummary]] = {}
     for run in runs:
-        groups.setdefault(repeat_key(run.experiment), []).append(run)
+        if run.scored:  # a final run has no validation or test scores: nothing to rank it on
+            groups.setdefault(repeat_key(run.experiment), []).append(run)
     return [Repeats(tuple(sorted(g, key=lambda r: r.experiment.train.seed))) for g in groups.values()]
 
 
@@ -230,37 +268,47 @@ def separated(better: Spread, worse: Spread) -> bool | None:
     return worse.mean - better.mean > spread
 
 
+def _vs_above(above: Repeats, below: Repeats) -> str:
+    """How ``below``'s mean validation MSE compares with ``above``'s: the gap and whether it is real or noise."""
+    gap = separated(above.valid, below.valid)
+    pct = 100 * (below.valid.mean / above.valid.mean - 1) if above.valid.mean else math.inf
+    return (f"+{pct:.0f}%: " + ("real (more than the spread)" if gap else
+                                "within the spread (noise)" if gap is not None else "spread unknown (1 run)"))
+
+
+def _scale_free(runs: tuple[RunSummary, ...]) -> dict[str, float | None]:
+    """The scale-free validation scores a leaderboard row shows: the seasonal MASE on a real series (the
+    generated series has none), and the MAE relative to the naive forecast's on the same windows."""
+    real = runs[0].experiment.series.real
+    return {"valid MASE": mean_score(runs, "valid", "mase") if real else None,
+            "valid MAE vs naive": mean_score(runs, "valid", "rel_mae")}
+
+
 def leaderboard(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
     """The Compare page's table: one row per configuration (its repeats together), best mean validation MSE
-    first. ``vs above`` says whether the gap to the row above is larger than the spread between seeds (a real
-    difference), smaller (noise: the two cannot be told apart), or unknown (single runs)."""
+    first; the test MSE is shown beside it and never decides the order. ``group`` puts the classical
+    forecasters and the baselines ("classical") beside the networks ("network"). ``vs above`` says whether the
+    gap to the row above is larger than the spread between seeds (a real difference), smaller (noise: the two
+    cannot be told apart), or unknown (single runs). A score a run lacks (stored before it existed) is None."""
     groups = sorted(group_repeats(runs), key=lambda g: g.valid.mean)
     rows = []
     for i, g in enumerate(groups):
         r = g.first
-        if i == 0:
-            verdict = ""
-        else:
-            above = groups[i - 1]
-            gap = separated(above.valid, g.valid)
-            pct = 100 * (g.valid.mean / above.valid.mean - 1) if above.valid.mean else math.inf
-            verdict = (f"+{pct:.0f}%: " + ("real (more than the spread)" if gap else
-                                           "within the spread (noise)" if gap is not None else "spread unknown (1 run)"))
-        rows.append({"run": g.label, "model": r.model, "mode": r.mode, "parameters": r.params_total,
-                     "seeds": g.valid.n, "valid MSE": g.valid.mean, "valid ±": g.valid.std if g.valid.n > 1 else None,
+        rows.append({"run": g.label, "group": r.group, "model": r.model, "mode": r.mode,
+                     "parameters": r.params_total, "seeds": g.valid.n,
+                     "valid MSE": g.valid.mean, "valid ±": g.valid.std if g.valid.n > 1 else None,
                      "test MSE": g.test.mean, "test ±": g.test.std if g.test.n > 1 else None,
-                     "valid MAE": float(np.mean([x.metrics["valid"]["mae"] for x in g.runs])),
-                     "MASE": float(np.mean([x.metrics["valid"]["mase"] for x in g.runs])),
+                     "valid MAE": mean_score(g.runs, "valid", "mae"), **_scale_free(g.runs),
                      "seconds": round(float(np.mean([x.train_seconds for x in g.runs])), 1), "epochs": r.epochs,
-                     "vs above": verdict, "key": min(g.runs, key=lambda x: x.val_mse).key,
-                     "keys": [x.key for x in g.runs]})
+                     "vs above": _vs_above(groups[i - 1], g) if i else "",
+                     "key": min(g.runs, key=lambda x: x.val_mse).key, "keys": [x.key for x in g.runs]})
     return rows
 
 
 def best_per_model(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
     """The best configuration of each model and forecast mode (lowest mean validation MSE over its seeds), best
-    first, with its number of seeds and how many runs it was chosen from: the class board's table. A tie keeps
-    the configuration listed first."""
+    first, with its test MSE beside (never used to choose), its number of seeds and how many runs it was chosen
+    from: the class board's table. A tie keeps the configuration listed first."""
     best: dict[tuple[str, str], Repeats] = {}
     counts: dict[tuple[str, str], int] = {}
     for group in group_repeats(runs):
@@ -268,17 +316,30 @@ def best_per_model(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
         counts[key] = counts.get(key, 0) + len(group.runs)
         if key not in best or group.valid.mean < best[key].valid.mean:
             best[key] = group
-    rows = [{"model": model, "mode": mode, "best validation MSE": g.valid.mean,
-             "±": g.valid.std if g.valid.n > 1 else None, "seeds": g.valid.n, "parameters": g.first.params_total,
-             "epochs": g.first.epochs, "runs": counts[(model, mode)],
+    rows = [{"model": model, "mode": mode, "group": g.first.group, "best validation MSE": g.valid.mean,
+             "±": g.valid.std if g.valid.n > 1 else None, "test MSE": g.test.mean, "seeds": g.valid.n,
+             "parameters": g.first.params_total, "epochs": g.first.epochs, "runs": counts[(model, mode)],
              "key": min(g.runs, key=lambda x: x.val_mse).key}
             for (model, mode), g in best.items()]
     return sorted(rows, key=lambda row: row["best validation MSE"])
 
 
+def best_by_group(rows: Iterable[Mapping[str, Any]], score: str = "valid MSE") -> dict[str, Mapping[str, Any]]:
+    """The best of ``rows`` (a leaderboard's or :func:`best_per_model`'s) in each group ("network",
+    "classical"), by the validation score ``score``: what a page names when it puts the best classical
+    forecaster beside the best network."""
+    best: dict[str, Mapping[str, Any]] = {}
+    for row in rows:
+        if row[score] is not None and (row["group"] not in best or row[score] < best[row["group"]][score]):
+            best[row["group"]] = row
+    return best
+
+
 def backtests(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
-    """The backtests among ``runs``: the fold runs of one experiment grouped together, with each fold's test
-    error and their mean, best mean first (the Compare page ranks models by it)."""
+    """The backtests among ``runs``: the fold runs of one experiment grouped together, ranked by the mean of
+    their folds' validation MSE (each fold holds back the end of its training data for validation), complete
+    backtests first; each fold's test error and their mean are shown beside and never decide the order (a fold
+    lacking a validation score ranks last)."""
     groups: dict[str, list[RunSummary]] = {}
     for run in runs:
         if run.experiment.series.folds is None:
@@ -291,8 +352,11 @@ def backtests(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
         folds.sort(key=lambda r: r.experiment.series.fold)
         first = folds[0]
         test = [r.test_mse for r in folds]
-        rows.append({"model": first.model, "mode": first.mode, "folds": first.experiment.series.folds,
-                     "done": len(folds), "mean test MSE": float(sum(test) / len(test)), "test MSE by fold": test,
-                     "mean test MAE": float(sum(r.metrics["test"]["mae"] for r in folds) / len(folds)),
-                     "keys": [r.key for r in folds], "group": group})
-    return sorted(rows, key=lambda row: (row["done"] < row["folds"], row["mean test MSE"]))
+        rows.append({"model": first.model, "mode": first.mode, "group": first.group,
+                     "folds": first.experiment.series.folds, "done": len(folds),
+                     "mean valid MSE": mean_score(folds, "valid", "mse"),
+                     "mean test MSE": float(sum(test) / len(test)), "test MSE by fold": test,
+                     "mean test MAE": mean_score(folds, "test", "mae"),
+                     "keys": [r.key for r in folds], "group_key": group})
+    return sorted(rows, key=lambda row: (row["done"] < row["folds"], row["mean valid MSE"] is None,
+                                         row["mean valid MSE"] or 0.0))

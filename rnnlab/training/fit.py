@@ -12,13 +12,14 @@ import os
 import platform
 import tempfile
 import time
+from importlib import metadata
 from datetime import datetime, timezone
 from typing import Any, Callable
 
 import numpy as np
 
 from rnnlab.training import backend, keras_private
-from rnnlab.series import dataset as data_mod
+from rnnlab.series import dataset as data_mod, windows
 from rnnlab.forecasting import metrics
 from rnnlab.training.backend import STEPS_PER_EXECUTION
 from rnnlab.config import Experiment
@@ -107,9 +108,8 @@ def forecast(model, X: np.ndarray, experiment: Experiment, *, batch_size: int = 
 def _score(dataset: data_mod.Dataset, predictions: dict[str, np.ndarray], horizon: int):
     """Scores of the forecasts (given in the series' own units) and of the baselines on the same windows.
 
-    MASE is the forecast's MAE over the naive forecast's on the same windows for the generated series, and over
-    the in-sample naive error (the mean change from one value to the next in the training period) on a real
-    series, as forecasting tools define it."""
+    ``rel_mae`` is the forecast's MAE over the naive forecast's on the same windows; a real series also has
+    ``mase``, the MAE over the in-sample seasonal-naive error of the training period (M4's definition)."""
     results, naive_results, per_step, baselines = {}, {}, {}, {}
     for split in ("valid", "test"):
         part = getattr(dataset, split)
@@ -226,6 +226,8 @@ def run(
     entry = experiment.model.entry
     dataset = data_mod.make_dataset(experiment)
     horizon = experiment.series.horizon
+    if entry.method is not None:
+        return _classical_result(experiment, dataset, started)
     if not entry.trainable:
         return _naive_result(experiment, dataset, started)
 
@@ -280,6 +282,43 @@ def _naive_result(experiment: Experiment, dataset: data_mod.Dataset, started: fl
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
         wall_seconds=time.perf_counter() - started, train_seconds=0.0, versions=versions(network=False),
         created=_now(), baselines=baselines, future=future_forecast(None, dataset, experiment),
+    )
+
+
+def _classical_result(experiment: Experiment, dataset: data_mod.Dataset, started: float) -> RunResult:
+    """The result of a forecaster fitted on the series itself (seasonal naive, ETS, ARIMA, Theta): selected and
+    fitted once on the training period, then forecasting each validation and test window from the values before
+    its first target (the dataset's own origins, so it is scored on exactly the networks' windows); its future
+    from a model fitted on all the data, with 80% and 95% intervals."""
+    from rnnlab.forecasting import classical  # statsmodels: workers only, the web process never imports it
+
+    spec, series, horizon = experiment.series, dataset.series, experiment.series.horizon
+    method, season = experiment.model.entry.method, spec.season or series.season
+    values, observed = series.filled(), series.observed
+    where = windows.periods(len(values), spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+    origins = np.concatenate([dataset.origins["valid"], dataset.origins["test"]])
+    try:
+        # one fit for both splits: the model is selected on the training period, the same for every window
+        fitted = classical.backtest(method, values, observed, train_end=where.train_end, origins=origins,
+                                    horizon=horizon, season=season)
+        ahead = classical.future(method, values, horizon=horizon, season=season, observed=observed)
+    except ValueError as exc:
+        raise TrainingFailed(str(exc)) from None
+    n_valid = len(dataset.origins["valid"])
+    predictions = {"valid": fitted.predictions[:n_valid], "test": fitted.predictions[n_valid:]}
+    scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
+    last = series.time_labels(np.array([len(series) - 1]))[0]
+    future = {"time": series.future_times(horizon), "value": [float(v) for v in ahead.predictions[0]],
+              "last_time": last, "rolled_forward": False, "model": ahead.model,
+              # JSON keys are strings: the levels (80, 95) are stored as "80", "95"
+              "lower": {str(lv): [float(v) for v in band[0]] for lv, band in ahead.lower.items()},
+              "upper": {str(lv): [float(v) for v in band[0]] for lv, band in ahead.upper.items()}}
+    return RunResult(
+        key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
+        naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
+        wall_seconds=time.perf_counter() - started, train_seconds=fitted.seconds,
+        versions={**versions(network=False), "statsmodels": metadata.version("statsmodels")},
+        created=_now(), baselines=baselines, future=future, forecaster=fitted.model,
     )
 
 

@@ -150,14 +150,3 @@ def test_refused_yardsticks_do_not_stop_the_training(app, fake_manager, monkeypa
     assert [w.value for w in at.warning if "yardsticks" in w.value] == [
         "The yardsticks were not run with this training: these 6 training(s) would take 9 min on this instance"]
     assert at.button(key="train").disabled  # the training runs
-
-
-def test_the_live_yardsticks_never_rerun_the_whole_page():
-    """A full rerun while the yardsticks finish cancelled a forecast download in progress (seen in the browser
-    test): the live part redraws itself as a fragment and never calls st.rerun."""
-    import inspect
-
-    from rnnlab.dashboard import training_view
-
-    for function in (training_view.yardsticks_live, training_view.yardsticks_body, training_view.yardstick_section):
-        assert "st.rerun" not in inspect.getsource(function), function.__name__

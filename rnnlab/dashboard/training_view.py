@@ -175,31 +175,15 @@ def _yardstick_results(experiment: Experiment, result: RunResult, manager: JobMa
 def yardstick_section(experiment: Experiment, result: RunResult, manager: JobManager) -> None:
     """The Yardsticks beside a finished run on a real series: the naive, seasonal-naive, ETS, ARIMA and Theta
     forecasts on the same windows, their progress or failure, and the verdict when the network does worse."""
-    if not yardsticks.experiments(experiment):
+    others = yardsticks.experiments(experiment)
+    if not others:
         return
+    found, jobs = _yardstick_results(experiment, result, manager)
+    running = [job for job in jobs.values() if not job.finished]
     st.subheader("Yardsticks")
     st.caption("The forecasts every forecaster compares against, scored on exactly this run's windows: the naive "
                "and seasonal-naive forecasts, and ETS, ARIMA and Theta fitted on the training period (statsmodels, "
                "on the workers). The best classical forecaster is chosen on validation; test is shown beside it.")
-    _, jobs = _yardstick_results(experiment, result, manager)
-    if any(not job.finished for job in jobs.values()):
-        yardsticks_live(experiment, result, manager)
-    else:
-        yardsticks_body(experiment, result, manager)
-
-
-@st.fragment(run_every=1.0)
-def yardsticks_live(experiment: Experiment, result: RunResult, manager: JobManager) -> None:
-    """The yardsticks while some still fit, redrawn every second on their own (a fragment). Never a rerun of the
-    whole page: that would cancel a download someone has just started from the result above."""
-    yardsticks_body(experiment, result, manager)
-
-
-def yardsticks_body(experiment: Experiment, result: RunResult, manager: JobManager) -> None:
-    """The yardsticks' failures, progress or "run" button, their table and the verdict once all are in."""
-    others = yardsticks.experiments(experiment)
-    found, jobs = _yardstick_results(experiment, result, manager)
-    running = [job for job in jobs.values() if not job.finished]
     refused = st.session_state.pop(YARDSTICK_RUN_ERROR, None)
     if refused:
         st.error(f"The yardsticks were not run: {refused}", icon=":material/hourglass_top:")
@@ -208,7 +192,7 @@ def yardsticks_body(experiment: Experiment, result: RunResult, manager: JobManag
             st.error(f"The {yardsticks.LABELS.get(name, name)} yardstick failed: {job.error}",
                      icon=":material/error:")
     if running:
-        progress_bar([manager.get(e.key()) for e in others if e.key() != experiment.key()])
+        yardstick_progress(others, manager)
     elif any(r is None for r in found.values()):  # never run, or failed: offer to run (again) what is missing
         owner = state.owner()
 
@@ -235,9 +219,13 @@ def yardsticks_body(experiment: Experiment, result: RunResult, manager: JobManag
             st.warning(text, icon=":material/trending_down:")
 
 
-def progress_bar(jobs: list[Job | None]) -> None:
-    """How many yardsticks are done, fitting and waiting."""
+@st.fragment(run_every=1.0)
+def yardstick_progress(experiments: list[Experiment], manager: JobManager) -> None:
+    """How many yardsticks are done; reruns the page when they all are (a fragment: it reruns every second)."""
+    jobs = [manager.get(e.key()) for e in experiments]
+    if all(j is None or j.finished for j in jobs):
+        st.rerun()
     done = sum(j is None or j.finished for j in jobs)
     running = sum(j is not None and j.state == "running" for j in jobs)
-    st.progress(done / max(len(jobs), 1), text=f"Yardsticks: {done} of {len(jobs)} done · {running} fitting · "
-                                               f"{len(jobs) - done - running} waiting")
+    st.progress(done / len(jobs), text=f"Yardsticks: {done} of {len(jobs)} done · {running} fitting · "
+                                       f"{len(jobs) - done - running} waiting")

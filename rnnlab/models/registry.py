@@ -303,6 +303,13 @@ class ModelEntry:
         return None
 
 
+def _forecaster(name: str, display_name: str, description: str, *, kind: str) -> "ModelEntry":
+    """A forecaster fitted by rnnlab.forecasting.classical (its method has the entry's name): one step or a
+    horizon at once, real series only."""
+    return ModelEntry(name, display_name, description, modes=("one_step", "seq2vec"), book_mode="one_step",
+                      kind=kind, real_only=True, method=name)
+
+
 _STACK = {"params": RECURRENT_PARAMS}
 
 REGISTRY: dict[str, ModelEntry] = {
@@ -358,30 +365,19 @@ REGISTRY: dict[str, ModelEntry] = {
             modes=("seq2seq",), book_mode="seq2seq", describe=_wavenet, params=("filters", "kernel_size", "dilations"),
             defaults={"dilations": (1, 2, 4, 8, 1, 2, 4, 8)}, jit_compile=False,
         ),
-        ModelEntry(
-            "seasonal_naive", "Seasonal naive forecast",
-            "Repeats the value one season earlier (real series; the last value when there is no season).",
-            modes=("one_step", "seq2vec"), book_mode="one_step", kind="baseline", real_only=True,
-            method="seasonal_naive",
-        ),
-        ModelEntry(
-            "ets", "ETS (exponential smoothing)",
-            "Error, trend and season chosen by AICc on the training period, as R's ets (statsmodels; real series).",
-            modes=("one_step", "seq2vec"), book_mode="one_step", kind="classical", real_only=True,
-            method="ets",
-        ),
-        ModelEntry(
-            "arima", "ARIMA",
-            "(Seasonal) ARIMA chosen by a stepwise AICc search, as R's auto.arima (statsmodels; real series).",
-            modes=("one_step", "seq2vec"), book_mode="one_step", kind="classical", real_only=True,
-            method="arima",
-        ),
-        ModelEntry(
-            "theta", "Theta method",
-            "The Theta method with the series' season, refit at each origin (statsmodels; real series).",
-            modes=("one_step", "seq2vec"), book_mode="one_step", kind="classical", real_only=True,
-            method="theta",
-        ),
+        _forecaster("seasonal_naive", "Seasonal naive forecast",
+                    "Repeats the value one season earlier (real series; the last value when there is no season).",
+                    kind="baseline"),
+        _forecaster("ets", "ETS (exponential smoothing)",
+                    "Error, trend and season chosen by AICc on the training period, as R's ets "
+                    "(statsmodels; real series).",
+                    kind="classical"),
+        _forecaster("arima", "ARIMA",
+                    "(Seasonal) ARIMA chosen by a stepwise AICc search, as R's auto.arima (statsmodels; real series).",
+                    kind="classical"),
+        _forecaster("theta", "Theta method",
+                    "The Theta method with the series' season, refit at each origin (statsmodels; real series).",
+                    kind="classical"),
     )
 }
 

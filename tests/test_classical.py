@@ -161,3 +161,33 @@ def test_bad_arguments_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         classical.backtest(args["method"], args["values"], np.ones(len(SERIES), dtype=bool), train_end=TRAIN_END,
                            origins=args["origins"], horizon=args["horizon"], season=SEASON, levels=args["levels"])
+
+
+def test_theta_fits_the_variance_behind_its_interval_once(monkeypatch):
+    """The ARIMA(0,1,1) fit behind Theta's interval (three quarters of its time) runs once on the training period,
+    not at every window; the point forecasts are still statsmodels' own, refit at each origin."""
+    import statsmodels.tsa.forecasting.theta as sm_theta
+
+    calls = []
+
+    class Counted(sm_theta.SARIMAX):
+        def __init__(self, *args, **kwargs):
+            calls.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(sm_theta, "SARIMAX", Counted)
+    result = _backtest("theta")
+    assert len(ORIGINS) > 1 and len(calls) == 1
+    origin = ORIGINS[-1]
+    own = sm_theta.ThetaModel(SERIES[:origin], period=SEASON, deseasonalize=True).fit()
+    np.testing.assert_allclose(result.predictions[-1], own.forecast(HORIZON).to_numpy())
+
+
+def test_theta_future_interval_is_statsmodels_own():
+    """Past the end, variance and forecast come from all the data: the band is statsmodels' prediction interval."""
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    result = classical.future("theta", SERIES, horizon=HORIZON, season=SEASON, levels=(95,))
+    own = ThetaModel(SERIES, period=SEASON, deseasonalize=True).fit().prediction_intervals(HORIZON, alpha=0.05)
+    np.testing.assert_allclose(result.upper[95][0], own["upper"].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(result.lower[95][0], own["lower"].to_numpy(), rtol=1e-6)

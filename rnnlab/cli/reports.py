@@ -24,10 +24,14 @@ def cmd_reproduce(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_real_series(args: argparse.Namespace, out: TextIO) -> int:
-    """Train the linear model, a GRU and an LSTM on every bundled series and compare them with the baselines."""
+    """The linear model, a GRU and an LSTM on every bundled series, one step ahead and at its natural horizon, beside
+    the naive, seasonal-naive, ETS, ARIMA and Theta forecasts of the same windows."""
     from rnnlab.reports.real_series import real_series  # Keras: only this report needs it
 
-    table = real_series(epochs=args.epochs, n_steps=args.n_steps, only=args.only, store=RunStore(args.home))
+    try:
+        table = real_series(epochs=args.epochs, n_steps=args.n_steps, only=args.only, store=RunStore(args.home))
+    except ValueError as exc:  # --only names no bundled series
+        raise CliError(str(exc)) from None
     return write_report(table, args, out)
 
 
@@ -101,7 +105,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_bench.add_argument("--output", default=None, help="also write the markdown table to this file")
     p_bench.set_defaults(func=cmd_bench)
 
-    p_real = sub.add_parser("real-series", help="every bundled series: baselines, linear, GRU and LSTM, backtests")
+    p_real = sub.add_parser("real-series", help="every bundled series at one step and its natural horizon: naive, "
+                                                "seasonal naive, ETS, ARIMA, Theta, linear, GRU, LSTM, backtests")
     p_real.add_argument("--epochs", type=int, default=30, help="epochs per training (default 30)")
     p_real.add_argument("--n-steps", type=int, default=48, help="input steps (default 48)")
     p_real.add_argument("--only", default=None, help="comma-separated series names")

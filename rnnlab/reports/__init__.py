@@ -4,6 +4,6 @@
 - :mod:`~rnnlab.reports.bench_options`: training options side by side in one process (steps per call, XLA, tf.data).
 - :mod:`~rnnlab.reports.bench_workers`: backends, first epochs and bursts on workers of their own.
 - :mod:`~rnnlab.reports.bench_estimates`: cost estimates against measured times.
-- :mod:`~rnnlab.reports.real_series`: every bundled real series against its baselines.
+- :mod:`~rnnlab.reports.real_series`: every bundled real series, networks against the naive and classical forecasts.
 - :mod:`~rnnlab.reports.beat_the_book`: sweeps for configurations better than the book's.
 """

@@ -1,108 +1,298 @@
-"""``python -m rnnlab real-series``: the bundled real series against the baselines, in one honest table.
+"""``python -m rnnlab real-series``: the bundled real series against the naive and classical forecasters, in one
+honest table per series and horizon.
 
-For every bundled series it trains the linear model and two recurrent ones (GRU and LSTM) one step ahead, and
-reports their validation and test MSE beside the naive and seasonal-naive forecasts on the same windows, and
-the mean test MSE of a rolling-origin backtest. Results go through the run store, so an interrupted run
-resumes and a second one trains nothing.
+For every bundled series, one step ahead and at its natural horizon (:data:`HORIZONS`), it runs the yardsticks
+(naive, seasonal naive, ETS, ARIMA, Theta: :mod:`rnnlab.forecasting.yardsticks`) and three networks (linear, GRU,
+LSTM; mode seq2vec beyond one step), each with a rolling-origin backtest, and reports their validation and test
+MAE, seasonal MASE and sMAPE, the backtest's mean test MAE and the seconds each took. Every one is an ordinary
+registry experiment trained through the run store (the same key as the Train page's and ``train``'s), so an
+interrupted run resumes and a second one trains nothing. The best forecast is chosen on validation MAE; the test
+period only reports how the choice did.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from importlib import metadata
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
-from rnnlab.training import fit as training
 from rnnlab.config import Experiment, parse_flat
+from rnnlab.forecasting import yardsticks
 from rnnlab.jobs.progress import Progress
-from rnnlab.store.runs import RunResult
+from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
+from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import RunStore
+from rnnlab.training import fit as training
 
 MODELS = ("linear", "gru", "lstm")
 FOLDS = 3
+#: The horizon a forecaster would plan with, by the series' step: a year of monthly or quarterly steps; the M4
+#: competition's 13 weeks (a quarter) and 14 days for weekly and daily data; two trading weeks for business days.
+HORIZONS = {"monthly": 12, "quarterly": 4, "weekly": 13, "daily": 14, "business-daily": 10}
+#: The table's score columns: (split, metric, heading).
+COLUMNS = (("valid", "mae", "valid MAE"), ("valid", "mase", "valid MASE"), ("valid", "smape", "valid sMAPE"),
+           ("test", "mae", "test MAE"), ("test", "mase", "test MASE"), ("test", "smape", "test sMAPE"))
 
 
-def experiment_for(series: str, model: str, *, epochs: int, n_steps: int) -> Experiment:
-    """One step ahead on ``series`` with the model's book settings and ``n_steps`` inputs."""
-    return parse_flat({"model": model, "data": series, "mode": "one_step", "horizon": "1", "n_steps": str(n_steps),
-                       "epochs": str(epochs)}, strict=True).experiment
+def horizons(series: str) -> tuple[int, ...]:
+    """The horizons ``series`` is reported at: one step, and its natural horizon when it has one (:data:`HORIZONS`)."""
+    natural = HORIZONS.get(catalog.info(series).step)
+    return (1,) if natural is None or natural == 1 else (1, natural)
 
 
-def _mase(scores: dict[str, Any]) -> str:
-    """The seasonal MASE of ``scores``, or "-" when the run has none (no season-apart pair in training)."""
-    value = scores.get("mase")
-    return "-" if value is None else f"{value:.3f}"
+def experiment_for(series: str, model: str, *, epochs: int, n_steps: int, horizon: int = 1) -> Experiment:
+    """``model`` on ``series`` with the book's settings, ``n_steps`` inputs and ``horizon`` steps ahead (one_step at
+    horizon 1, else seq2vec: one vector of ``horizon`` values from each window)."""
+    return parse_flat({"model": model, "data": series, "mode": "one_step" if horizon == 1 else "seq2vec",
+                       "horizon": str(horizon), "n_steps": str(n_steps), "epochs": str(epochs)},
+                      strict=True).experiment
+
+
+def experiments_for(series: str, *, epochs: int, n_steps: int, horizon: int) -> list[Experiment]:
+    """Everything reported for ``series`` at ``horizon``: the yardsticks on the networks' very windows (the
+    experiments the Train page runs beside a network), then the networks."""
+    networks = [experiment_for(series, m, epochs=epochs, n_steps=n_steps, horizon=horizon) for m in MODELS]
+    return yardsticks.experiments(networks[0]) + networks
 
 
 def _train(experiment: Experiment, store: RunStore, stream, label: str) -> RunResult:
+    """The stored run of ``experiment``, trained (and stored) first when there is none."""
     stored = store.get(experiment.key())
     if stored is not None:
         return stored
+    if not experiment.model.entry.trainable:  # a yardstick: no epochs to count, one line
+        stream.write(f"{label}fitting\n")
     progress = Progress(stream, prefix=label)
     result = training.run(experiment, on_epoch=lambda info: progress.update(info["epoch"], info["epochs"]))
     store.put(result)
     return result
 
 
+def run_row(experiment: Experiment, store: RunStore, stream, label: str) -> dict[str, Any]:
+    """One table row: ``experiment`` and its backtest's folds, from the store or trained. A forecaster that cannot
+    be fitted (a classical model on a degenerate period, a diverging network) gives a row with its ``error``."""
+    entry = experiment.model.entry
+    row: dict[str, Any] = {"name": experiment.model.name, "kind": getattr(entry, "kind", "network"),
+                           "label": yardsticks.LABELS.get(experiment.model.name, entry.display_name)}
+    try:
+        result = _train(experiment, store, stream, f"{label} {experiment.model.name}: ")
+        folds = [_train(f, store, stream, f"{label} {experiment.model.name} fold {f.series.fold}: ")
+                 for f in experiment.backtest(FOLDS)]
+    except training.TrainingFailed as exc:
+        return {**row, "error": str(exc)}
+    maes = [f.metrics["test"]["mae"] for f in folds]
+    return {**row, "model": yardsticks.description(result), "metrics": result.metrics,
+            "seconds": result.wall_seconds, "fit_seconds": result.train_seconds,
+            "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
+            "windows": sum(len(result.predictions[s]) for s in ("valid", "test"))}
+
+
+def _score(scores: Mapping[str, Any] | None, split: str, metric: str = "mae") -> float | None:
+    """``scores[split][metric]``, or None when the run lacks it (no season-apart pair for the MASE)."""
+    value = ((scores or {}).get(split) or {}).get(metric)
+    return None if value is None else float(value)
+
+
+def _cell(value: float | None, digits: str = ".4g") -> str:
+    return "–" if value is None else format(value, digits)
+
+
+def _name(row: Mapping[str, Any]) -> str:
+    """The forecaster as the table names it: the model a yardstick chose (``ETS(A,Ad,A)``), else its label."""
+    model = row.get("model")
+    if not model or model == row["label"]:
+        return row["label"]
+    return model if model.startswith(row["label"].split()[0]) else f"{row['label']} {model}"
+
+
+def table_lines(rows: list[Mapping[str, Any]]) -> list[str]:
+    """The markdown table of ``rows`` (from :func:`run_row`): one line per forecaster, "–" where a run lacks a
+    figure (no season-apart pair for the MASE; a forecaster that could not be fitted)."""
+    heads = [h for _, _, h in COLUMNS]
+    lines = ["| forecast | " + " | ".join(heads) + " | backtest test MAE | seconds (run + backtest) |",
+             "|---|" + "---:|" * (len(heads) + 2)]
+    for row in rows:
+        name = _name(row)
+        if row.get("error"):
+            lines.append(f"| {name} (failed: {row['error']}) | " + " | ".join(["–"] * (len(heads) + 2)) + " |")
+            continue
+        cells = [_cell(_score(row["metrics"], split, metric)) for split, metric, _ in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {_cell(row['backtest'])} | "
+                     f"{row['seconds']:.1f} + {row['backtest_seconds']:.1f} |")
+    return lines
+
+
+def _names(rows: list[Mapping[str, Any]]) -> str:
+    return ", ".join(r["label"] for r in rows)
+
+
+def _chosen(row: Mapping[str, Any]) -> str:
+    """``**name**`` and its validation and test MAE, as the verdict writes a choice."""
+    return (f"**{_name(row)}** (valid MAE {_cell(_score(row['metrics'], 'valid'))}, test MAE "
+            f"{_cell(_score(row['metrics'], 'test'))})")
+
+
+def _judge(rows: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The facts behind the words: the rows that were scored, the one chosen on validation MAE, the best
+    classical forecaster's name (chosen on validation), and the networks doing worse on test than the naive
+    forecast and than that classical forecaster. None when nothing was scored."""
+    scored = [r for r in rows if not r.get("error") and _score(r["metrics"], "valid") is not None]
+    if not scored:
+        return None
+    by_name = {r["name"]: r for r in scored}
+    # Chosen on validation, as a forecaster would choose; the test error is reported, never used to choose.
+    chosen = min(scored, key=lambda r: _score(r["metrics"], "valid"))
+    best = yardsticks.best_classical({r["name"]: r["metrics"] for r in scored})
+    networks = [r for r in scored if REGISTRY[r["name"]].trainable]
+    naive = _score(by_name.get("naive", {}).get("metrics"), "test")
+    classical = _score(by_name[best]["metrics"], "test") if best else None
+    mine = {r["name"]: _score(r["metrics"], "test") for r in networks}
+    return {"scored": scored, "chosen": chosen, "best": by_name.get(best), "networks": networks,
+            "lost_naive": [r for r in networks if None not in (naive, mine[r["name"]]) and mine[r["name"]] > naive],
+            "lost_classical": [r for r in networks if None not in (classical, mine[r["name"]])
+                               and mine[r["name"]] > classical]}
+
+
+def verdict(rows: list[Mapping[str, Any]]) -> str:
+    """What the table says, in words: the forecast chosen on validation MAE (its test MAE beside), the best
+    classical forecaster (chosen on validation), and which networks do worse on test than the naive forecast or
+    that classical forecaster (or beat both)."""
+    facts = _judge(rows)
+    if facts is None:
+        return "Nothing could be scored."
+    chosen, best = facts["chosen"], facts["best"]
+    if best is chosen:
+        words = [f"Chosen on validation MAE, and the best classical forecaster: {_chosen(chosen)}."]
+    else:
+        words = [f"Chosen on validation MAE: {_chosen(chosen)}."]
+        if best is not None:
+            words.append(f"Best classical forecaster (chosen on validation): {_chosen(best)}.")
+    lost_naive, lost_classical = facts["lost_naive"], facts["lost_classical"]
+    if lost_naive:
+        words.append(f"Worse than the naive forecast on test: {_names(lost_naive)}.")
+    if lost_classical:
+        words.append(f"Worse than {_name(best)} on test: {_names(lost_classical)}.")
+    winners = [r for r in facts["networks"] if r not in lost_naive and r not in lost_classical]
+    if winners:
+        words.append(f"Better on test than the naive forecast and the best classical forecaster: {_names(winners)}.")
+    failed = [r for r in rows if r.get("error")]
+    if failed:
+        words.append(f"Could not be fitted: {_names(failed)}.")
+    return " ".join(words)
+
+
+def summary_lines(tables: list[list[Mapping[str, Any]]]) -> list[str]:
+    """The report in a few lines: over every table (series and horizon), how often each kind of forecaster was
+    chosen on validation MAE, and per network how often it did worse on test than the naive forecast and than the
+    best classical forecaster (chosen on validation); the runs' wall clock in all."""
+    chosen: dict[str, int] = {}
+    lost: dict[str, list[int]] = {}
+    seconds = 0.0
+    for rows in tables:
+        facts = _judge(rows)
+        if facts is None:
+            continue
+        seconds += sum(r["seconds"] + r["backtest_seconds"] for r in facts["scored"])
+        kind = facts["chosen"]["kind"]
+        chosen[kind] = chosen.get(kind, 0) + 1
+        for r in facts["networks"]:
+            counts = lost.setdefault(r["label"], [0, 0])
+            counts[0] += r in facts["lost_naive"]
+            counts[1] += r in facts["lost_classical"]
+    n = len(tables)
+    kinds = {"classical": "a classical forecaster", "baseline": "the naive or seasonal-naive forecast",
+             "network": "a network"}
+    picked = ", ".join(f"{kinds.get(kind, kind)} in {count}"
+                       for kind, count in sorted(chosen.items(), key=lambda kc: -kc[1]))
+    losses = "; ".join(f"{label} worse than the naive forecast in {a} and than the best classical forecaster in {b}"
+                       for label, (a, b) in lost.items())
+    return ["## In short", "",
+            f"Over the {n} tables below (a series at a horizon), the forecast chosen on validation MAE was "
+            f"{picked}. On test: {losses} (of {n}). The runs behind the report took {seconds / 60:.0f} "
+            "minutes of wall clock in all (each run and backtest fold once; a second call reads them from the store).",
+            ""]
+
+
+def timing_lines(timed: list[tuple[str, int, Mapping[str, Any]]]) -> list[str]:
+    """The classical forecasters' seconds (``timed``: series, horizon, row): selecting and fitting on the training
+    period plus every validation and test window, and the rest of the run (mostly the fit on all the data for the
+    future), for docs/benchmarks.md."""
+    lines = ["| series | h | forecaster | windows | valid + test (s) | future and the rest (s) | "
+             "backtest, 3 folds (s) |",
+             "|---|---:|---|---:|---:|---:|---:|"]
+    for series, horizon, row in timed:
+        if row.get("error"):
+            continue
+        lines.append(f"| {series} | {horizon} | {_name(row)} | {row['windows']} | "
+                     f"{row['fit_seconds']:.1f} | {row['seconds'] - row['fit_seconds']:.1f} | "
+                     f"{row['backtest_seconds']:.1f} |")
+    return lines
+
+
+def _horizon_title(series: str, horizon: int) -> str:
+    if horizon == 1:
+        return "One step ahead"
+    step = catalog.info(series).step
+    return f"{horizon} steps ahead ({step}: the natural horizon)"
+
+
 def real_series(*, epochs: int = 30, n_steps: int = 48, only: str | None = None, store: RunStore | None = None,
                 stream=sys.stderr) -> str:
-    """Train everything and return the markdown report."""
+    """Run (or read from the store) every forecaster on every bundled series (or those named in ``only``,
+    comma-separated) at each of its :func:`horizons`, and return the markdown report."""
     store = store or RunStore()
     names = [n for n in catalog.bundled_names() if only is None or n in only.split(",")]
-    lines, started = [], datetime.now(timezone.utc)
+    if not names:
+        raise ValueError(f"--only {only!r}: no bundled series of that name; they are "
+                         f"{', '.join(catalog.bundled_names())}")
+    lines, timed, tables, started = [], [], [], datetime.now(timezone.utc)
     for i, name in enumerate(names, 1):
-        info = catalog.info(name)
-        rows: list[dict[str, Any]] = []
-        for model in MODELS:
-            exp = experiment_for(name, model, epochs=epochs, n_steps=n_steps)
-            result = _train(exp, store, stream, f"[{i}/{len(names)}] {name} {model}: ")
-            folds = [_train(fold, store, stream, f"[{i}/{len(names)}] {name} {model} fold {fold.series.fold}: ")
-                     for fold in exp.backtest(FOLDS)]
-            rows.append({"model": model, "result": result,
-                         "backtest": sum(f.metrics["test"]["mse"] for f in folds) / len(folds),
-                         "naive_backtest": sum(f.naive_metrics["test"]["mse"] for f in folds) / len(folds)})
-        first = rows[0]["result"]
-        seasonal = {s: first.baselines[s]["seasonal_naive"] for s in ("valid", "test")}
-        season = first.experiment["series"]["season"]
+        info, meta = catalog.info(name), catalog.bundled_meta(name)
         lines += [f"## {info.title} (`{name}`)", "",
-                  f"{info.points:,} {info.step} values, {catalog.bundled_meta(name)['axis']}; season {season} steps. "
-                  f"{catalog.bundled_meta(name)['teaches']}", "",
-                  "| forecast | valid MSE | test MSE | valid MASE | backtest mean test MSE |",
-                  "|---|---:|---:|---:|---:|",
-                  f"| naive (last value) | {first.naive_metrics['valid']['mse']:.5g} | "
-                  f"{first.naive_metrics['test']['mse']:.5g} | {_mase(first.naive_metrics['valid'])} | "
-                  f"{rows[0]['naive_backtest']:.5g} |",
-                  f"| seasonal naive ({season} back) | {seasonal['valid']['mse']:.5g} | {seasonal['test']['mse']:.5g} | "
-                  f"{_mase(seasonal['valid'])} | - |"]
-        for row in rows:
-            r = row["result"]
-            lines.append(f"| {row['model']} | {r.metrics['valid']['mse']:.5g} | {r.metrics['test']['mse']:.5g} | "
-                         f"{_mase(r.metrics['valid'])} | {row['backtest']:.5g} |")
-        # Chosen on validation, as a forecaster would choose; its test error is reported, never used to choose.
-        candidates = [("naive", first.naive_metrics), ("seasonal naive", seasonal)] + \
-            [(row["model"], row["result"].metrics) for row in rows]
-        chosen, scores = min(candidates, key=lambda c: c[1]["valid"]["mse"])
-        beaten = [row["model"] for row in rows if row["result"].metrics["test"]["mse"] > first.naive_metrics["test"]["mse"]]
-        verdict = (f"Chosen on validation: **{chosen}** (valid MSE {scores['valid']['mse']:.5g}, test MSE "
-                   f"{scores['test']['mse']:.5g}).")
-        if beaten:
-            verdict += f" Worse than the naive forecast on test: {', '.join(beaten)}."
-        lines += ["", verdict, ""]
+                  f"{info.points:,} {info.step} values, {meta['axis']}; season {meta['season']} steps. "
+                  f"{meta['teaches']}", ""]
+        for horizon in horizons(name):
+            rows = [run_row(exp, store, stream, f"[{i}/{len(names)}] {name} h={horizon}")
+                    for exp in experiments_for(name, epochs=epochs, n_steps=n_steps, horizon=horizon)]
+            timed += [(name, horizon, r) for r in rows if r["kind"] == "classical"]
+            tables.append(rows)
+            lines += [f"### {_horizon_title(name, horizon)}", ""] + table_lines(rows) + ["", verdict(rows), ""]
+    footer = ["## Time of the classical forecasters", "",
+              "Per series, horizon and forecaster: the seconds to select and fit it on the training period and "
+              "forecast every validation and test window, the rest of the run (mostly its fit on all the data for "
+              "the forecast past the end), and its backtest's three folds.", ""] + timing_lines(timed) + [""]
+    return "\n".join(_header(epochs, n_steps, started) + summary_lines(tables) + lines + footer)
+
+
+def _header(epochs: int, n_steps: int, started: datetime) -> list[str]:
+    """The report's title and what it ran, with what, and how it scores and chooses."""
     versions = training.versions()
-    header = [
-        "# Real series: models against the baselines",
+    engine = versions.get("backend", "")
+    natural = ", ".join(f"{step} {h}" for step, h in HORIZONS.items())
+    return [
+        "# Real series: networks against the naive and classical forecasters",
         "",
         f"Generated by `python -m rnnlab real-series --epochs {epochs} --n-steps {n_steps}` on "
-        f"{started:%Y-%m-%d}, {os.cpu_count()} cores, TensorFlow {versions.get('tensorflow')}, Keras "
-        f"{versions.get('keras')}. Every model forecasts one step ahead from {n_steps} inputs, trained for {epochs} "
-        "epochs on the training period (70%), chosen on nothing (no tuning), scored on the validation (15%) and test "
-        "(15%) periods in the series' own units. MASE is scaled by the in-sample seasonal-naive error (the training "
-        "period's mean absolute change over one season, as in the M4 competition). The backtest column is the "
-        "mean test MSE of a "
-        f"{FOLDS}-fold rolling-origin backtest (expanding window, each fold retrained). Baselines and models are "
-        "scored on the same windows; the seasonal naive on those that reach back a season.",
+        f"{started:%Y-%m-%d}, {os.cpu_count()} cores, Keras {versions.get('keras')} on {engine} "
+        f"{versions.get(engine, '')}, statsmodels {metadata.version('statsmodels')}. Each series is forecast one "
+        "step ahead and at its natural horizon, the horizon a forecaster would plan with "
+        f"({natural} steps: a year of monthly or quarterly data, the M4 competition's 13 weeks and 14 days for "
+        "weekly and daily data, two trading weeks for business days; a year of weekly steps would need more than "
+        f"the {n_steps} inputs the networks read). The networks (mode one_step, and seq2vec beyond one step: one "
+        f"vector of the whole horizon from each window) are trained for {epochs} epochs on the training period "
+        "(70%) with the book's settings, tuned on nothing, and scored on the validation (15%) and test (15%) "
+        "periods in the series' own units. The naive, seasonal-naive, ETS, ARIMA and Theta forecasts are scored on "
+        "exactly the same windows: ETS and ARIMA are selected (by AICc) and fitted once on the training period and "
+        "then run over each window's history with their parameters fixed (rnnlab/forecasting/classical.py says "
+        "why); Theta is refitted at each window, its interval's variance once. MASE is scaled by the in-sample "
+        "seasonal-naive MAE (lag = the season, as in the M4 competition); sMAPE is in percent (0 to 200). "
+        f"The backtest column is the mean test MAE of a {FOLDS}-fold rolling-origin backtest (expanding window, "
+        "each fold refitted). The seconds are each run's wall clock on this machine (shared with other work while "
+        "it ran) and the sum of its backtest folds'. The forecast chosen is the one with the lowest validation "
+        "MAE; its test MAE only says how the choice did. Every run is stored: a second run of the command trains "
+        "nothing.",
         "",
     ]
-    return "\n".join(header + lines)

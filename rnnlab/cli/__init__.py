@@ -17,7 +17,7 @@ import argparse
 import sys
 from typing import Sequence, TextIO
 
-from rnnlab.cli import operate, reports, train
+from rnnlab.cli import backtest, operate, reports, train
 from rnnlab.cli.options import CliError, add_home
 from rnnlab.errors import FieldError, SeriesError, SettingError
 from rnnlab.jobs.job import JobError
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_home(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for family in (train, operate, reports):
+    for family in (train, backtest, operate, reports):
         family.add_commands(sub)
     return parser
 

@@ -137,13 +137,20 @@ def use_data(experiment: Experiment, data: str) -> None:
             st.session_state.pop(widget_key(name), None)
 
 
-def model_controls() -> None:
-    """Model picker with its description, forecast mode and the model's own hyperparameters."""
-    # the classical forecasters and the seasonal naive run beside every real-series training as its yardsticks;
-    # they are not offered here (kept when a link already chose one)
+def model_choices(data: str, current: str | None = None) -> list[str]:
+    """The models the model box offers on series ``data``: every registry entry, but on the generated series not
+    those that need a real one (the seasonal naive and the classical forecasters refuse it); ``current`` stays
+    offered so a link that chose one is not silently replaced."""
+    real = catalog.is_real(data)
+    return [n for n, e in REGISTRY.items() if real or not e.real_only or n == current]
+
+
+def model_controls(data: str | None = None) -> None:
+    """Model picker with its description, forecast mode and the model's own hyperparameters. On a real series
+    (``data``; by default the data widget's) it offers the classical forecasters and the seasonal naive too."""
     current = st.session_state.get(widget_key("model"))
-    field_input("model", on_change=_on_model_change,
-                choices=[n for n, e in REGISTRY.items() if not e.real_only or n == current])
+    data = data or st.session_state.get(widget_key("data")) or catalog.GENERATED
+    field_input("model", on_change=_on_model_change, choices=model_choices(data, current))
     entry = get_entry(st.session_state[widget_key("model")])
     st.caption(entry.description)
     field_input("horizon")
@@ -179,9 +186,15 @@ def experiment_controls(experiment: Experiment, *, training_expanded: bool) -> E
     """The model's and the training's widgets, seeded from ``experiment``; returns the experiment they describe
     (see :func:`apply`)."""
     seed_widgets(experiment)
-    model_controls()
-    with st.expander("Training", expanded=training_expanded):
-        train_controls()
+    model_controls(experiment.series.data)
+    entry = get_entry(st.session_state[widget_key("model")])
+    if entry.trainable:
+        with st.expander("Training", expanded=training_expanded):
+            train_controls()
+    else:  # its run is the yardstick's own (same key): the training settings do not apply to it
+        st.caption(f"{entry.display_name} trains no network: "
+                   + ("it is fitted by statsmodels on the training period, on the workers." if entry.kind ==
+                      "classical" else "it is read off each window's past values."))
     return apply(experiment)
 
 
@@ -197,8 +210,11 @@ def apply(experiment: Experiment) -> Experiment:
             flat[name] = st.session_state[key]
     entry = get_entry(flat["model"])
     data = flat.get("data", catalog.GENERATED)
+    # A forecaster that trains nothing takes the default training settings, so picking it here finds the run it
+    # made as a yardstick of the same series (the same key) instead of fitting it again.
     flat = {k: v for k, v in flat.items() if (not FIELDS[k].model_param or k in entry.params)
-            and FIELDS[k].applies_to(data) and k not in ("folds", "fold")}
+            and FIELDS[k].applies_to(data) and k not in ("folds", "fold", "final")  # their own jobs, not the page's
+            and (entry.trainable or FIELDS[k].section != "train")}
     try:
         updated = parse_flat(flat, strict=True).experiment
     except ValueError as exc:

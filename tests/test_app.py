@@ -112,7 +112,8 @@ def test_stored_result_is_shown_at_once(app):
 
 
 def test_train_tiny_model_then_compare_lists_it(app, on_shared_cluster):
-    at = app("pages/train.py", model="gru", mode="seq2seq", horizon=3, n_series=200, n_steps=20, epochs=2)
+    at = app("pages/train.py", model="gru", mode="seq2seq", horizon=3, n_series=200, n_steps=20, epochs=2,
+              batch_size=20)
     at.button(key="train").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.button(key="train").disabled  # no second click while the job runs

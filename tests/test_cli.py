@@ -16,7 +16,7 @@ from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, child_env
 
-TINY = ["--n-series", "200", "--n-steps", "20", "--epochs", "1"]
+TINY = ["--n-series", "200", "--n-steps", "20", "--epochs", "1", "--batch-size", "20"]  # as helpers.tiny
 
 
 def run_cli(*args: str, env_home=None, extra_env=None) -> subprocess.CompletedProcess:
@@ -118,29 +118,30 @@ def test_reproduce_quick_prints_the_table(home):
 
 
 def test_sweep_trains_every_cell_on_the_workers_and_a_second_call_trains_nothing(home):
-    args = ["sweep", "deep_rnn_dense", "--grid", "units=5,10,20,40", "--repeats", "3", *TINY, "--json"]
+    # two sizes, three seeds each: six trainings over the two workers (each new size is a compilation)
+    args = ["sweep", "deep_rnn_dense", "--grid", "units=5,10", "--repeats", "3", *TINY, "--json"]
     env = {"RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"}
     first = run_cli(*args, env_home=home, extra_env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     report = json.loads(first.stdout)
-    assert (report["trainings"], report["trained"], report["from_store"]) == (12, 12, 0)
-    assert "12 trainings: 0 from the store, 12 to train on 2 workers" in first.stderr
-    assert [c["units"] for c in report["cells"]] == [5, 10, 20, 40]
+    assert (report["trainings"], report["trained"], report["from_store"]) == (6, 6, 0)
+    assert "6 trainings: 0 from the store, 6 to train on 2 workers" in first.stderr
+    assert [c["units"] for c in report["cells"]] == [5, 10]
     assert all(len(c["valid_mse"]["values"]) == 3 and len(c["keys"]) == 3 for c in report["cells"])
     cell = report["cells"][1]
     assert cell["valid_mse"]["mean"] == pytest.approx(sum(cell["valid_mse"]["values"]) / 3)
     best = min(report["cells"], key=lambda c: c["valid_mse"]["mean"])
     assert report["best"] == {"units": best["units"]}
     store = RunStore(home)
-    assert len(list(store.keys())) == 12
+    assert len(list(store.keys())) == 6
     assert sorted(r.experiment.train.seed for r in store.list() if r.experiment.model.units == 5) == [42, 43, 44]
 
     second = run_cli(*args[:-1], env_home=home, extra_env=env)  # the table this time
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "12 trainings: 12 from the store, 0 to train" in second.stderr
-    assert "trained    0, from the store 12" in second.stdout
+    assert "6 trainings: 6 from the store, 0 to train" in second.stderr
+    assert "trained    0, from the store 6" in second.stdout
     assert "units=5" in second.stdout and "<- best" in second.stdout
-    assert len(list(store.keys())) == 12
+    assert len(list(store.keys())) == 6
 
 
 def test_train_estimate_says_how_long_without_training(home):

@@ -76,7 +76,8 @@ def test_job_runs_end_to_end_on_a_cluster_started_as_the_readme_says(cluster, tm
         manager.close()
     # The command line trains on the same cluster with --scheduler, and stores the result locally.
     cli = subprocess.run([sys.executable, "-m", "rnnlab", "--home", str(tmp_path / "cli-home"), "train", "linear",
-                          "--n-series", "200", "--n-steps", "20", "--epochs", "2", "--scheduler", address, "--json"],
+                          "--n-series", "200", "--n-steps", "20", "--epochs", "2", "--batch-size", "20",
+                          "--scheduler", address, "--json"],
                          cwd=ROOT, capture_output=True, text=True, timeout=240,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert cli.returncode == 0, cli.stderr[-2000:]

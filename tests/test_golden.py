@@ -33,7 +33,7 @@ GOLDEN = {
 
 @pytest.mark.parametrize("model", list(GOLDEN))
 def test_reproduction_figures_are_unchanged(model):
-    exp = tiny(model, n_series=320, epochs=2)  # the model's book mode, 20 steps, batches of 32
+    exp = tiny(model, n_series=320, epochs=2, batch_size=32)  # the model's book mode, 20 steps, batches of 32
     result = fit.run(exp, save_model=False)
     assert result.versions["backend"] == "jax"
     assert (result.metrics["valid"]["mse"], result.metrics["test"]["mse"]) == GOLDEN[model]

@@ -27,7 +27,8 @@ def manager(tmp_path_factory):
 
 def slow(seed: int, epochs: int = 30):
     """A training that takes several seconds, distinct per seed."""
-    return tiny("gru", "seq2seq", 3, n_series=1000, n_steps=40, epochs=epochs, train_seed=seed)
+    # 700 / 200 / 100 windows in whole batches of 50: one compilation per worker for every seed
+    return tiny("gru", "seq2seq", 3, n_series=1000, n_steps=40, epochs=epochs, train_seed=seed, batch_size=50)
 
 
 def test_eight_threads_same_experiment_one_training(manager):
@@ -88,7 +89,7 @@ def test_different_experiments_run_side_by_side_up_to_the_workers(manager):
 
 
 def test_progress_is_live(manager):
-    job = manager.submit(slow(300, epochs=40), owner="watcher")
+    job = manager.submit(slow(300, epochs=20), owner="watcher")
     seen = set()
     while not job.finished:
         snap = job.progress()

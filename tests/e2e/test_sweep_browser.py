@@ -15,7 +15,7 @@ from e2e_support import ROOT, e2e_home, screenshot, start_server, stop, wait_idl
 
 #: The documentation's screenshot is taken at the book's size; the suite's sweep is tiny.
 DOCS = os.environ.get("RNNLAB_SCREENSHOTS") == "docs"
-SIZE = {} if DOCS else {"n_series": "200", "n_steps": "20", "epochs": "1"}
+SIZE = {} if DOCS else {"n_series": "200", "n_steps": "20", "epochs": "1", "batch_size": "20"}
 #: The README's sweep for the screenshot; half of it in the suite (tests/test_cli.py runs the whole one).
 UNITS = "5,10,20,40" if DOCS else "5,20"
 CELLS = 3 * len(UNITS.split(","))

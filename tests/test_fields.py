@@ -30,7 +30,7 @@ from helpers import ROOT
 TIGHT = {"RNNLAB_MAX_EPOCHS": "10", "RNNLAB_MAX_SERIES": "5000", "RNNLAB_MAX_UNITS": "8"}
 LIMIT_SETS = {"default": {}, "tight": TIGHT}
 #: A model and mode under which each field can take every value of its range (the others at their defaults).
-CONTEXT = {"stride": {"data": "sunspots"}, "season": {"data": "sunspots"},
+CONTEXT = {"stride": {"data": "sunspots"}, "season": {"data": "sunspots"}, "final": {"data": "sunspots"},
            "folds": {"data": "sunspots", "fold": "1"}, "fold": {"data": "sunspots", "folds": "5"},
            "dilations": {"model": "wavenet"}, "kernel_size": {"model": "conv_gru"}, "strides": {"model": "conv_gru"},
            "filters": {"model": "conv_gru"}, "horizon": {"model": "lstm", "mode": "seq2seq"},
@@ -104,6 +104,8 @@ def test_cli_checks_and_help_come_from_the_table(limit_set, name, capsys):
         bad = "not-a-choice"
     elif field.kind == "ints":
         bad = field.text((field.bounds(limit_set)[1] + 1,))
+    elif field.kind == "bool":
+        bad = "2"
     else:
         bad = field.text(_beyond(field, field.bounds(limit_set)[1], +1))
     assert cli.main(["train", model, *extra, field.flag, bad]) == 2
@@ -111,8 +113,9 @@ def test_cli_checks_and_help_come_from_the_table(limit_set, name, capsys):
     assert f"{name}=" in err and "Traceback" not in err, err
 
 
-#: Fields without a widget of their own: a backtest sets them (its folds slider is checked below).
-NO_WIDGET = {"folds", "fold"}
+#: Fields without a widget of their own: a backtest sets them (its folds slider is checked below); the Train page
+#: submits the final model itself.
+NO_WIDGET = {"folds", "fold", "final"}
 
 
 def _widgets(limit_set) -> dict[str, object]:
@@ -169,6 +172,9 @@ def random_experiment(rng: random.Random, lim: Limits) -> Experiment | None:
             continue
         if field.kind == "choice":
             values[field.name] = rng.choice(field.options())
+            continue
+        if field.kind == "bool":  # final: not with a backtest fold, nor for a forecaster that trains nothing
+            values[field.name] = "folds" not in values and entry.trainable and rng.random() < 0.5
             continue
         low, high = field.bounds(lim)
         if field.kind == "ints":

@@ -41,6 +41,18 @@ def fake_run(experiment: Experiment, valid_mae: float, test_mae: float, descript
                      forecaster=description)
 
 
+def fake_final_run(final: Experiment) -> RunResult:
+    """A finished final model of ``final``: no scores, and a forecast past the end that names what made it."""
+    series = make_dataset(final).series
+    last = series.time_labels([len(series) - 1])[0]
+    made_by = yardsticks.final_label(final.model.entry.display_name, int(series.observed.sum()), last)
+    future = {"time": series.future_times(final.series.horizon), "value": [1.5] * final.series.horizon,
+              "last_time": last, "rolled_forward": False, "made_by": made_by}
+    return RunResult(key=final.key(), experiment=final.to_dict(), history=[], metrics={}, naive_metrics={},
+                     mse_per_step={}, params_total=13, layers=[], predictions={}, wall_seconds=0.1,
+                     train_seconds=0.1, versions={}, future=future)
+
+
 #: Each yardstick's (valid MAE, test MAE, chosen model): ARIMA is best on validation, Theta on test.
 FIGURES = {"naive": (2.0, 2.0, None), "seasonal_naive": (3.0, 3.5, None), "ets": (1.5, 1.8, "ETS(A,N,A)"),
            "arima": (1.2, 1.6, "ARIMA(1,0,0)(1,0,0)[12]"), "theta": (1.9, 1.1, "Theta(12)")}
@@ -62,8 +74,9 @@ def test_train_submits_the_yardsticks_and_shows_them_with_the_verdict(app, fake_
     assert not at.exception and not at.error, [e.value for e in at.error]
     owner = at.session_state[OWNER]
     jobs = {j.key: j for j in fake_manager.jobs()}
-    others = yardsticks.experiments(exp)
-    assert set(jobs) == {exp.key(), *(e.key() for e in others)}  # the network and its five yardsticks...
+    others, final = yardsticks.experiments(exp), yardsticks.final_experiment(exp)
+    # the network, its final model (for the forecast past the end) and its five yardsticks...
+    assert set(jobs) == {exp.key(), final.key(), *(e.key() for e in others)}
     assert len({j.requests[owner] for j in jobs.values()}) == 1  # ...as one request (at most one per person here)
 
     jobs[exp.key()].finish("done", result=fake_run(exp, 8.0, 9.0))
@@ -80,6 +93,7 @@ def test_train_submits_the_yardsticks_and_shows_them_with_the_verdict(app, fake_
             jobs[e.key()].finish("failed", error="ValueError: ETS needs at least 10 values")
         else:
             jobs[e.key()].finish("done", result=runs[e.model.name])
+    jobs[final.key()].finish("done", result=fake_final_run(final))
     at.run()
     assert not at.exception
     assert {m.label for m in at.metric} >= {"Validation MSE", "Test MSE"}  # the network's result stays

@@ -55,7 +55,9 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
             continue
         # Values are kept as text and parsed by the field table, so the CLI and links share one validator.
         dest = "dataset" if field.name == "data" else field.name
-        parser.add_argument(field.flag, dest=dest, metavar=field.name.upper(), help=field_help(field, lim))
+        # argparse reads "%" in a help as a format: a share written "17.6%" would break --help
+        parser.add_argument(field.flag, dest=dest, metavar=field.name.upper(),
+                            help=field_help(field, lim).replace("%", "%%"))
     parser.add_argument("--data", metavar="FILE.csv", help="your own series: a CSV file with a value column and, "
                                                           "optionally, a time column")
     parser.add_argument("--time-col", help="the time column of --data (guessed when left out; 'none': row order)")

@@ -1,5 +1,5 @@
-"""The training commands: ``list``, ``datasets``, ``train`` (with ``--estimate`` and ``--repeats``), ``sweep`` and
-``backtest``.
+"""The training commands: ``list``, ``datasets``, ``train`` (with ``--estimate`` and ``--repeats``) and ``sweep``
+(``backtest`` is in :mod:`rnnlab.cli.backtest`).
 
 ``train`` goes through the run store: a second identical call prints the stored result, says it was cached and
 imports neither Keras nor Dask nor pandas. A training this process does not run itself (repeats, a sweep,
@@ -58,7 +58,8 @@ def _train_here(experiment: config.Experiment, store: RunStore) -> dict[str, Any
     progress = Progress(prefix=f"{experiment.model.name}: ")
 
     def on_epoch(info: dict[str, Any]) -> None:
-        progress.update(info["epoch"], info["epochs"], f"loss {info['loss']:.5f} val_loss {info['val_loss']:.5f}")
+        valid = "" if info["val_loss"] is None else f" val_loss {info['val_loss']:.5f}"  # a final model has none
+        progress.update(info["epoch"], info["epochs"], f"loss {info['loss']:.5f}{valid}")
 
     try:
         result = fit.run(experiment, on_epoch=on_epoch)
@@ -187,6 +188,8 @@ def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
     if future:
         values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
         lines.append(f"forecast   after {future['last_time']}: {values}")
+        if future.get("made_by"):
+            lines.append(f"           made by {future['made_by']}")
     return lines
 
 
@@ -219,11 +222,24 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     if args.repeats is not None:
         return _train_repeats(experiment, args, out)
     [(summary, cached)] = train_all([experiment], args)
+    summary = _with_final(experiment, summary, args)
     found = {} if args.no_yardsticks else _yardsticks(experiment, summary, args)
     if args.json:
         return write_json({**summary, "cached": cached, **({"yardsticks": found} if found else {})}, out)
     out.write("\n".join(_summary_lines(summary, cached) + _yardstick_lines(found, experiment.series.real)) + "\n")
     return 0
+
+
+def _with_final(experiment: config.Experiment, summary: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """``summary`` with, for a network on a real series, the future of its final model (the same settings trained
+    on all the data after it, from the store when it was before; --no-final skips it), saying what made it, and
+    ``final``: that run's key and whether it came from the store."""
+    final = None if args.no_final else yardsticks.final_experiment(experiment)
+    if final is None:
+        return summary
+    sys.stderr.write("final model: the same settings on all the data, for the forecast past the end\n")
+    [(refit, cached)] = train_all([final], args)
+    return {**summary, "future": refit["future"], "final": {"key": refit["key"], "cached": cached}}
 
 
 def _yardsticks(experiment: config.Experiment, summary: dict[str, Any],
@@ -328,34 +344,6 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def cmd_backtest(args: argparse.Namespace, out: TextIO) -> int:
-    """Train one experiment on each fold of a rolling-origin backtest and report each fold's test error."""
-    if args.fold is not None:
-        raise CliError("--fold picks one fold of a backtest for train; backtest trains them all (--folds K)")
-    folds_field = config.FIELDS["folds"]
-    folds = folds_field.check(folds_field.parse(args.folds or "3"), config.limits())
-    experiments = experiment_from_args(args, skip=("folds",)).backtest(folds)
-    results = train_all(experiments, args)
-    rows = []
-    for exp, (summary, cached) in zip(experiments, results):
-        test, naive = summary["metrics"]["test"], summary["naive_metrics"]["test"]
-        seasonal = summary.get("baselines", {}).get("test", {}).get("seasonal_naive", {})
-        rows.append({"fold": exp.series.fold, "key": summary["key"], "cached": cached, "test_mse": test["mse"],
-                     "test_mae": test["mae"], "naive_test_mse": naive["mse"],
-                     "seasonal_naive_test_mse": seasonal.get("mse")})
-    mean = sum(r["test_mse"] for r in rows) / len(rows)
-    if args.json:
-        return write_json({"experiment": experiments[0].to_dict(), "folds": rows, "mean_test_mse": mean}, out)
-    out.write(f"backtest   {experiments[0].describe()}, {len(rows)} folds (expanding window)\n")
-    out.write(f"{'fold':>4}  {'test MSE':>12}  {'naive':>12}  {'seasonal naive':>14}  run\n")
-    for r in rows:
-        seasonal = "-" if r["seasonal_naive_test_mse"] is None else f"{r['seasonal_naive_test_mse']:.6g}"
-        out.write(f"{r['fold']:>4}  {r['test_mse']:>12.6g}  {r['naive_test_mse']:>12.6g}  {seasonal:>14}  "
-                  f"{r['key'][:12]}{' (cached)' if r['cached'] else ''}\n")
-    out.write(f"mean  {mean:>12.6g}\n")
-    return 0
-
-
 # --------------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------------
@@ -377,17 +365,15 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_train.add_argument("--no-yardsticks", action="store_true",
                          help="on a real series, do not also fit the naive, seasonal-naive, ETS, ARIMA and Theta "
                               "forecasts on the same windows (they are fitted and stored by default)")
+    p_train.add_argument("--no-final", action="store_true",
+                         help="on a real series, do not also train the final model (the same settings on all the "
+                              "data, after this one), whose forecast past the end is shown by default")
     p_train.add_argument("--estimate", action="store_true",
                          help="only say how long the training would take on this instance, without training")
     p_train.add_argument("--repeats", nargs="?", const=str(sweeps.REPEATS.default), default=None, metavar="N",
                          help=f"{sweeps.REPEATS.help} Trains on the cluster, in parallel; "
                               f"N defaults to {sweeps.REPEATS.default}, allowed {sweeps.REPEATS.allowed(config.limits())}")
     p_train.set_defaults(func=cmd_train)
-
-    p_back = sub.add_parser("backtest", help="rolling-origin backtest of one model on a real series")
-    add_experiment_options(p_back)
-    p_back.add_argument("--json", action="store_true", help="print the folds as JSON")
-    p_back.set_defaults(func=cmd_backtest)
 
     p_sweep = sub.add_parser("sweep", help="train a grid of settings (each with repeats) on the cluster, in parallel")
     add_experiment_options(p_sweep)

@@ -64,7 +64,7 @@ class Field:
 
     name: str
     section: str  #: ``series``, ``model`` or ``train``: the spec that holds it
-    kind: str  #: ``int``, ``float``, ``choice`` or ``ints`` (a list of whole numbers, written ``1,2,4``)
+    kind: str  #: ``int``, ``float``, ``choice``, ``ints`` (whole numbers, written ``1,2,4``) or ``bool`` (``1``/``0``)
     label: str
     help: str
     default: Any = None
@@ -90,6 +90,9 @@ class Field:
     since: int = 1
     #: Its command-line option when it is not ``--flat-name``.
     cli: str = ""
+    #: Why it is refused when set on data it does not apply to (a value a link made for other data carries is
+    #: otherwise ignored); empty: ignored.
+    refused: str = ""
 
     # -- names --------------------------------------------------------------------------------------------
     @property
@@ -105,7 +108,8 @@ class Field:
     @property
     def widget_kind(self) -> str:
         """The widget that edits it: ``number``, ``select``, ``radio`` or ``text``."""
-        return self.widget or {"int": "number", "float": "number", "choice": "select", "ints": "text"}[self.kind]
+        return self.widget or {"int": "number", "float": "number", "choice": "select", "ints": "text",
+                               "bool": "checkbox"}[self.kind]
 
     def options(self) -> tuple[str, ...]:
         """The allowed values of a choice field."""
@@ -134,6 +138,8 @@ class Field:
         """What is allowed, in words: ``1 to 200``, ``one of: adam, sgd``."""
         if self.kind == "choice":
             return "one of: " + ", ".join(self.options())
+        if self.kind == "bool":
+            return "1 (yes) or 0 (no)"
         low, high = self.bounds(lim)
         if self.kind == "ints":
             n_low, n_high = self.count_bounds(lim)
@@ -147,6 +153,10 @@ class Field:
             return self._check_int(self.name, value, *self.bounds(lim))
         if self.kind == "float":
             return self._check_float(value, *self.bounds(lim))
+        if self.kind == "bool":
+            if value in (0, 1):  # True, False, 1, 0 (and 1.0, 0.0)
+                return bool(value)
+            raise FieldError(self.name, f"{self.name}={value!r} must be 1 (yes) or 0 (no)")
         if self.kind == "choice":
             if self.name == "model":
                 try:
@@ -206,6 +216,11 @@ class Field:
                                         "are accepted")
         if self.kind == "choice":
             return text
+        if self.kind == "bool":
+            words = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+            if text.lower() not in words:
+                raise FieldError(self.name, f"{self.name}={text!r} must be 1 (yes) or 0 (no)")
+            return words[text.lower()]
         if self.kind == "ints":
             try:
                 return tuple(int(part) for part in text.replace(";", ",").split(",") if part.strip())
@@ -235,11 +250,13 @@ class Field:
             return ",".join(str(v) for v in value)
         if self.kind == "float":
             return repr(float(value))
+        if self.kind == "bool":
+            return "1" if value else "0"
         return str(value)
 
     def shown(self, value: Any) -> str:
         """``value`` for people to read: thousands separated, floats short, lists comma-separated."""
-        return self.text(value) if self.kind in ("ints", "choice") else _number(value)
+        return self.text(value) if self.kind in ("ints", "choice", "bool") else _number(value)
 
     def widget_value(self, value: Any) -> Any:
         """``value`` as its widget holds it (text for a list, the value itself otherwise)."""
@@ -344,9 +361,19 @@ _TABLE = (
           low=1, high=1000, group="real", applies="real", since=2),
     Field("folds", "series", "int", "Backtest folds",
           "Rolling-origin backtest: the test period is cut into this many folds; each fold is forecast by a "
-          "model trained on everything before it.", low=2, high=5, group="backtest", applies="real", since=2),
+          "model trained on the past before it. Not all of it: the values before a fold's origin are split in the "
+          "proportion of the training and validation shares, and the last valid / (train + valid) of them "
+          "(0.15 / 0.85 = 17.6% with a real series' defaults) are the fold's validation period: no weight is "
+          "fitted on them; the backtest's ranking and the choice of the best classical forecaster read them.",
+          low=2, high=5, group="backtest", applies="real", since=2),
     Field("fold", "series", "int", "Fold", "Which fold of the backtest this training is (1 is the earliest).",
           low=1, high=5, group="backtest", applies="real", since=2),
+    Field("final", "series", "bool", "Final model",
+          "1: train on every window of the whole series (no validation or test period, so no scores) to forecast "
+          "past its end with a model that saw all the data; pages and the CLI train it after the evaluated run "
+          "and show its forecast.", default=False, group="final", widget="hidden", applies="real", since=2,
+          refused="final=1 refits a network on all of a real series to forecast past its end: the generated "
+                  "series has no end to forecast past; use --dataset NAME or --data FILE.csv"),
     # -- the model's hyperparameters (ModelSpec; the registry entry says which a model uses) -------------
     Field("units", "model", "int", "Units", "Neurons per recurrent layer.",
           default=20, low=1, high="max_units", group="model", model_param=True),

@@ -27,6 +27,8 @@ def fill(spec: Any, section: str, lim: Limits, entry: ModelEntry | None = None, 
         if f.name in ("model", "mode", "data"):
             continue
         if (f.model_param and (entry is None or f.name not in entry.params)) or not f.applies_to(data):
+            if f.refused and getattr(spec, f.attribute):  # asked for where it means nothing: say why
+                raise FieldError(f.name, f.refused)
             object.__setattr__(spec, f.attribute, None)
             continue
         value = getattr(spec, f.attribute)
@@ -44,7 +46,8 @@ class SeriesSpec:
 
     ``data`` is ``generated`` (the book's sine waves, below), a bundled real series or an uploaded one (see
     :mod:`rnnlab.series.catalog`); the generator's fields are None on a real series, and a real series' own
-    (``season``, a backtest's ``folds`` and ``fold``) are None on the generated one.
+    (``season``, a backtest's ``folds`` and ``fold``, ``final``) are None on the generated one. ``final`` True
+    makes the data of a final model: every window of the whole series, with no validation or test period.
 
     Each generated series is ``wave1_amplitude * sin((t - o1) * f1) + wave2_amplitude * sin((t - o2) * f2)`` plus
     uniform noise of total width ``noise``, with ``t`` in [0, 1], offsets ``o`` uniform in [0, 1) and
@@ -70,6 +73,8 @@ class SeriesSpec:
     season: int | None = None
     folds: int | None = None
     fold: int | None = None
+    #: True: the final model's data, every window of the whole series (no validation or test period).
+    final: bool | None = None
 
     def __post_init__(self) -> None:
         lim = limits()
@@ -82,6 +87,10 @@ class SeriesSpec:
         elif self.folds is not None and self.fold > self.folds:
             raise FieldError("fold", f"fold={self.fold} is past the last of folds={self.folds}: allowed 1 to "
                                      f"{self.folds}")
+        elif self.final and self.folds is not None:
+            raise FieldError("final", "final=1 trains on all of the series to forecast past its end, while a "
+                                      "backtest fold trains on what comes before its origin and is scored on what "
+                                      "follows: ask for one or the other, not both")
         together = self.train_fraction + self.valid_fraction
         if together > 0.95 + 1e-9:
             raise FieldError("valid_fraction", f"train_fraction + valid_fraction = {together:g} leaves "

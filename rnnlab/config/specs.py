@@ -52,6 +52,9 @@ class Experiment:
                                      f"{horizon}")
         entry = self.model.entry
         entry.check(self)
+        if self.series.final and not entry.trainable:
+            raise FieldError("final", f"final=1 refits a network on all the data; {entry.display_name} needs no "
+                                      "final model: its forecast past the end already comes from all the data")
         n_params = entry.count_params(self)
         lim = limits()
         if n_params is not None and n_params > lim.max_params:
@@ -292,6 +295,11 @@ def build(values: Mapping[str, Any], *, strict: bool = False, problems: list[str
             values = {k: v for k, v in b.values.items() if k != "model" and FIELDS[k].section != "model"}
             again = build(values, strict=False, _retry=_retry)
             return Parsed(again.experiment, b.problems + again.problems, again.clamped)
+        if exc.field == "final":  # a final model of a forecaster that needs none: the forecaster itself
+            b.problems.append(f"{exc}; it was ignored")
+            again = build({**{k: v for k, v in b.values.items() if k != "final"}, "model": b.name}, strict=False,
+                          _retry=_retry)
+            return Parsed(again.experiment, b.problems + again.problems, again.clamped)
         # The combination is refused (mode against horizon, too many parameters, a convolution longer than the
         # input): keep the data and the training settings, take the model's defaults in a mode that fits.
         b.problems.append(f"{exc}; the model's book settings were used instead")
@@ -361,6 +369,8 @@ class _Builder:
         """Each value on its own first; the combinations are checked when the sections are made."""
         for f in [FIELDS[n] for n in self.values if n != "mode"]:
             if (f.model_param and f.name not in self.entry.params) or not f.applies_to(self.data):
+                if f.refused and self.values[f.name] not in (None, False, 0, "0", ""):
+                    self.refuse(FieldError(f.name, f.refused), "it was ignored")
                 del self.values[f.name]  # a setting this model or series does not have (a link made for another)
                 continue
             try:
@@ -382,7 +392,8 @@ class _Builder:
 
     def least_stride(self, spec: SeriesSpec) -> int:
         """The smallest stride that keeps the training windows within the limit on windows per training."""
-        where = windows.periods(self.info.points, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+        where = windows.periods(self.info.points, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold,
+                                final=bool(spec.final))
         count = windows.window_count(0, where.train_end, spec.n_steps, spec.horizon)
         return max(1, math.ceil(count / self.lim.max_series))
 
@@ -391,7 +402,7 @@ class _Builder:
         if self.info is None:
             return spec
         windows.check(self.info.points, spec.n_steps, spec.horizon, spec.train_fraction, spec.valid_fraction,
-                      spec.folds, spec.fold, series=catalog.load(self.data))
+                      spec.folds, spec.fold, series=catalog.load(self.data), final=bool(spec.final))
         least = self.least_stride(spec)
         if spec.stride is None:
             return dataclasses.replace(spec, stride=least)

@@ -133,7 +133,8 @@ def headline(result: RunResult, experiment: Experiment) -> None:
         cols[3].metric("MAE vs naive", fmt(valid.get("rel_mae", valid.get("mase")), 3),
                        help="The model's validation MAE divided by the naive forecast's on the same series. Below 1 "
                             "beats the naive forecast.")
-    cols[4].metric("Parameters", f"{result.params_total:,}")
+    cols[4].metric("Parameters", f"{result.params_total:,}" if experiment.model.entry.trainable else "–",
+                   help=None if experiment.model.entry.trainable else untrained_note(result, experiment))
     per_epoch = result.seconds_per_epoch
     cols[5].metric("Training time", f"{result.train_seconds:.1f} s",
                    help=f"{per_epoch:.2f} s per epoch after the first" if per_epoch else "No training needed.")
@@ -145,9 +146,10 @@ def headline(result: RunResult, experiment: Experiment) -> None:
 
 
 def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
-                beside: Callable[[], None] | None = None) -> None:
+                beside: Callable[[], None] | None = None, future: Callable[[Dataset], None] | None = None) -> None:
     """Headline metrics, loss curves and predicted-vs-actual charts of a finished run; on a real series, the
-    forecast past the end too. ``beside`` draws what belongs next to the metrics (the Train page's yardsticks)."""
+    forecast past the end too. ``beside`` draws what belongs next to the metrics (the Train page's yardsticks);
+    ``future`` draws the forecast past the end instead of this run's own (the Train page's, from the final model)."""
     headline(result, experiment)
     if beside is not None:
         beside()
@@ -157,7 +159,9 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
                              predictions=result.predictions["valid"], n_series=n_series,
                              title="Validation windows: forecast vs actual"),
         key=f"pred-{result.key}", theme=None)
-    if result.future:
+    if future is not None and experiment.series.real:
+        future(ds)
+    elif result.future:
         future_view(result, experiment, ds)
     multi = experiment.series.horizon > 1 and result.mse_per_step
     left, right = st.columns(2) if multi else (st.container(), None)
@@ -166,12 +170,22 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
             st.plotly_chart(training.loss_curves({experiment.model.name: result.history}), key=f"loss-{result.key}",
                             theme=None)
         else:
-            st.info("The naive forecast needs no training: it repeats the last value it saw.")
+            st.info(untrained_note(result, experiment))
     if multi:
         naive_steps = metrics.mse_per_step(ds.unscale(ds.valid.future), ds.unscale(
             naive_forecast(ds.valid.X, experiment.series.horizon)))
         right.plotly_chart(training.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
                                              naive_per_step=naive_steps), key=f"steps-{result.key}", theme=None)
+
+
+def untrained_note(result: RunResult, experiment: Experiment) -> str:
+    """What a forecaster that trains no network shows instead of a loss curve: the model statsmodels fitted (a
+    classical forecaster's), or how the baseline forecasts."""
+    entry = experiment.model.entry
+    if entry.kind == "classical":
+        return (f"No network, so no loss curve: fitted by statsmodels: {result.forecaster or entry.display_name}, "
+                "chosen and fitted on the training period, then run forward over each window.")
+    return f"The {entry.display_name.lower()} needs no training: {entry.description[:1].lower()}{entry.description[1:]}"
 
 
 #: Observations drawn before a forecast past the end.
@@ -189,17 +203,31 @@ def future_view(result: RunResult, experiment: Experiment, ds: Dataset) -> None:
                     key=f"future-{result.key}", theme=None)
     note = (" A one-step model makes it by feeding each forecast back in as the next input." if future["rolled_forward"]
             else "")
-    st.caption("Made by this run's model from the last input window, as trained on the training period." + note)
-    st.download_button("Forecast (CSV)", lambda: export.future_csv(result), key=f"dl-future-{result.key}",
+    st.caption(_made_by(future, experiment) + note)
+    # A few rows, made now: a callable's file is made on the click and dropped by a rerun of the page in between
+    # (the yardsticks' progress reruns it when they finish), which cancelled the download in the browser.
+    st.download_button("Forecast (CSV)", export.future_csv(result), key=f"dl-future-{result.key}",
                        file_name=f"rnnlab-{experiment.model.name}-{result.key[:8]}-forecast.csv", mime="text/csv",
-                       help="time,value: the forecast past the end of the series.")
+                       on_click="ignore", help="time,value: the forecast past the end of the series.")
+
+
+def _made_by(future: dict[str, Any], experiment: Experiment) -> str:
+    """Which model made a forecast past the end and on which data, in a sentence."""
+    if future.get("made_by"):  # a final model's
+        return (f"Made by the final model: {future['made_by']} (this run's settings, trained on every window of "
+                "the whole series), from the last input window.")
+    entry = experiment.model.entry
+    if future.get("model") or not entry.trainable:  # a forecaster's: fitted on all the data by its own run
+        return f"Made by {future.get('model') or entry.display_name}, from all the data."
+    return "Made by this run's model from the last input window, as trained on the training period."
 
 
 def downloads(result: RunResult, experiment: Experiment) -> None:
     """Download buttons: the model, predictions as CSV, the run as JSON, a standalone script.
 
     Each file is made when its button is clicked (a callable), not on every rerun of the page: the CSV of a
-    large run has hundreds of thousands of rows, and the model is read and checksummed from the store.
+    large run has hundreds of thousands of rows, and the model is read and checksummed from the store. A click
+    does not rerun the page (``on_click="ignore"``): a rerun in between drops the file being made.
     """
     ds = dataset(experiment.to_dict()["series"])
     cols = st.columns(4)
@@ -207,20 +235,20 @@ def downloads(result: RunResult, experiment: Experiment) -> None:
     name = f"rnnlab-{experiment.model.name}-{result.key[:8]}"
     cols[0].download_button("Model (.keras)", lambda: store().model_bytes(result.key) or b"",
                             file_name=f"{name}.keras", mime="application/zip", disabled=not has_model,
-                            key=f"dl-model-{result.key}",
+                            key=f"dl-model-{result.key}", on_click="ignore",
                             help="The trained Keras model." if has_model else "The naive forecast has no model.")
     cols[1].download_button("Predictions (CSV)", lambda: export.predictions_csv(result, ds),
-                            file_name=f"{name}-predictions.csv", mime="text/csv", key=f"dl-csv-{result.key}",
+                            file_name=f"{name}-predictions.csv", mime="text/csv", key=f"dl-csv-{result.key}", on_click="ignore",
                             help="One row per window and step: split, window, step, actual, predicted (and the "
                                  "time, on a real series).")
     cols[2].download_button("Run (JSON)", lambda: json.dumps(export.run_json(result), indent=1),
-                            file_name=f"{name}.json", mime="application/json", key=f"dl-json-{result.key}",
+                            file_name=f"{name}.json", mime="application/json", key=f"dl-json-{result.key}", on_click="ignore",
                             help="The experiment, its metrics and the per-epoch history.")
     real = experiment.series.real
     trained_on = result.versions.get("backend", "tensorflow")  # runs from before JAX have no backend entry
     cols[3].download_button("Python script", lambda: export.standalone_script(experiment, trained_on),
                             file_name=f"{name}.py",
-                            mime="text/x-python", key=f"dl-py-{result.key}", disabled=real,
+                            mime="text/x-python", key=f"dl-py-{result.key}", on_click="ignore", disabled=real,
                             help="Only for the generated series: the script regenerates its data." if real else
                             "Regenerates the same data and trains the same model with plain NumPy + Keras.")
 

@@ -1,5 +1,7 @@
 """The Train page's training: the experiment's job from request to result. Train (or join someone's training),
-follow it epoch by epoch, cancel it, and show the finished run with its yardsticks, backtest and repeats."""
+follow it epoch by epoch, cancel it, and show the finished run with its yardsticks, backtest and repeats. On a real
+series a network's forecast past the end comes from its final model (the same settings trained on all the data),
+submitted with it."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ ERROR, LIVE_LOSS = "_train_error", "_live_loss"
 #: Why the yardsticks submitted with a training were refused (shown by the Train button), and why the Run the
 #: yardsticks button's request was (shown in the Yardsticks section).
 YARDSTICK_ERROR, YARDSTICK_RUN_ERROR = "_yardstick_error", "_yardstick_run_error"
+#: Why the Train the final model button's request was refused.
+FINAL_ERROR = "_final_error"
 
 
 def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
@@ -66,22 +70,29 @@ def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
 
 
 def submit_with_yardsticks(experiment: Experiment, manager: JobManager, owner: str) -> None:
-    """Submit ``experiment`` with its yardsticks (on a real series) as one request, so they count once against
-    the person's limit. When the limits refuse the yardsticks, the experiment alone is still submitted and the
-    page says why the yardsticks did not run.
+    """Submit ``experiment`` with, on a real series, its final model (right after it: the forecast past the end
+    comes from it) and its yardsticks as one request, so they count once against the person's limit. When the
+    limits refuse them all, the experiment with its final model, or else alone, is still submitted and the page
+    says why the yardsticks did not run.
 
     Raises:
         JobError: the experiment itself is refused (message fit to show as is).
     """
+    final = yardsticks.final_experiment(experiment)
+    first = [experiment] if final is None else [experiment, final]
     others = [e for e in yardsticks.experiments(experiment) if e.key() != experiment.key()]
-    if not others:
+    if len(first) == 1 and not others:
         manager.submit(experiment, owner=owner)
         return
     try:
-        manager.submit_batch([experiment, *others], owner=owner)
+        manager.submit_batch([*first, *others], owner=owner)
     except JobError as exc:
-        manager.submit(experiment, owner=owner)  # raises when the experiment itself is refused
-        st.session_state[YARDSTICK_ERROR] = str(exc)
+        try:
+            manager.submit_batch(first, owner=owner)
+        except JobError:
+            manager.submit(experiment, owner=owner)  # raises when the experiment itself is refused
+        if others:
+            st.session_state[YARDSTICK_ERROR] = str(exc)
 
 
 def train_button(job: Job | None, owner: str, result: RunResult | None, over_budget: bool, submit) -> None:
@@ -146,7 +157,8 @@ def show_result(experiment: Experiment, job: Job | None, result: RunResult, mana
                    icon=":material/inventory_2:")
     else:
         st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
-    run_view.show_result(result, experiment, beside=lambda: yardstick_section(experiment, result, manager))
+    run_view.show_result(result, experiment, beside=lambda: yardstick_section(experiment, result, manager),
+                         future=lambda ds: future_section(experiment, result, manager, ds))
     run_view.downloads(result, experiment)
     if experiment.series.real:
         backtest.section(experiment, manager)
@@ -229,3 +241,66 @@ def yardstick_progress(experiments: list[Experiment], manager: JobManager) -> No
     running = sum(j is not None and j.state == "running" for j in jobs)
     st.progress(done / len(jobs), text=f"Yardsticks: {done} of {len(jobs)} done · {running} fitting · "
                                        f"{len(jobs) - done - running} waiting")
+
+
+def _final_result(final: Experiment, manager: JobManager) -> tuple[RunResult | None, Job | None]:
+    """The final model's run (its finished job's, or the store's) and its job."""
+    job = manager.get(final.key())
+    if job is not None and job.state == "done":
+        return job.result(), job
+    return (run_view.load_result(final.key()) if job is None or job.finished else None), job
+
+
+def future_section(experiment: Experiment, result: RunResult, manager: JobManager, ds) -> None:
+    """The forecast past the end of a real series: a network's from its final model (trained on all the data),
+    with a caption naming it; while that trains, a line saying so instead of a chart (the evaluated run's own
+    forecast, from a model that never saw the last 30% of the series, is not shown as if it were the forecast). A
+    forecaster's own future already comes from all the data."""
+    final = yardsticks.final_experiment(experiment)
+    if final is None:
+        if result.future:
+            run_view.future_view(result, experiment, ds)
+        return
+    found, job = _final_result(final, manager)
+    if found is not None and found.future:
+        run_view.future_view(found, final, ds)
+        return
+    series = ds.series
+    label = yardsticks.final_label(experiment.model.entry.display_name, int(series.observed.sum()),
+                                   series.time_labels([len(series) - 1])[0])
+    st.markdown("**Forecast past the end**")
+    if job is not None and not job.finished:
+        st.info(f"The forecast past the end comes from the final model, {label}: it is training now, and its "
+                "forecast appears here when it is done.", icon=":material/hourglass_top:")
+        final_progress(final, manager)
+        return
+    if job is not None and job.state == "failed":
+        st.error(f"The final model ({label}) failed: {job.error}", icon=":material/error:")
+    else:
+        st.info(f"The forecast past the end comes from the final model, {label} with this run's settings. It has "
+                "not been trained.", icon=":material/schedule:")
+    owner = state.owner()
+
+    def train_final() -> None:
+        try:
+            manager.submit(final, owner=owner)
+        except JobError as exc:
+            st.session_state[FINAL_ERROR] = str(exc)
+
+    st.button("Train the final model", key="final_train", on_click=train_final,
+              help="The same settings trained on every window of the whole series, for the forecast past its end.")
+    refused = st.session_state.pop(FINAL_ERROR, None)
+    if refused:
+        st.error(f"The final model was not trained: {refused}", icon=":material/hourglass_top:")
+
+
+@st.fragment(run_every=1.0)
+def final_progress(final: Experiment, manager: JobManager) -> None:
+    """The final model's progress; reruns the page when it is over (a fragment: it reruns every second)."""
+    job = manager.get(final.key())
+    if job is None or job.finished:
+        st.rerun()
+    snap = job.progress()
+    text = ("waiting for a free worker" if snap["state"] == "queued" else
+            f"epoch {snap['epoch']} of {snap['epochs']}, {snap['elapsed']:.0f} s")
+    st.progress(snap["fraction"] if snap["state"] != "queued" else 0.0, text=f"Final model: {text}")

@@ -1,5 +1,6 @@
 """The yardsticks of an experiment: the naive, seasonal-naive, ETS, ARIMA and Theta forecasts of its real series,
-scored on exactly its windows, and what a page says when a network does worse than them.
+scored on exactly its windows, and what a page says when a network does worse than them; and a network's final
+model, the same settings trained on all the data, whose forecast past the end pages and the CLI show.
 
 Each yardstick is an ordinary experiment (a registry model of kind "baseline" or "classical") with the network's
 own series specification, so its job and stored run are shared by every network trained on the same data and
@@ -13,6 +14,7 @@ from typing import Any, Mapping
 
 from rnnlab.config import Experiment
 from rnnlab.config.sections import ModelSpec
+from rnnlab.errors import FieldError
 from rnnlab.models.registry import REGISTRY
 
 #: The yardsticks, in the order pages show them (registry names).
@@ -28,12 +30,36 @@ def experiments(experiment: Experiment) -> list[Experiment]:
     """The yardstick experiments of ``experiment``: on a real series, one per :data:`NAMES` with the same series
     specification (data, windows, horizon, periods, season, backtest fold, final) and the default training
     settings (they train nothing, and sharing them lets every network on this data find them stored); mode
-    "one_step" at horizon 1, else "seq2vec". The generated series has none: [].
+    "one_step" at horizon 1, else "seq2vec". The generated series has none, nor has a final model (it is scored on
+    nothing): [].
     """
-    if not experiment.series.real:
+    if not experiment.series.real or experiment.series.final:
         return []
     mode = "one_step" if experiment.series.horizon == 1 else "seq2vec"
     return [Experiment(series=experiment.series, model=ModelSpec(name=name, mode=mode)) for name in NAMES]
+
+
+def final_experiment(experiment: Experiment) -> Experiment | None:
+    """The final twin of an evaluated network ``experiment`` on a real series: the same settings with ``final``,
+    trained on every window of the whole series, whose forecast past the end pages and the CLI show. Its window
+    stride is the experiment's when it keeps the training within the instance's limit on windows, else the
+    least that does (the whole series has more windows). None on the generated series, for a forecaster that
+    trains nothing (its own future already comes from all the data), for a backtest fold and for a final one."""
+    spec = experiment.series
+    if not spec.real or spec.final or spec.folds is not None or not experiment.model.entry.trainable:
+        return None
+    flat = {**experiment.to_flat(), "final": True}
+    try:
+        return Experiment.from_flat(flat)
+    except FieldError as exc:
+        if exc.field != "stride":
+            raise
+        return Experiment.from_flat({k: v for k, v in flat.items() if k != "stride"})
+
+
+def final_label(model: str, observations: int, last_time: str) -> str:
+    """How a final model is named where its forecast is shown: "GRU refit on all 526 observations, to 2023-12"."""
+    return f"{model} refit on all {observations:,} observations, to {last_time}"
 
 
 def _entry_kind(name: str) -> str:

@@ -89,7 +89,7 @@ def window_counts(experiment: Experiment) -> tuple[int, int]:
         n_train, n_valid, _ = s.split_sizes()
         return n_train, n_valid
     points = catalog.info(s.data).points
-    where = windows.periods(points, s.train_fraction, s.valid_fraction, s.folds, s.fold)
+    where = windows.periods(points, s.train_fraction, s.valid_fraction, s.folds, s.fold, final=bool(s.final))
     train = windows.window_count(0, where.train_end, s.n_steps, s.horizon)
     valid = windows.window_count(where.train_end, where.valid_end, s.n_steps, s.horizon)
     return math.ceil(train / (s.stride or 1)), valid

@@ -39,7 +39,7 @@ NOT_SWEPT = ("model", "train_seed")
 def sweepable(experiment: Experiment) -> list[Field]:
     """The fields a sweep of ``experiment`` can vary: those its model and data use."""
     entry, data = experiment.model.entry, experiment.series.data
-    return [f for f in FIELDS.values() if f.name not in NOT_SWEPT and f.name not in ("folds", "fold")
+    return [f for f in FIELDS.values() if f.name not in NOT_SWEPT and f.name not in ("folds", "fold", "final")
             and not (f.model_param and f.name not in entry.params) and f.applies_to(data)]
 
 
@@ -162,8 +162,16 @@ def seeds(experiment: Experiment, n: int) -> list[int]:
     return [(first + i) % (high + 1) for i in range(n)]
 
 
+def _scored(experiment: Experiment) -> None:
+    """Refuse a final model: trained on all the data, it has no validation error to compare seeds or cells on."""
+    if experiment.series.final:
+        raise FieldError("final", "a final model is trained on all the data and scored on nothing, so there is "
+                                  "nothing to compare: repeat or sweep the evaluated experiment (final=0)")
+
+
 def repeats(experiment: Experiment, n: int) -> list[Experiment]:
     """``experiment`` with ``n`` training seeds (the first is its own): one experiment, and store entry, each."""
+    _scored(experiment)
     n = REPEATS.check(n, limits())
     return [experiment if s == experiment.train.seed else experiment.replace(train_seed=s)
             for s in seeds(experiment, n)]
@@ -201,6 +209,7 @@ class Sweep:
     @classmethod
     def make(cls, base: Experiment, grid: Mapping[str, Sequence[Any]], repeats: int = 1, sample: int = 0) -> "Sweep":
         """A checked sweep: each value through its field, at most :data:`MAX_SWEEP_FIELDS` fields."""
+        _scored(base)
         checked = {}
         for name, values in grid.items():
             field = FIELDS.get(name)

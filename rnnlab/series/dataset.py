@@ -176,13 +176,17 @@ def _mase_scale(values: np.ndarray, observed: np.ndarray, train_end: int, season
 
 def real_dataset(experiment: Experiment, prepared: PreparedSeries) -> Dataset:
     """Windows of a real series (see :mod:`rnnlab.series.windows`): chronological periods, scaling fitted on the
-    training period only, gaps filled causally, and no window whose targets were not all observed."""
+    training period only, gaps filled causally, and no window whose targets were not all observed. A final model's
+    training period is the whole series (scaling fitted on all of it) and its validation and test splits are
+    empty."""
     spec = experiment.series
     n_steps, horizon = spec.n_steps, spec.horizon
     values, observed = prepared.filled(), prepared.observed
+    final = bool(spec.final)
     windows.check(len(values), n_steps, horizon, spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold,
-                  series=prepared)
-    where = windows.periods(len(values), spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold)
+                  series=prepared, final=final)
+    where = windows.periods(len(values), spec.train_fraction, spec.valid_fraction, spec.folds, spec.fold,
+                            final=final)
     seen = values[: where.train_end][observed[: where.train_end]]
     mean, std = float(seen.mean()), float(seen.std())
     if std == 0:

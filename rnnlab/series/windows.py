@@ -4,7 +4,8 @@ The *series* is split chronologically into a training, a validation and a test p
 ``n_steps`` inputs followed by ``horizon`` targets, and belongs to the period that holds all of its targets
 (its inputs may reach back into earlier periods, as they would in real use); a window whose targets straddle
 two periods is not used, nor is one with a target that was never observed (a filled gap is never scored).
-Scaling is fitted on the training period's observed values only.
+Scaling is fitted on the training period's observed values only. A final model (``final``) trains on every window
+of the whole series and is scored on none: it is the model whose forecast past the end pages show.
 
 A rolling-origin backtest cuts the test period into ``folds`` consecutive parts; fold ``k`` trains on
 everything before part ``k`` (an expanding window, split into training and validation in the same
@@ -39,8 +40,11 @@ class Periods:
 
 
 def periods(points: int, train_fraction: float, valid_fraction: float, folds: int | None = None,
-            fold: int | None = None) -> Periods:
-    """The chronological split of a series of ``points`` values (for one fold of a backtest when given)."""
+            fold: int | None = None, *, final: bool = False) -> Periods:
+    """The chronological split of a series of ``points`` values (for one fold of a backtest when given). A
+    ``final`` model's training period is the whole series, with no validation or test period."""
+    if final:
+        return Periods(points, points, points)
     train_end = int(round(points * train_fraction))
     valid_end = train_end + int(round(points * valid_fraction))
     if not folds:
@@ -57,13 +61,16 @@ def window_count(lo: int, hi: int, n_steps: int, horizon: int) -> int:
 
 
 def check(points: int, n_steps: int, horizon: int, train_fraction: float, valid_fraction: float,
-          folds: int | None = None, fold: int | None = None, series: PreparedSeries | None = None) -> None:
+          folds: int | None = None, fold: int | None = None, series: PreparedSeries | None = None, *,
+          final: bool = False) -> None:
     """Raise FieldError when a period of the series is too short for the windows (naming ``n_steps``) or, given
     the ``series``, when its gaps leave a period without a window whose targets were all observed (naming the
     split): such a split would fail only after training, with nothing to score."""
-    where = periods(points, train_fraction, valid_fraction, folds, fold)
+    where = periods(points, train_fraction, valid_fraction, folds, fold, final=final)
     spans = {"training": (0, where.train_end), "validation": (where.train_end, where.valid_end),
              "test": (where.valid_end, where.test_end)}
+    if final:  # a final model is scored on nothing: only its training period needs windows
+        spans = {"training": spans["training"]}
     fold_text = f" of fold {fold}" if folds else ""
     for name, (lo, hi) in spans.items():
         need = MIN_TRAIN_WINDOWS if name == "training" else 1

@@ -20,7 +20,7 @@ import numpy as np
 
 from rnnlab.training import backend, keras_private
 from rnnlab.series import dataset as data_mod, windows
-from rnnlab.forecasting import metrics
+from rnnlab.forecasting import metrics, yardsticks
 from rnnlab.training.backend import STEPS_PER_EXECUTION
 from rnnlab.config import Experiment
 from rnnlab.models.registry import build_model
@@ -61,14 +61,20 @@ def _untuned(autotune: bool) -> bool:
 
 def _fit_data(dataset: data_mod.Dataset, batch_size: int, autotune: bool) -> dict[str, Any]:
     """The training and validation arguments of ``model.fit``: the arrays themselves, shuffled every epoch
-    by Keras, or on TensorFlow the same batches with autotuning off (see :mod:`rnnlab.training.keras_private`)."""
+    by Keras, or on TensorFlow the same batches with autotuning off (see :mod:`rnnlab.training.keras_private`).
+    A final model has no validation windows, so no validation curve: every window it could be checked on is one
+    it trains on."""
     train, valid = dataset.train, dataset.valid
     if _untuned(autotune):
-        return {"x": keras_private.untuned_batches(train.X, train.y, batch_size=batch_size, shuffle=True),
-                "validation_data": keras_private.untuned_batches(valid.X, valid.y, batch_size=batch_size,
-                                                                 shuffle=False)}
-    return {"x": train.X, "y": train.y, "batch_size": batch_size, "shuffle": True,
-            "validation_data": (valid.X, valid.y)}
+        out = {"x": keras_private.untuned_batches(train.X, train.y, batch_size=batch_size, shuffle=True)}
+        if len(valid.X):
+            out["validation_data"] = keras_private.untuned_batches(valid.X, valid.y, batch_size=batch_size,
+                                                                   shuffle=False)
+        return out
+    out = {"x": train.X, "y": train.y, "batch_size": batch_size, "shuffle": True}
+    if len(valid.X):
+        out["validation_data"] = (valid.X, valid.y)
+    return out
 
 
 def _predict(model, x: np.ndarray, batch_size: int, autotune: bool) -> np.ndarray:
@@ -139,9 +145,13 @@ def future_forecast(model, dataset: data_mod.Dataset, experiment: Experiment) ->
     else:
         scaled = forecast(model, dataset.last_window, experiment)
     values = dataset.unscale(scaled)[0]
-    return {"time": dataset.series.future_times(horizon), "value": [float(v) for v in values],
-            "last_time": dataset.series.time_labels(np.array([len(dataset.series) - 1]))[0],
-            "rolled_forward": experiment.model.mode == "iterative"}
+    last_time = dataset.series.time_labels(np.array([len(dataset.series) - 1]))[0]
+    out = {"time": dataset.series.future_times(horizon), "value": [float(v) for v in values],
+           "last_time": last_time, "rolled_forward": experiment.model.mode == "iterative"}
+    if experiment.series.final and model is not None:  # what pages and the CLI name as the forecast's maker
+        seen = int(np.count_nonzero(dataset.series.observed))
+        out["made_by"] = yardsticks.final_label(experiment.model.entry.display_name, seen, last_time)
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,7 +235,6 @@ def run(
     started = time.perf_counter()
     entry = experiment.model.entry
     dataset = data_mod.make_dataset(experiment)
-    horizon = experiment.series.horizon
     if entry.method is not None:
         return _classical_result(experiment, dataset, started)
     if not entry.trainable:
@@ -254,21 +263,25 @@ def run(
               callbacks=[callback], verbose=0)
     train_seconds = time.perf_counter() - train_started
 
+    # a final model (trained on all the data) has nothing left to score: no predictions, empty metrics
+    splits = () if experiment.series.final else ("valid", "test")
     predictions = {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune))
-                   for s in ("valid", "test")}
+                   for s in splits}
     for split, values in predictions.items():
         if not np.isfinite(values).all():
             raise TrainingFailed(f"the model's {split} forecasts are not finite: try a smaller learning rate")
-    scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
+    scored, naive_scored, per_step, baselines = (_score(dataset, predictions, experiment.series.horizon) if splits
+                                                 else ({}, {}, {}, {}))
+    future = future_forecast(model, dataset, experiment)
+    if future is not None and not np.isfinite(future["value"]).all():  # a final model's only output
+        raise TrainingFailed("the model's forecast past the end is not finite: try a smaller learning rate")
     return RunResult(
         key=experiment.key(), experiment=experiment.to_dict(), history=history, metrics=scored,
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=int(model.count_params()),
         layers=_layer_rows(model), predictions=predictions, wall_seconds=time.perf_counter() - started,
         train_seconds=train_seconds, versions=versions(), jit_compile=bool(jit_compile),
-        inspect=_inspect(model, experiment, dataset.valid.X[0]),
-        model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines,
-        future=future_forecast(model, dataset, experiment),
-    )
+        inspect=_inspect(model, experiment, dataset.valid.X[0] if len(dataset.valid) else dataset.train.X[-1]),
+        model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines, future=future)
 
 
 def _naive_result(experiment: Experiment, dataset: data_mod.Dataset, started: float) -> RunResult:
@@ -371,11 +384,13 @@ class _ProgressCallback:
 
             def on_epoch_end(self, epoch, logs=None):
                 logs = logs or {}
-                loss, val_loss = float(logs.get("loss", math.nan)), float(logs.get("val_loss", math.nan))
+                loss = float(logs.get("loss", math.nan))
+                # None without validation windows (a final model): no curve rather than a made-up one
+                val_loss = float(logs["val_loss"]) if "val_loss" in logs else None
                 row = {"epoch": epoch + 1, "loss": loss, "val_loss": val_loss,
                        "seconds": time.perf_counter() - self._epoch_started}
                 history.append(row)
-                if not (math.isfinite(loss) and math.isfinite(val_loss)):
+                if not (math.isfinite(loss) and (val_loss is None or math.isfinite(val_loss))):
                     raise TrainingFailed(
                         f"the loss diverged at epoch {epoch + 1} (loss={loss}, val_loss={val_loss}): "
                         "try a smaller learning rate"

@@ -167,9 +167,9 @@ class HealthProbe(threading.Thread):
     latency. (In this process the probe would share the interpreter with Playwright, whose message handling
     for ten browsers can hold it for most of a second, and the probe would time that, not the server.)"""
 
-    def __init__(self, base: str, interval: float = 0.25) -> None:
+    def __init__(self, base: str, interval: float = 0.25, renice: bool = True) -> None:
         super().__init__(daemon=True)
-        self.base, self.interval = base, interval
+        self.base, self.interval, self.renice = base, interval, renice
         self.latencies: list[float] = []
         self.slow: list[tuple[float, float]] = []  # (seconds since start, latency) of answers over 0.5 s
         self.failures = 0
@@ -179,7 +179,8 @@ class HealthProbe(threading.Thread):
         self._proc = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, f"{self.base}/_stcore/health",
                                        str(self.interval)], stdout=subprocess.PIPE, text=True)
         for line in self._proc.stdout:
-            _renice_browsers()
+            if self.renice:
+                _renice_browsers()
             at, latency, ok = line.split()
             if latency == "nan" or ok != "1":
                 self.failures += 1
@@ -266,10 +267,12 @@ def _read_counters(base: str) -> int | None:
 
 
 def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Path | None = None,
-             timeout_s: float = 600, stagger: float = 0.2, size: str | None = None) -> LoadReport:
+             timeout_s: float = 600, stagger: float = 0.2, size: str | None = None,
+             renice: bool = True) -> LoadReport:
     """Drive ``sessions`` browser sessions at once against ``base``; returns the measurements. ``size``: the
     experiments' size fields as a link writes them (the benchmark's by default; the suite's test trains tinier
-    ones)."""
+    ones). ``renice`` False leaves the browsers at the priority they started with: the benchmark lowers them so
+    that what it measures is the server, while a test beside other tests would only wait longer for them."""
     distinct = distinct or max(2, sessions // 3)
     queries = [experiment_query(i % distinct, *([size] if size else [])) for i in range(sessions)]
     # The class arrives at a running server: one visitor has already trained something, so the workers are
@@ -277,7 +280,7 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     _in_fresh_thread(lambda: asyncio.run(_sessions(base, ["model=naive&n_series=200&n_steps=20"],
                                                    int(timeout_s * 1000), 0)))
     started_before = _in_fresh_thread(lambda: _read_counters(base))
-    probe = HealthProbe(base)
+    probe = HealthProbe(base, renice=renice)
     probe.start()
     started = time.monotonic()
     try:

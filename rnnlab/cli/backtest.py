@@ -24,7 +24,7 @@ def _backtest_runs(networks: list[config.Experiment], args: argparse.Namespace
     """The folds' runs and each fold's yardsticks (``{model: _yardstick(...)}``, or ``{model: {"error": why}}`` for
     one that could not be fitted: the folds' results stand). On a cluster the folds and their yardsticks go as one
     batch, so the workers run them side by side; here, the yardsticks one at a time after the folds."""
-    sticks = [[] if args.no_yardsticks else [y for y in yardsticks.experiments(e) if y.key() != e.key()]
+    sticks = [[] if args.no_yardsticks else yardsticks.others(e)
               for e in networks]
     flat = [y for fold in sticks for y in fold]
     if flat:

@@ -247,7 +247,7 @@ def _yardsticks(experiment: config.Experiment, summary: dict[str, Any],
     """The yardsticks of a real-series ``experiment`` (naive, seasonal naive, ETS, ARIMA, Theta on its very windows),
     from the store or trained like any run: ``{model: {"valid": scores, "test": scores, "forecaster": model}}``, or
     ``{model: {"error": why}}`` for one that could not be fitted (the network's result stands)."""
-    wanted = [y for y in yardsticks.experiments(experiment) if y.key() != experiment.key()]
+    wanted = yardsticks.others(experiment)
     if not wanted:
         return {}
     sys.stderr.write(f"yardsticks: {', '.join(y.model.name for y in wanted)} on the same windows\n")

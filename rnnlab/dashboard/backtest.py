@@ -26,15 +26,12 @@ ERROR, WARNING = "_backtest_error", "_backtest_yardstick_error"
 
 def fold_yardsticks(experiments: list[Experiment]) -> list[list[Experiment]]:
     """Each fold's yardstick experiments, but the fold itself (a yardstick backtested on its own)."""
-    return [[y for y in yardsticks.experiments(e) if y.key() != e.key()] for e in experiments]
+    return [yardsticks.others(e) for e in experiments]
 
 
 def _result(experiment: Experiment, manager: JobManager):
     """The run of ``experiment``: its finished job's, or the store's; None while it runs or when it never ran."""
-    job = manager.get(experiment.key())
-    if job is not None and job.state == "done":
-        return job.result()
-    return None if job is not None and not job.finished else run_view.load_result(experiment.key())
+    return run_view.finished_run(experiment.key(), manager.get(experiment.key()))
 
 
 def section(experiment: Experiment, manager: JobManager) -> None:
@@ -116,7 +113,7 @@ def _table(rows: list[fold_scores.FoldRow], mean: fold_scores.FoldRow, display_n
         label = display_name if name == mean.network else yardsticks.LABELS.get(name, name)
         if name == mean.best_classical:
             label += " (best classical on validation)"
-        table.append({"forecaster": label, "group": fold_scores.group(name),
+        table.append({"forecaster": label, "group": yardsticks.kind(name),
                       **{f"fold {r.fold} test MAE": r.figure(name, "test", "mae") for r in rows},
                       "mean test MAE": mean.figure(name, "test", "mae"),
                       "mean test MASE": mean.figure(name, "test", "mase"),

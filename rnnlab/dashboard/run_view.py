@@ -31,6 +31,15 @@ def load_result(key: str) -> RunResult | None:
     return store().get(key)
 
 
+def finished_run(key: str, job) -> RunResult | None:
+    """The run of ``key`` with ``job`` (the manager's job of that key, or None): a finished job's result, else the
+    store's (a reloaded page, or a run made by an earlier server); None while the job is queued or running, or
+    when it never ran."""
+    if job is not None and job.state == "done":
+        return job.result()
+    return None if job is not None and not job.finished else load_result(key)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
 def dataset(series: dict) -> Dataset:
     """The validation/test inputs of one data specification, shared by every session and never changed

@@ -80,7 +80,7 @@ def submit_with_yardsticks(experiment: Experiment, manager: JobManager, owner: s
     """
     final = yardsticks.final_experiment(experiment)
     first = [experiment] if final is None else [experiment, final]
-    others = [e for e in yardsticks.experiments(experiment) if e.key() != experiment.key()]
+    others = yardsticks.others(experiment)
     if len(first) == 1 and not others:
         manager.submit(experiment, owner=owner)
         return
@@ -175,12 +175,9 @@ def _yardstick_results(experiment: Experiment, result: RunResult, manager: JobMa
             found[name] = result
             continue
         job = manager.get(key)
-        if job is not None and job.state == "done":
-            found[name] = job.result()
-        else:
-            found[name] = None if job is not None and not job.finished else run_view.load_result(key)
-            if job is not None and found[name] is None:
-                jobs[name] = job
+        found[name] = run_view.finished_run(key, job)
+        if job is not None and found[name] is None:  # queued, running or failed
+            jobs[name] = job
     return found, jobs
 
 
@@ -246,9 +243,7 @@ def yardstick_progress(experiments: list[Experiment], manager: JobManager) -> No
 def _final_result(final: Experiment, manager: JobManager) -> tuple[RunResult | None, Job | None]:
     """The final model's run (its finished job's, or the store's) and its job."""
     job = manager.get(final.key())
-    if job is not None and job.state == "done":
-        return job.result(), job
-    return (run_view.load_result(final.key()) if job is None or job.finished else None), job
+    return run_view.finished_run(final.key(), job), job
 
 
 def future_section(experiment: Experiment, result: RunResult, manager: JobManager, ds) -> None:

@@ -12,17 +12,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from rnnlab.forecasting import yardsticks
-from rnnlab.models.registry import REGISTRY
 
 Scores = Mapping[str, Mapping[str, float]]  #: a run's metrics: ``{"valid": {"mae": ...}, "test": {...}}``
 #: The figures a fold row carries of each forecaster: (split, metric).
 FIGURES = (("valid", "mae"), ("test", "mae"), ("test", "mase"))
-
-
-def group(name: str) -> str:
-    """A forecaster's group as the tables show it: its registry kind ("network", "baseline" or "classical")."""
-    entry = REGISTRY.get(name)
-    return entry.kind if entry is not None else "network"
 
 
 def mean_scores(folds: Sequence[Scores | None]) -> dict[str, dict[str, float]] | None:
@@ -64,7 +57,7 @@ class FoldRow:
         out: dict[str, Any] = {"fold": self.fold if self.fold is not None else "mean",
                                "best_classical": self.best_classical}
         for name in self.shown():
-            out[name] = {"group": group(name), **{f"{s}_{m}": self.figure(name, s, m) for s, m in FIGURES}}
+            out[name] = {"group": yardsticks.kind(name), **{f"{s}_{m}": self.figure(name, s, m) for s, m in FIGURES}}
         return out
 
 
@@ -91,7 +84,7 @@ def verdict(mean: FoldRow, display_name: str) -> str | None:
     """The words when the network's mean test MAE over the folds is above the naive forecast's or the best
     classical forecaster's (:func:`rnnlab.forecasting.yardsticks.verdict` on the means); None when it beats both,
     and for a yardstick backtested on its own (it is not a network)."""
-    if group(mean.network) != "network":
+    if yardsticks.kind(mean.network) != "network":
         return None
     own = mean.scores.get(mean.network)
     text = yardsticks.verdict(own or {}, {n: s for n, s in mean.scores.items() if n != mean.network},

@@ -39,6 +39,12 @@ def experiments(experiment: Experiment) -> list[Experiment]:
     return [Experiment(series=experiment.series, model=ModelSpec(name=name, mode=mode)) for name in NAMES]
 
 
+def others(experiment: Experiment) -> list[Experiment]:
+    """:func:`experiments` but ``experiment`` itself: a yardstick trained or backtested on its own is its own row,
+    not a second job."""
+    return [y for y in experiments(experiment) if y.key() != experiment.key()]
+
+
 def final_experiment(experiment: Experiment) -> Experiment | None:
     """The final twin of an evaluated network ``experiment`` on a real series: the same settings with ``final``,
     trained on every window of the whole series, whose forecast past the end pages and the CLI show. Its window
@@ -62,7 +68,9 @@ def final_label(model: str, observations: int, last_time: str) -> str:
     return f"{model} refit on all {observations:,} observations, to {last_time}"
 
 
-def _entry_kind(name: str) -> str:
+def kind(name: str) -> str:
+    """A forecaster's kind by registry name ("network", "baseline" or "classical"); "network" for a name the
+    registry does not know (a run from an older version)."""
     entry = REGISTRY.get(name)
     return getattr(entry, "kind", "network") if entry is not None else "network"
 
@@ -90,7 +98,7 @@ def best_classical(yardstick_scores: Mapping[str, Mapping[str, Any] | None]) -> 
     """The classical forecaster (registry kind "classical") with the lowest VALIDATION MAE, or None when none has
     one. Chosen on validation, never on test: the test period only reports how the choice did."""
     candidates = [(_score(scores, "valid"), name) for name, scores in yardstick_scores.items()
-                  if _entry_kind(name) == "classical"]
+                  if kind(name) == "classical"]
     candidates = [(mae, name) for mae, name in candidates if mae is not None]
     return min(candidates)[1] if candidates else None
 

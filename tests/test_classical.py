@@ -191,3 +191,29 @@ def test_theta_future_interval_is_statsmodels_own():
     own = ThetaModel(SERIES, period=SEASON, deseasonalize=True).fit().prediction_intervals(HORIZON, alpha=0.05)
     np.testing.assert_allclose(result.upper[95][0], own["upper"].to_numpy(), rtol=1e-6)
     np.testing.assert_allclose(result.lower[95][0], own["lower"].to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ("ets", "arima"))
+def test_the_future_refits_the_form_chosen_on_the_training_period_without_selecting_again(method, forecasts,
+                                                                                            monkeypatch):
+    chosen = forecasts[method]
+    assert chosen.form is not None
+    calls = []
+    for name in ("_ets_candidates", "_differences"):  # the selection's first steps: neither may run again
+        real = getattr(classical, name)
+        monkeypatch.setattr(classical, name, lambda *a, _real=real, _name=name: calls.append(_name) or _real(*a))
+    ahead = classical.future(method, SERIES, horizon=HORIZON, season=SEASON, form=chosen.form)
+    assert calls == [] and ahead.model == chosen.model and ahead.form == chosen.form
+    # refit on all the data: its forecast is the one of that form fitted afresh on all of SERIES, not the training
+    # period's parameters carried forward
+    direct = classical._MODELS[method](SERIES, SEASON, chosen.form).forecast(SERIES, HORIZON, (95,))[0]
+    carried = classical._MODELS[method](SERIES[:TRAIN_END], SEASON, chosen.form).forecast(SERIES, HORIZON, (95,))[0]
+    np.testing.assert_allclose(ahead.predictions[0], direct)
+    assert not np.allclose(ahead.predictions[0], carried)
+
+
+def test_a_form_that_no_longer_fits_is_selected_again():
+    spec = {"error": "mul", "trend": None, "damped_trend": False, "seasonal": None, "seasonal_periods": None}
+    values = SERIES - 60.0  # negative values: a multiplicative ETS cannot be fitted to them
+    ahead = classical.future("ets", values, horizon=3, season=SEASON, form=spec)
+    assert ahead.form["error"] == "add" and ahead.model.startswith("ETS(A,")

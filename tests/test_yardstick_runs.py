@@ -70,6 +70,13 @@ def test_a_classical_run_forecasts_exactly_the_networks_windows(upload):
         assert all(lo < v < hi for lo, v, hi in zip(future["lower"][level], future["value"], future["upper"][level]))
     assert all(a < b for a, b in zip(future["lower"]["95"], future["lower"]["80"]))
     assert "statsmodels" in ets_run.versions and "keras" not in ets_run.versions
+    assert future["model"] == ets_run.forecaster  # the form chosen on the training period, refit on all the data
+
+
+def test_a_backtest_folds_classical_run_scores_its_windows_and_forecasts_nothing_past_the_end(upload):
+    run = fit.run(_experiment(upload, "ets", folds="3", fold="2"))
+    assert run.future is None and run.forecaster.startswith("ETS(")
+    assert np.isfinite(run.metrics["test"]["mase"]) and run.predictions["test"].shape[1] == 3
 
 
 def test_the_seasonal_mase_is_the_m4_formula(upload):
@@ -132,7 +139,10 @@ def test_their_cost_is_estimated_from_the_windows(upload):
     n = len(dataset.make_dataset(exp).origins["valid"]) + len(dataset.make_dataset(exp).origins["test"])
     assert n == windows.window_count(where.train_end, where.test_end, 12, 3) - 2  # two windows straddle a boundary
     c = costs.CLASSICAL_SECONDS["ets"]
-    assert estimate.total == pytest.approx(0.5 + 2 * c["fit"] + (n + 1) * c["a"]) and estimate.per_epoch == 0
+    assert estimate.total == pytest.approx(0.5 + c["fit"] + c["refit"] + (n + 1) * c["a"]) and estimate.per_epoch == 0
+    fold = _experiment(upload, "ets", folds="3", fold="1")  # a backtest fold forecasts nothing past the end
+    n_fold = sum(len(dataset.make_dataset(fold).origins[split]) for split in ("valid", "test"))
+    assert costs.estimate(fold).total == pytest.approx(0.5 + c["fit"] + (n_fold + 1) * c["a"])
     assert costs.estimate(_experiment(upload, "theta")).total > costs.estimate(_experiment(upload, "seasonal_naive")).total
 
 

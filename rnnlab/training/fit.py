@@ -314,18 +314,22 @@ def _classical_result(experiment: Experiment, dataset: data_mod.Dataset, started
         # one fit for both splits: the model is selected on the training period, the same for every window
         fitted = classical.backtest(method, values, observed, train_end=where.train_end, origins=origins,
                                     horizon=horizon, season=season)
-        ahead = classical.future(method, values, horizon=horizon, season=season, observed=observed)
+        # the future from that form refit on all the data; a backtest fold is scored, never forecast past the end
+        ahead = None if spec.fold is not None else classical.future(
+            method, values, horizon=horizon, season=season, observed=observed, form=fitted.form)
     except ValueError as exc:
         raise TrainingFailed(str(exc)) from None
     n_valid = len(dataset.origins["valid"])
     predictions = {"valid": fitted.predictions[:n_valid], "test": fitted.predictions[n_valid:]}
     scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
-    last = series.time_labels(np.array([len(series) - 1]))[0]
-    future = {"time": series.future_times(horizon), "value": [float(v) for v in ahead.predictions[0]],
-              "last_time": last, "rolled_forward": False, "model": ahead.model,
-              # JSON keys are strings: the levels (80, 95) are stored as "80", "95"
-              "lower": {str(lv): [float(v) for v in band[0]] for lv, band in ahead.lower.items()},
-              "upper": {str(lv): [float(v) for v in band[0]] for lv, band in ahead.upper.items()}}
+    future = None
+    if ahead is not None:
+        future = {"time": series.future_times(horizon), "value": [float(v) for v in ahead.predictions[0]],
+                  "last_time": series.time_labels(np.array([len(series) - 1]))[0], "rolled_forward": False,
+                  "model": ahead.model,
+                  # JSON keys are strings: the levels (80, 95) are stored as "80", "95"
+                  "lower": {str(lv): [float(v) for v in band[0]] for lv, band in ahead.lower.items()},
+                  "upper": {str(lv): [float(v) for v in band[0]] for lv, band in ahead.upper.items()}}
     return RunResult(
         key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,

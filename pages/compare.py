@@ -118,10 +118,12 @@ if run is None:
     st.stop()
 ds = run_view.dataset(series)
 n_show = st.slider("Validation series shown", 1, 6, 3, key="compare_n")
-st.plotly_chart(series_preview(ds.valid.X, ds.valid.future, predictions=run.predictions["valid"],
+# the stored predictions are in the series' own units, so the windows are too (a real series' are scaled)
+st.plotly_chart(series_preview(ds.inputs("valid"), ds.actual("valid"), predictions=run.predictions["valid"],
                                      n_series=n_show, title="Forecast vs actual (validation)"), key="cmp-series", theme=None)
 left, right = st.columns(2)
-left.plotly_chart(training.prediction_scatter(ds.valid.future, run.predictions["valid"]), key="cmp-scatter", theme=None)
+left.plotly_chart(training.prediction_scatter(ds.actual("valid"), run.predictions["valid"]), key="cmp-scatter",
+                  theme=None)
 if s.horizon > 1 and run.mse_per_step:
     right.plotly_chart(training.mse_by_step({focus.label: run.mse_per_step["valid"]}), key="cmp-steps", theme=None)
 run_view.downloads(run, focus.experiment)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 from rnnlab.config.limits import Limits
 from rnnlab.errors import FieldError
 from rnnlab.models.registry import REGISTRY, ModelEntry, get_entry
-from rnnlab.series import catalog
+from rnnlab.series import catalog, scaling
 
 MODES = ("one_step", "iterative", "seq2vec", "seq2seq")
 MODE_LABELS = {
@@ -359,6 +359,15 @@ _TABLE = (
           "Steps back the seasonal-naive forecast looks: its forecast is the value one season earlier "
           "(by default the series' own: 7 for daily data, 12 for monthly, 52 for weekly, 24 for hourly).",
           low=1, high=1000, group="real", applies="real", since=2),
+    Field("scaling", "series", "choice", "Scaling",
+          "How a window's values are put on the network's scale. Global: the training period's mean and spread "
+          "(values past its range, as a trend makes, are new to the network). Relative: each window minus its "
+          "last input (the naive forecast is the zero output; a trend becomes a level). Per window: each window "
+          "by its own mean and spread. First differences: the changes from step to step.",
+          default="global", choices=scaling.SCALINGS, choice_label=scaling.LABELS.__getitem__, group="real",
+          applies="real", since=2,
+          refused="scaling applies to a real series: the generated series are already on a common scale; use "
+                  "--dataset NAME or --data FILE.csv"),
     Field("folds", "series", "int", "Backtest folds",
           "Rolling-origin backtest: the test period is cut into this many folds; each fold is forecast by a "
           "model trained on the past before it. Not all of it: the values before a fold's origin are split in the "

@@ -71,6 +71,8 @@ class SeriesSpec:
     valid_fraction: float | None = None
     stride: int | None = None
     season: int | None = None
+    #: How the windows are scaled (:mod:`rnnlab.series.scaling`); None (the generated series) is global.
+    scaling: str | None = None
     folds: int | None = None
     fold: int | None = None
     #: True: the final model's data, every window of the whole series (no validation or test period).

@@ -32,7 +32,7 @@ def predictions_csv(result: RunResult, dataset: Dataset) -> str:
     real = dataset.series is not None
     writer.writerow(["split", "series", "step", *(["time"] if real else []), "actual", "predicted"])
     for split in ("valid", "test"):
-        actual, predicted = dataset.unscale(getattr(dataset, split).future), result.predictions[split]
+        actual, predicted = dataset.actual(split), result.predictions[split]
         if actual.shape != predicted.shape:
             raise ValueError(f"{split}: {predicted.shape[0]} predictions for {actual.shape[0]} series; the data changed")
         times = None

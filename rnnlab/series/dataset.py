@@ -15,7 +15,7 @@ import numpy as np
 from rnnlab.config import Experiment, SeriesSpec
 from rnnlab.errors import FieldError
 from rnnlab.forecasting import metrics
-from rnnlab.series import catalog, windows
+from rnnlab.series import catalog, scaling, windows
 from rnnlab.series.prepare import PreparedSeries
 
 
@@ -105,10 +105,11 @@ class Split:
 class Dataset:
     """The train, validation and test splits of one experiment's data.
 
-    On a real series the windows are scaled (``mean`` and ``std`` of the training period) and the rest is set:
-    the seasonal-naive forecast of each window in the series' own units, the in-sample seasonal-naive error that
+    On a real series the windows are scaled (by ``scaling``, :mod:`rnnlab.series.scaling`: ``mean`` and ``std`` of
+    the training period for ``global``, a frame per window otherwise, kept in ``frames``) and the rest is set: the
+    seasonal-naive forecast of each window in the series' own units, the in-sample seasonal-naive error that
     scales MASE (lag = the season), the index of each window's first target, and the last ``n_steps`` values to
-    forecast past the end.
+    forecast past the end (``frames["last"]`` takes its forecast back).
     """
 
     train: Split
@@ -121,12 +122,42 @@ class Dataset:
     mase_scale: float | None = None
     origins: dict[str, np.ndarray] | None = None
     last_window: np.ndarray | None = None
+    scaling: str = "global"
+    #: split (``train``, ``valid``, ``test``, ``last``) -> (offset, spread) of each window, for a per-window scaling
+    frames: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
-    def unscale(self, values: np.ndarray) -> np.ndarray:
-        """Model-space values back in the series' own units (unchanged for the generated series)."""
+    def unscale(self, values: np.ndarray, split: str | None = None) -> np.ndarray:
+        """Forecasts or targets ``[n, horizon]`` of ``split``'s windows (``last``: the forecast past the end) on
+        the network's scale, back in the series' own units (unchanged for the generated series). A global scaling
+        needs no split."""
         if self.series is None:
             return values
-        return np.asarray(values, dtype=np.float64) * self.std + self.mean
+        if self.scaling == "global":
+            return np.asarray(values, dtype=np.float64) * self.std + self.mean
+        if split is None:
+            raise ValueError(f"a {self.scaling} scaling takes each window back by its own frame: name the split")
+        offset, spread = self.frames[split]
+        return scaling.invert(values, offset, spread, self.scaling)
+
+    def actual(self, split: str) -> np.ndarray:
+        """The values ``split``'s windows forecast, ``[n, horizon]``, in the series' own units."""
+        return self.unscale(getattr(self, split).future, split)
+
+    def inputs(self, split: str) -> np.ndarray:
+        """``split``'s inputs ``[n, n_steps, 1]`` in the series' own units."""
+        part = getattr(self, split)
+        if self.series is None or self.scaling == "global":
+            return self.unscale(part.X)
+        n_steps = part.X.shape[1]
+        starts = self.origins[split] - n_steps
+        return windows.gather(self.series.filled(), starts, n_steps)[..., np.newaxis]
+
+    def naive(self, split: str, horizon: int) -> np.ndarray:
+        """The naive forecast of ``split``'s windows (the last input, repeated), ``[n, horizon]``, in the series'
+        own units."""
+        if self.series is None or self.scaling == "global":
+            return self.unscale(naive_forecast(getattr(self, split).X, horizon))
+        return np.repeat(self.inputs(split)[:, -1, :1].astype(np.float64), horizon, axis=1)
 
 
 def make_targets(series: np.ndarray, experiment: Experiment) -> np.ndarray:
@@ -192,19 +223,32 @@ def real_dataset(experiment: Experiment, prepared: PreparedSeries) -> Dataset:
     if std == 0:
         raise FieldError("train_fraction", "the training period of this series is constant: there is nothing to "
                                            "learn from it; use a longer training period")
+    kind = spec.scaling or "global"
     scaled = ((values - mean) / std).astype(np.float32)
+    change = scaling.typical_change(values, observed, where.train_end)
+
+    def framed(starts: np.ndarray, length: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """The windows from ``starts`` (their first input) on the network's scale, with their frame."""
+        if kind == "global":
+            return windows.gather(scaled, starts, length), None
+        before = values[np.maximum(starts - 1, 0)]  # a window at the series' start: its first change is 0
+        out = scaling.frame(windows.gather(values, starts, length), n_steps, kind, change=change, before=before)
+        return out.values, (out.offset, out.spread)
+
     spans = {"train": (0, where.train_end), "valid": (where.train_end, where.valid_end),
              "test": (where.valid_end, where.test_end)}
-    splits, seasonal, first_targets = {}, {}, {}
+    splits, seasonal, first_targets, frames = {}, {}, {}, {}
     for name, (lo, hi) in spans.items():
         starts = windows.origins(observed, lo, hi, n_steps, horizon)
         if name == "train":
             starts = starts[::-1][:: spec.stride or 1][::-1]
-        win = windows.gather(scaled, starts - n_steps, n_steps + horizon)[..., np.newaxis]
+        win, frames[name] = framed(starts - n_steps, n_steps + horizon)
+        win = win[..., np.newaxis]
         splits[name] = Split(X=win[:, :n_steps], future=win[:, n_steps:, 0], y=make_targets(win, experiment))
         seasonal[name] = windows.seasonal_naive(values, starts, horizon, spec.season or prepared.season)
         first_targets[name] = starts
+    last, frames["last"] = framed(np.array([len(values) - n_steps]), n_steps)
     return Dataset(**splits, mean=mean, std=std, series=prepared, seasonal=seasonal,
                    mase_scale=_mase_scale(values, observed, where.train_end, spec.season or prepared.season),
-                   origins=first_targets,
-                   last_window=scaled[-n_steps:][np.newaxis, :, np.newaxis])
+                   origins=first_targets, last_window=last[..., np.newaxis], scaling=kind,
+                   frames=None if kind == "global" else frames)

@@ -119,8 +119,8 @@ def _score(dataset: data_mod.Dataset, predictions: dict[str, np.ndarray], horizo
     results, naive_results, per_step, baselines = {}, {}, {}, {}
     for split in ("valid", "test"):
         part = getattr(dataset, split)
-        actual = dataset.unscale(part.future)
-        naive = dataset.unscale(data_mod.naive_forecast(part.X, horizon))
+        actual = dataset.actual(split)
+        naive = dataset.naive(split, horizon)
         results[split] = metrics.scores(actual, predictions[split], naive, scale=dataset.mase_scale)
         naive_results[split] = metrics.scores(actual, naive, naive, scale=dataset.mase_scale)
         if horizon > 1:
@@ -141,10 +141,12 @@ def future_forecast(model, dataset: data_mod.Dataset, experiment: Experiment) ->
         return None
     horizon = experiment.series.horizon
     if model is None:
-        scaled = data_mod.naive_forecast(dataset.last_window, horizon)
+        if dataset.scaling == "global":
+            values = dataset.unscale(data_mod.naive_forecast(dataset.last_window, horizon))[0]
+        else:  # the last value itself, whatever the network's scale
+            values = np.repeat(dataset.series.filled()[-1:], horizon)
     else:
-        scaled = forecast(model, dataset.last_window, experiment)
-    values = dataset.unscale(scaled)[0]
+        values = dataset.unscale(forecast(model, dataset.last_window, experiment), "last")[0]
     last_time = dataset.series.time_labels(np.array([len(dataset.series) - 1]))[0]
     out = {"time": dataset.series.future_times(horizon), "value": [float(v) for v in values],
            "last_time": last_time, "rolled_forward": experiment.model.mode == "iterative"}
@@ -265,7 +267,7 @@ def run(
 
     # a final model (trained on all the data) has nothing left to score: no predictions, empty metrics
     splits = () if experiment.series.final else ("valid", "test")
-    predictions = {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune))
+    predictions = {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune), s)
                    for s in splits}
     for split, values in predictions.items():
         if not np.isfinite(values).all():
@@ -287,8 +289,7 @@ def run(
 def _naive_result(experiment: Experiment, dataset: data_mod.Dataset, started: float) -> RunResult:
     """The result of a baseline computed without a network (the naive forecast)."""
     horizon = experiment.series.horizon
-    predictions = {s: dataset.unscale(data_mod.naive_forecast(getattr(dataset, s).X, horizon))
-                   for s in ("valid", "test")}
+    predictions = {s: dataset.naive(s, horizon) for s in ("valid", "test")}
     scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
     return RunResult(
         key=experiment.key(), experiment=experiment.to_dict(), history=[], metrics=scored,

@@ -13,11 +13,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from rnnlab.figures import inspection, series, style, sweeps, training
+from rnnlab.figures import diagnostics, inspection, series, style, sweeps, training
 
 from figure_support import history
 
-MODULES = (style, series, training, inspection, sweeps)
+MODULES = (style, series, training, inspection, sweeps, diagnostics)
 PUBLIC = [(module, name) for module in MODULES for name in module.__all__ if callable(getattr(module, name))]
 
 

@@ -11,11 +11,12 @@ import streamlit as st
 
 from rnnlab.config import Experiment, stored_experiment
 from rnnlab.figures import training
+from rnnlab.figures.diagnostics import residual_acf
 from rnnlab.figures.series import future_forecast, series_preview
-from rnnlab.forecasting import metrics
+from rnnlab.forecasting import diagnostics, metrics
 from rnnlab.models import export
 from rnnlab.series import catalog, windows
-from rnnlab.series.dataset import Dataset, make_dataset, naive_forecast
+from rnnlab.series.dataset import Dataset, make_dataset
 from rnnlab.series.prepare import PreparedSeries
 from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import MODEL_FILE, RunStore
@@ -77,8 +78,8 @@ def periods(experiment: Experiment, points: int) -> dict[str, tuple[int, int]]:
 def baselines(ds: Dataset, horizon: int) -> dict[str, float]:
     """Validation MSE of the naive forecast and, on a real series, of the seasonal-naive one (on the windows
     that reach back a season), in the series' own units."""
-    actual = ds.unscale(ds.valid.future)
-    out = {"naive": metrics.mse(actual, ds.unscale(naive_forecast(ds.valid.X, horizon)))}
+    actual = ds.actual("valid")
+    out = {"naive": metrics.mse(actual, ds.naive("valid", horizon))}
     if ds.seasonal is not None:
         rows = np.isfinite(ds.seasonal["valid"]).all(axis=1)
         if rows.any():
@@ -164,7 +165,7 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
         beside()
     ds = dataset(experiment.to_dict()["series"])
     st.plotly_chart(
-        series_preview(ds.unscale(ds.valid.X), ds.unscale(ds.valid.future),
+        series_preview(ds.inputs("valid"), ds.actual("valid"),
                              predictions=result.predictions["valid"], n_series=n_series,
                              title="Validation windows: forecast vs actual"),
         key=f"pred-{result.key}", theme=None)
@@ -172,6 +173,7 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
         future(ds)
     elif result.future:
         future_view(result, experiment, ds)
+    diagnostics_view(result, experiment, ds)
     multi = experiment.series.horizon > 1 and result.mse_per_step
     left, right = st.columns(2) if multi else (st.container(), None)
     with left:
@@ -181,8 +183,7 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
         else:
             st.info(untrained_note(result, experiment))
     if multi:
-        naive_steps = metrics.mse_per_step(ds.unscale(ds.valid.future), ds.unscale(
-            naive_forecast(ds.valid.X, experiment.series.horizon)))
+        naive_steps = metrics.mse_per_step(ds.actual("valid"), ds.naive("valid", experiment.series.horizon))
         right.plotly_chart(training.mse_by_step({experiment.model.name: result.mse_per_step["valid"]},
                                              naive_per_step=naive_steps), key=f"steps-{result.key}", theme=None)
 
@@ -218,6 +219,30 @@ def future_view(result: RunResult, experiment: Experiment, ds: Dataset) -> None:
     st.download_button("Forecast (CSV)", export.future_csv(result), key=f"dl-future-{result.key}",
                        file_name=f"rnnlab-{experiment.model.name}-{result.key[:8]}-forecast.csv", mime="text/csv",
                        on_click="ignore", help="time,value: the forecast past the end of the series.")
+
+
+def diagnostics_view(result: RunResult, experiment: Experiment, ds: Dataset) -> None:
+    """What a teacher points at in a network's run on a real series, on its test windows in the series' own units:
+    does it just copy the last value (all forecast steps), and what is left in its errors (the ACF of the first
+    step's errors with its band, and a Ljung-Box test). Nothing for the generated series, a forecaster that trains
+    no network (the naive one copies by design), or a run without test forecasts."""
+    predicted = result.predictions.get("test")
+    network = experiment.model.entry.kind == "network"
+    if not experiment.series.real or not network or predicted is None or not len(predicted):
+        return
+    actual = ds.actual("test")
+    st.subheader("Diagnostics")
+    try:
+        copied = diagnostics.copying(actual, predicted, ds.inputs("test")[:, -1, 0])
+        left = diagnostics.residual_diagnostics(actual, predicted, experiment.series.season or ds.series.season)
+    except ValueError as exc:  # too few test windows, or a series that never changes on them
+        st.info(f"No diagnostics on these test windows: {exc}.", icon=":material/info:")
+        return
+    st.info(f"**Does it just copy the last value?** {copied.verdict}", icon=":material/content_copy:")
+    first = " (first forecast step: the test assumes one-step errors)" if experiment.series.horizon > 1 else ""
+    st.plotly_chart(residual_acf(left.acf, left.band, title=f"What is left: autocorrelation of the test errors{first}"),
+                    key=f"acf-{result.key}", theme=None)
+    st.markdown(f"**What is left?** {left.sentence()}")
 
 
 def _made_by(future: dict[str, Any], experiment: Experiment) -> str:

@@ -10,6 +10,8 @@
   backpropagation through time).
 - :mod:`~rnnlab.figures.sweeps`: repeats and sweeps (mean ± standard deviation over seeds, against one field,
   two, or more).
+- :mod:`~rnnlab.figures.diagnostics`: what is left in a forecast's errors (their autocorrelation against the
+  band of uncorrelated errors).
 
 A page passes the returned figure to ``st.plotly_chart``; bad input raises ``ValueError`` saying what was expected.
 """

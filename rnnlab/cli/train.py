@@ -16,7 +16,7 @@ from rnnlab import config
 from rnnlab.cli.options import (
     CliError, add_experiment_options, checked, experiment_from_args, write_json,
 )
-from rnnlab.forecasting import yardsticks
+from rnnlab.forecasting import intervals, yardsticks
 from rnnlab.jobs import costs, sweeps
 from rnnlab.jobs.progress import Progress, follow
 from rnnlab.models.registry import REGISTRY
@@ -221,13 +221,62 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
         return _estimate(experiment, args, out)
     if args.repeats is not None:
         return _train_repeats(experiment, args, out)
+    levels = _levels(args.levels)
     [(summary, cached)] = train_all([experiment], args)
     summary = _with_final(experiment, summary, args)
+    bands = _intervals(experiment, summary, levels, args)
     found = {} if args.no_yardsticks else _yardsticks(experiment, summary, args)
     if args.json:
-        return write_json({**summary, "cached": cached, **({"yardsticks": found} if found else {})}, out)
-    out.write("\n".join(_summary_lines(summary, cached) + _yardstick_lines(found, experiment.series.real)) + "\n")
+        return write_json({**summary, "cached": cached, **({"intervals": bands} if bands else {}),
+                           **({"yardsticks": found} if found else {})}, out)
+    out.write("\n".join(_summary_lines(summary, cached) + _interval_lines(bands)
+                        + _yardstick_lines(found, experiment.series.real)) + "\n")
     return 0
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    """``--levels 80,95`` as levels, or a CliError saying what is allowed."""
+    allowed = ", ".join(map(str, intervals.LEVELS))
+    try:
+        levels = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise CliError(f"--levels {text!r}: give whole percentages separated by commas, from {allowed}") from None
+    if not levels or not set(levels) <= set(intervals.LEVELS):
+        raise CliError(f"--levels {text!r}: the levels allowed are {allowed}")
+    return levels
+
+
+def _intervals(experiment: config.Experiment, summary: dict[str, Any], levels: tuple[int, ...],
+               args: argparse.Namespace) -> dict[str, Any] | None:
+    """On a real series, the run's split-conformal intervals at ``levels``: calibrated on its validation
+    forecasts, scored on its test forecasts, around the forecast past the end (the final model's, when it made
+    it). None on the generated series."""
+    if not experiment.series.real:
+        return None
+    from rnnlab.models import export  # pandas (the series' dataset): only a real series needs it
+    from rnnlab.series.dataset import make_dataset  # the same
+
+    result = RunStore(args.home).get(summary["key"])
+    if result is None:  # trained on a cluster whose store this process cannot read
+        return None
+    return export.intervals(result, make_dataset(experiment), levels, future=summary.get("future"))
+
+
+def _interval_lines(bands: dict[str, Any] | None) -> list[str]:
+    """The intervals in a line per level: the half-width one step ahead and the test period's scores."""
+    lines = []
+    for level, entry in (bands or {"levels": {}})["levels"].items():
+        if entry["halfwidth"] is None:
+            lines.append(f"interval   {level}%: none (needs {entry['too_few']} validation windows, "
+                         f"has {bands['windows']})")
+            continue
+        test = entry["test"]
+        scored = "" if test is None else (f"; test coverage {test['coverage']:.0%}, mean width "
+                                          f"{test['mean_width']:.4g}, Winkler {test['winkler']:.4g}")
+        lines.append(f"interval   {level}%: ±{entry['halfwidth'][0]:.4g} one step ahead{scored}")
+    if lines:
+        lines.append(f"           split conformal, calibrated on {bands['windows']} validation windows")
+    return lines
 
 
 def _with_final(experiment: config.Experiment, summary: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -361,6 +410,10 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     add_experiment_options(p_train)
     p_train.add_argument("--json", action="store_true", help="print the result as JSON (with the forecast past "
                                                             "the end of a real series)")
+    p_train.add_argument("--levels", default=",".join(map(str, intervals.DEFAULT_LEVELS)), metavar="L1,L2",
+                         help="on a real series, the prediction intervals' levels in percent (split conformal, from "
+                              f"the validation errors); allowed {', '.join(map(str, intervals.LEVELS))}; default "
+                              f"%(default)s")
     p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
     p_train.add_argument("--no-yardsticks", action="store_true",
                          help="on a real series, do not also fit the naive, seasonal-naive, ETS, ARIMA and Theta "

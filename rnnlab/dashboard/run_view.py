@@ -12,8 +12,8 @@ import streamlit as st
 from rnnlab.config import Experiment, stored_experiment
 from rnnlab.figures import training
 from rnnlab.figures.diagnostics import residual_acf
-from rnnlab.figures.series import future_forecast, series_preview
-from rnnlab.forecasting import diagnostics, metrics
+from rnnlab.figures.series import future_forecast, interval_forecast, series_preview
+from rnnlab.forecasting import diagnostics, intervals, metrics
 from rnnlab.models import export
 from rnnlab.series import catalog, windows
 from rnnlab.series.dataset import Dataset, make_dataset
@@ -156,10 +156,12 @@ def headline(result: RunResult, experiment: Experiment) -> None:
 
 
 def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
-                beside: Callable[[], None] | None = None, future: Callable[[Dataset], None] | None = None) -> None:
+                beside: Callable[[], None] | None = None,
+                future: Callable[[Dataset, tuple[int, ...]], None] | None = None) -> None:
     """Headline metrics, loss curves and predicted-vs-actual charts of a finished run; on a real series, the
-    forecast past the end too. ``beside`` draws what belongs next to the metrics (the Train page's yardsticks);
-    ``future`` draws the forecast past the end instead of this run's own (the Train page's, from the final model)."""
+    forecast past the end and the prediction intervals too. ``beside`` draws what belongs next to the metrics (the
+    Train page's yardsticks); ``future`` draws the forecast past the end instead of this run's own (the Train
+    page's, from the final model), with the interval levels picked."""
     headline(result, experiment)
     if beside is not None:
         beside()
@@ -169,10 +171,14 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
                              predictions=result.predictions["valid"], n_series=n_series,
                              title="Validation windows: forecast vs actual"),
         key=f"pred-{result.key}", theme=None)
+    valid = result.predictions.get("valid")
+    levels = interval_levels() if experiment.series.real and valid is not None and len(valid) else ()
     if future is not None and experiment.series.real:
-        future(ds)
+        future(ds, levels)
     elif result.future:
-        future_view(result, experiment, ds)
+        future_view(result, experiment, ds, levels=levels)
+    if levels:
+        intervals_view(result, experiment, ds, levels)
     diagnostics_view(result, experiment, ds)
     multi = experiment.series.horizon > 1 and result.mse_per_step
     left, right = st.columns(2) if multi else (st.container(), None)
@@ -202,23 +208,95 @@ def untrained_note(result: RunResult, experiment: Experiment) -> str:
 HISTORY_SHOWN = 120
 
 
-def future_view(result: RunResult, experiment: Experiment, ds: Dataset) -> None:
-    """The forecast of the values after the last observation, on the series' own time axis, and its CSV."""
+def interval_levels() -> tuple[int, ...]:
+    """The prediction-interval levels the user picked (one widget per page: the levels apply to every run shown)."""
+    picked = st.multiselect(
+        "Prediction intervals", intervals.LEVELS, default=list(intervals.DEFAULT_LEVELS),
+        format_func=lambda level: f"{level}%", key="interval_levels",
+        help="Bands around the forecasts: split conformal, from the model's own errors on the validation windows "
+             "(each step ahead its own width). An 80% interval should hold about 80% of the values that follow; "
+             "the test period shows how many it did.")
+    return tuple(sorted(picked))
+
+
+def future_view(result: RunResult, experiment: Experiment, ds: Dataset, *, levels: tuple[int, ...] = (),
+                calibration: RunResult | None = None) -> None:
+    """The forecast of the values after the last observation, on the series' own time axis, and its CSV; with
+    the intervals at ``levels``, calibrated on the validation errors of ``calibration`` (the evaluated run, when
+    the forecast comes from a final model that has no validation period) or of this run."""
     future, series = result.future, ds.series
+    found = export.intervals(calibration or result, ds, levels, future=future) if levels else None
+    bands = {int(level): (entry["future_lower"], entry["future_upper"]) for level, entry in found["levels"].items()
+             if entry["future_lower"] is not None} if found else {}
     shown = np.arange(max(0, len(series) - HISTORY_SHOWN), len(series))
     st.plotly_chart(future_forecast(series.time_labels(shown), series.values[shown], future["time"],
                                           future["value"], last_time=future["last_time"],
-                                          rolled=future["rolled_forward"], unit=series.unit,
+                                          rolled=future["rolled_forward"], unit=series.unit, bands=bands,
                                           title=f"The next {len(future['value'])} values after {future['last_time']}"),
                     key=f"future-{result.key}", theme=None)
     note = (" A one-step model makes it by feeding each forecast back in as the next input." if future["rolled_forward"]
             else "")
+    if bands:
+        note += (f" The bands are {', '.join(f'{level}%' for level in bands)} intervals from the validation errors of "
+                 + ("the evaluated run (the final model has no validation period)." if calibration is not None
+                    else "this run."))
     st.caption(_made_by(future, experiment) + note)
     # A few rows, made now: a callable's file is made on the click and dropped by a rerun of the page in between
     # (the yardsticks' progress reruns it when they finish), which cancelled the download in the browser.
-    st.download_button("Forecast (CSV)", export.future_csv(result), key=f"dl-future-{result.key}",
+    st.download_button("Forecast (CSV)", export.future_csv(result, found), key=f"dl-future-{result.key}",
                        file_name=f"rnnlab-{experiment.model.name}-{result.key[:8]}-forecast.csv", mime="text/csv",
-                       on_click="ignore", help="time,value: the forecast past the end of the series.")
+                       on_click="ignore", help="time,value: the forecast past the end of the series, then the lower "
+                                               "and upper bound of each interval shown.")
+
+
+def intervals_view(result: RunResult, experiment: Experiment, ds: Dataset, levels: tuple[int, ...]) -> None:
+    """How sure the run is: its test forecasts (one step ahead) with the intervals at ``levels`` as bands, and per
+    level the half-width and how the test period scored it (coverage, mean width, Winkler score), in words when
+    the coverage falls well short of the level."""
+    found = export.intervals(result, ds, levels)
+    if found is None:
+        return
+    st.subheader("How sure is it?")
+    rows, bands, short = [], {}, []
+    test = result.predictions.get("test")
+    for level, entry in found["levels"].items():
+        if entry["halfwidth"] is None:
+            st.info(f"No {level}% interval: it needs at least {entry['too_few']} validation windows, and this run "
+                    f"has {found['windows']}. Pick a lower level, or give the series a longer validation period.",
+                    icon=":material/info:")
+            continue
+        width, scores = entry["halfwidth"], entry["test"]
+        bands[int(level)] = (test[:, 0] - width[0], test[:, 0] + width[0]) if test is not None and len(test) else None
+        rows.append({"level": f"{level}%", "half-width, first step": width[0], "half-width, last step": width[-1],
+                     "test coverage": None if scores is None else f"{scores['coverage']:.0%}",
+                     "mean width": None if scores is None else scores["mean_width"],
+                     "Winkler score": None if scores is None else scores["winkler"]})
+        if scores is not None and scores["coverage"] < int(level) / 100 - 0.1:
+            short.append(f"the {level}% interval held only {scores['coverage']:.0%} of the test values")
+    if not rows:
+        return
+    if test is not None and len(test) and all(b is not None for b in bands.values()):
+        times = ds.series.time_labels(ds.origins["test"])
+        st.plotly_chart(interval_forecast(times, ds.actual("test")[:, 0], test[:, 0], bands, unit=ds.series.unit,
+                                          title="Test period: one step ahead, with its intervals"),
+                        key=f"intervals-{result.key}", theme=None)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+        "half-width, first step": st.column_config.NumberColumn(format="%.4g", help="± this much around the forecast "
+                                                                "one step ahead"),
+        "half-width, last step": st.column_config.NumberColumn(format="%.4g", help="± this much around the forecast "
+                                                               "of the last step ahead"),
+        "test coverage": st.column_config.TextColumn(help="Share of the test values inside the interval: close to "
+                                                          "the level is right"),
+        "mean width": st.column_config.NumberColumn(format="%.4g", help="Narrower is better at the same coverage"),
+        "Winkler score": st.column_config.NumberColumn(format="%.4g", help="The width plus a penalty for each value "
+                                                       "outside: one number, lower is better")})
+    st.caption(f"Split conformal: each step's half-width is a quantile of this run's absolute errors on its "
+               f"{found['windows']} validation windows, so about that share of future values should fall inside "
+               "if the series behaves as it did then.")
+    if short:
+        st.warning("Too narrow: " + "; ".join(short) + ". The series behaved differently in the test period than "
+                   "in the validation period (a trend or a change of level widens the errors later).",
+                   icon=":material/warning:")
 
 
 def diagnostics_view(result: RunResult, experiment: Experiment, ds: Dataset) -> None:
@@ -239,7 +317,7 @@ def diagnostics_view(result: RunResult, experiment: Experiment, ds: Dataset) -> 
         st.info(f"No diagnostics on these test windows: {exc}.", icon=":material/info:")
         return
     st.info(f"**Does it just copy the last value?** {copied.verdict}", icon=":material/content_copy:")
-    first = " (first forecast step: the test assumes one-step errors)" if experiment.series.horizon > 1 else ""
+    first = ", one step ahead" if experiment.series.horizon > 1 else ""  # the test assumes one-step errors
     st.plotly_chart(residual_acf(left.acf, left.band, title=f"What is left: autocorrelation of the test errors{first}"),
                     key=f"acf-{result.key}", theme=None)
     st.markdown(f"**What is left?** {left.sentence()}")

@@ -158,7 +158,7 @@ def show_result(experiment: Experiment, job: Job | None, result: RunResult, mana
     else:
         st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
     run_view.show_result(result, experiment, beside=lambda: yardstick_section(experiment, result, manager),
-                         future=lambda ds: future_section(experiment, result, manager, ds))
+                         future=lambda ds, levels: future_section(experiment, result, manager, ds, levels))
     run_view.downloads(result, experiment)
     if experiment.series.real:
         backtest.section(experiment, manager)
@@ -246,7 +246,8 @@ def _final_result(final: Experiment, manager: JobManager) -> tuple[RunResult | N
     return run_view.finished_run(final.key(), job), job
 
 
-def future_section(experiment: Experiment, result: RunResult, manager: JobManager, ds) -> None:
+def future_section(experiment: Experiment, result: RunResult, manager: JobManager, ds,
+                   levels: tuple[int, ...] = ()) -> None:
     """The forecast past the end of a real series: a network's from its final model (trained on all the data),
     with a caption naming it; while that trains, a line saying so instead of a chart (the evaluated run's own
     forecast, from a model that never saw the last 30% of the series, is not shown as if it were the forecast). A
@@ -254,11 +255,11 @@ def future_section(experiment: Experiment, result: RunResult, manager: JobManage
     final = yardsticks.final_experiment(experiment)
     if final is None:
         if result.future:
-            run_view.future_view(result, experiment, ds)
+            run_view.future_view(result, experiment, ds, levels=levels)
         return
     found, job = _final_result(final, manager)
     if found is not None and found.future:
-        run_view.future_view(found, final, ds)
+        run_view.future_view(found, final, ds, levels=levels, calibration=result)
         return
     series = ds.series
     label = yardsticks.final_label(experiment.model.entry.display_name, int(series.observed.sum()),

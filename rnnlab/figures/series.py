@@ -18,6 +18,7 @@ __all__ = [
     "series_preview",
     "real_series",
     "future_forecast",
+    "interval_forecast",
     "backtest_folds",
     "fold_errors",
 ]
@@ -144,7 +145,8 @@ def real_series(times, values, *, periods: Mapping[str, tuple[int, int]] | None 
 
 
 def future_forecast(history_times, history, future_times, future, *, last_time: Any, rolled: bool = False,
-                    unit: str = "", title: str = "Forecast past the end") -> go.Figure:
+                    unit: str = "", bands: Mapping[int, tuple[Sequence[float], Sequence[float]]] | None = None,
+                    title: str = "Forecast past the end") -> go.Figure:
     """The end of a series, then the model's forecast of the values that follow, on one continuous time axis,
     with a marker at the last observation.
 
@@ -154,6 +156,8 @@ def future_forecast(history_times, history, future_times, future, *, last_time: 
         last_time: the time of the last observation (where the forecast starts).
         rolled: the forecast came from a one-step model fed its own forecasts (said in the legend).
         unit: the y axis title.
+        bands: optional prediction intervals, ``{level: (lower, upper)}`` with one bound per forecast value,
+            each drawn as a shaded band (the widest palest) named "80% interval" in the legend.
 
     Returns:
         The observed line, the forecast joined to its last point, and a dashed line at the last observation.
@@ -164,6 +168,7 @@ def future_forecast(history_times, history, future_times, future, *, last_time: 
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=list(history_times), y=h, mode="lines", name="Observed",
                              line=dict(color=INPUT_COLOR, width=1.5)))
+    _add_bands(fig, list(future_times), bands or {}, len(f))
     label = "Forecast (one-step model rolled forward)" if rolled else "Forecast"
     fig.add_trace(go.Scatter(x=[history_times[-1], *future_times], y=[h[-1], *f], mode="lines+markers",
                              name=label, line=dict(color=FORECAST_COLOR, width=2, dash="dot"),
@@ -171,6 +176,60 @@ def future_forecast(history_times, history, future_times, future, *, last_time: 
     fig.add_vline(x=last_time, line=dict(color=NAIVE_COLOR, dash="dash", width=1))
     fig.add_annotation(x=last_time, y=1.0, yref="paper", text="last observation", showarrow=False,
                        xanchor="right", yanchor="top", font=dict(size=11, color="#555"))
+    fig.update_xaxes(title_text="Time")
+    fig.update_yaxes(title_text=unit or "Value")
+    return finish(fig, title)
+
+
+def _add_bands(fig: go.Figure, x: list[Any], bands: Mapping[int, tuple[Sequence[float], Sequence[float]]],
+               n: int) -> None:
+    """Each level's interval as a shaded band between its bounds, the widest (palest) first so the narrower ones
+    show on top."""
+    for level in sorted(bands, reverse=True):
+        lower, upper = (array(b, f"{level}% bound") for b in bands[level])
+        if len(lower) != n or len(upper) != n:
+            raise ValueError(f"the {level}% interval needs one lower and one upper bound per forecast value ({n}), "
+                             f"got {len(lower)} and {len(upper)}")
+        if (lower > upper).any():
+            raise ValueError(f"the {level}% interval has a lower bound above its upper bound")
+        opacity = 0.12 + 0.25 * (1 - level / 100) * 2
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=[*upper, *lower[::-1]], fill="toself", mode="lines",
+                                 line=dict(width=0), fillcolor=_rgba(FORECAST_COLOR, min(opacity, 0.45)),
+                                 name=f"{level}% interval", hoverinfo="skip"))
+
+
+def _rgba(color: str, alpha: float) -> str:
+    """``#rrggbb`` as an ``rgba(...)`` string with ``alpha``."""
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
+
+
+def interval_forecast(times, actual, predicted, bands: Mapping[int, tuple[Sequence[float], Sequence[float]]], *,
+                      unit: str = "", title: str = "Test forecasts with their intervals") -> go.Figure:
+    """A model's forecasts of one step ahead across a period, on the series' time axis, with its prediction
+    intervals as shaded bands and the actual values as dots: the values outside a band are easy to count.
+
+    Args:
+        times: one time label per forecast value.
+        actual, predicted: the actual values and the forecasts, one per time.
+        bands: ``{level: (lower, upper)}``, one bound per time each.
+        unit: the y axis title.
+        title: figure title.
+
+    Returns:
+        The bands (widest palest), the forecast as a line and the actual values as markers, x "Time".
+
+    Raises:
+        ValueError: on lengths that differ, or a lower bound above an upper one.
+    """
+    a, p = array(actual, "actual").ravel(), array(predicted, "predicted").ravel()
+    x = list(times)
+    if not len(x) == len(a) == len(p):
+        raise ValueError(f"each value needs its time: {len(x)} times, {len(a)} actual, {len(p)} forecast values")
+    fig = go.Figure()
+    _add_bands(fig, x, bands, len(p))
+    fig.add_trace(go.Scatter(x=x, y=p, mode="lines", name="Forecast", line=dict(color=FORECAST_COLOR, width=1.5)))
+    fig.add_trace(go.Scatter(x=x, y=a, mode="markers", name="Actual", marker=dict(color=ACTUAL_COLOR, size=4)))
     fig.update_xaxes(title_text="Time")
     fig.update_yaxes(title_text=unit or "Value")
     return finish(fig, title)

@@ -16,21 +16,40 @@ from typing import Any
 import numpy as np
 
 from rnnlab.config import Experiment
+from rnnlab.forecasting import intervals as conformal
 from rnnlab.series.dataset import Dataset
 from rnnlab.models.registry import CustomCell
 from rnnlab.store.runs import RunResult
 
 
-def predictions_csv(result: RunResult, dataset: Dataset) -> str:
+def intervals(result: RunResult, dataset: Dataset, levels=conformal.DEFAULT_LEVELS,
+              future: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The run's split-conformal intervals (:func:`rnnlab.forecasting.intervals.of_run`): calibrated on its
+    validation forecasts, scored on its test forecasts, around ``future`` (a forecast past the end: this run's
+    own by default, or a final model's); None for a run without validation forecasts (a final model)."""
+    valid, test = result.predictions.get("valid"), result.predictions.get("test")
+    if valid is None or not len(valid):
+        return None
+    future = result.future if future is None else future
+    return conformal.of_run(dataset.actual("valid"), valid, dataset.actual("test") if test is not None else None,
+                            test, future["value"] if future else None, levels=levels)
+
+
+def predictions_csv(result: RunResult, dataset: Dataset, levels=conformal.DEFAULT_LEVELS) -> str:
     """CSV with one row per forecast value: ``split, series, step, actual, predicted`` (and ``time``, the time of
-    the forecast value, on a real series), in the series' own units.
+    the forecast value, on a real series), in the series' own units; then ``lower_80, upper_80``... for each of
+    ``levels`` on a real series (the split-conformal interval calibrated on validation: :func:`intervals`).
 
     ``series`` is the index within the split; ``step`` counts steps ahead from 1.
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     real = dataset.series is not None
-    writer.writerow(["split", "series", "step", *(["time"] if real else []), "actual", "predicted"])
+    found = intervals(result, dataset, levels) if real else None
+    widths = {int(level): np.asarray(entry["halfwidth"]) for level, entry in (found or {"levels": {}})["levels"].items()
+              if entry["halfwidth"] is not None}
+    bounds = [f"{side}_{level}" for level in widths for side in ("lower", "upper")]
+    writer.writerow(["split", "series", "step", *(["time"] if real else []), "actual", "predicted", *bounds])
     for split in ("valid", "test"):
         actual, predicted = dataset.actual(split), result.predictions[split]
         if actual.shape != predicted.shape:
@@ -42,19 +61,25 @@ def predictions_csv(result: RunResult, dataset: Dataset) -> str:
         for i in range(actual.shape[0]):
             for step in range(actual.shape[1]):
                 when = [times[i, step]] if real else []
-                writer.writerow([split, i, step + 1, *when, f"{actual[i, step]:.7g}", f"{predicted[i, step]:.7g}"])
+                guess = predicted[i, step]
+                band = [f"{guess + sign * width[step]:.7g}" for width in widths.values() for sign in (-1, 1)]
+                writer.writerow([split, i, step + 1, *when, f"{actual[i, step]:.7g}", f"{guess:.7g}", *band])
     return out.getvalue()
 
 
-def future_csv(result: RunResult) -> str:
-    """CSV of the forecast past the end of a real series: ``time,value``."""
+def future_csv(result: RunResult, found: dict[str, Any] | None = None) -> str:
+    """CSV of the forecast past the end of a real series: ``time,value``, then ``lower_80,upper_80``... for each
+    level of ``found`` (:func:`intervals` of the run that calibrates them) with a finite interval."""
     if not result.future:
         raise ValueError("this run has no forecast past the end: it was trained on the generated series")
+    shown = {level: entry for level, entry in (found or {"levels": {}})["levels"].items()
+             if entry.get("future_lower") is not None}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["time", "value"])
-    for when, value in zip(result.future["time"], result.future["value"]):
-        writer.writerow([when, f"{value:.7g}"])
+    writer.writerow(["time", "value", *(f"{side}_{level}" for level in shown for side in ("lower", "upper"))])
+    for i, (when, value) in enumerate(zip(result.future["time"], result.future["value"])):
+        band = [f"{entry[f'future_{side}'][i]:.7g}" for entry in shown.values() for side in ("lower", "upper")]
+        writer.writerow([when, f"{value:.7g}", *band])
     return out.getvalue()
 
 

@@ -92,7 +92,8 @@ def test_a_real_series_trained_forecast_and_backtested(real_server, page):
     with page.expect_download() as info:
         page.get_by_role("button", name="Forecast (CSV)").click()
     lines = open(info.value.path(), encoding="utf-8").read().splitlines()
-    assert lines[0] == "time,value" and lines[1].startswith("2011-01-01,") and len(lines) == 13
+    assert lines[0] == "time,value,lower_80,upper_80,lower_95,upper_95"  # the forecast and its intervals
+    assert lines[1].startswith("2011-01-01,") and len(lines) == 13
     screenshot(page, "real-forecast", at=page.get_by_text(re.compile(r"The next 12 values after")).first)
 
     page.get_by_role("button", name=re.compile(r"Run the backtest \(3 trainings\)")).click()

@@ -1,0 +1,299 @@
+"""Split-conformal prediction intervals for multi-step forecasts, and how to score them (plain NumPy).
+
+A point forecast says nothing about how far off it may be. Split conformal prediction turns it into an interval
+using only errors the model has already made on data it was not trained on:
+
+1. Calibrate: run the trained model on the calibration split (the validation windows) and take the absolute
+   residuals ``|actual - predicted|``, one column per horizon step. Each step gets its own half-width, because a
+   forecast three steps ahead is usually worse than one a single step ahead.
+2. For a level of, say, 80 %, the half-width of a step is the k-th smallest of that step's ``n`` residuals, with
+   ``k = ceil((n + 1) * 80 / 100)``: just over 80 % of them, the "+1" being the finite-sample correction.
+3. Predict: every new forecast of that step becomes ``forecast ± half-width``.
+
+If the new windows and the calibration windows are exchangeable (roughly: drawn from the same distribution, in no
+order that matters), the interval holds the actual value with probability at least the level, whatever the model
+and whatever the distribution of its errors: no normality assumption. The guarantee is marginal (on average over
+windows, for each step on its own), not for every single window, and it is only as good as the calibration split
+is like the data forecast later: a series whose behaviour drifts after the validation split breaks it. It also
+requires that the calibration windows were not used to fit the model (validation, not training, residuals).
+
+Too few calibration windows: the k-th smallest residual only exists when ``k <= n``, that is when ``n >=``
+:func:`min_windows` ``(level)`` (4 windows for 80 %, 19 for 95 %, 99 for 99 %). With fewer, the only interval
+with the guarantee is unbounded, so :func:`conformal_halfwidths` returns ``np.inf`` for every step of that level
+rather than raising: the other levels asked for in the same call still get finite half-widths, and
+:func:`bands` and :func:`interval_scores` carry the infinity through (coverage 1, width and Winkler score inf).
+Check ``np.isfinite`` (or :func:`min_windows`) before showing such an interval.
+
+Scoring (:func:`interval_scores`): coverage (the fraction of actual values inside the interval, which should be
+close to the level), mean width (narrower is better at the same coverage) and the Winkler (interval) score, which
+adds to the width a penalty of ``2 / alpha`` times the distance by which the actual value falls outside: one
+number, lower is better, that rewards narrow intervals without letting them miss.
+
+Arrays are ``[windows, horizon]`` in the series' own units; a 1-D array is read as ``[windows, 1]``. Everything is
+computed in float64. Bad input raises ValueError with a message saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["bands", "conformal_halfwidths", "ensemble", "interval_scores", "min_windows", "of_run", "LEVELS",
+           "DEFAULT_LEVELS"]
+
+#: The levels a user may pick (percent), and those shown unless they pick others.
+LEVELS = (50, 80, 90, 95, 99)
+DEFAULT_LEVELS = (80, 95)
+
+
+def _level(level) -> int:
+    """``level`` as a plain int, or ValueError unless it is an integer percentage strictly between 0 and 100."""
+    if isinstance(level, bool) or not isinstance(level, numbers.Integral):
+        raise ValueError(f"level must be an int percentage strictly between 0 and 100, got {level!r}")
+    if not 0 < level < 100:
+        raise ValueError(f"level must be strictly between 0 and 100 (a percentage), got {level}")
+    return int(level)
+
+
+def _matrix(name: str, values) -> np.ndarray:
+    """``values`` as a float64 ``[windows, horizon]`` array (1-D read as one column); not empty, at most 2-D."""
+    a = np.asarray(values, dtype=np.float64)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be a [windows, horizon] array (or 1-D), got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape}): need at least one window and one horizon step")
+    return a
+
+
+def _finite(name: str, a: np.ndarray) -> None:
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite (found NaN or infinity)")
+
+
+def _same_shape(names: str, *arrays) -> None:
+    shapes = [np.shape(a) for a in arrays]
+    if any(s != shapes[0] for s in shapes[1:]):
+        raise ValueError(f"{names} must have the same shape, got {', '.join(str(s) for s in shapes)}")
+
+
+def min_windows(level: int) -> int:
+    """The fewest calibration windows that give a finite interval at ``level``.
+
+    That is ``ceil(level / (100 - level))`` (equivalently ``ceil(1 / (1 - level/100)) - 1``): 4 for 80 %, 9 for
+    90 %, 19 for 95 %, 99 for 99 %. With fewer windows the conformal quantile rank ``ceil((n + 1) * level / 100)``
+    exceeds ``n`` and :func:`conformal_halfwidths` returns ``np.inf``.
+
+    Args:
+        level: Coverage level, an int percentage strictly between 0 and 100.
+
+    Returns:
+        The minimum number of calibration windows.
+
+    Raises:
+        ValueError: If ``level`` is not an int strictly between 0 and 100.
+    """
+    level = _level(level)
+    return -(-level // (100 - level))  # exact integer ceil
+
+
+def conformal_halfwidths(actual, predicted, levels: Iterable[int] | int = (80, 95)) -> dict[int, np.ndarray]:
+    """Split-conformal half-widths, per horizon step, from a model's forecasts on the calibration split.
+
+    For each level and each step ``j``, with ``n`` calibration windows and ``k = ceil((n + 1) * level / 100)``,
+    the half-width is the k-th smallest of ``|actual[:, j] - predicted[:, j]|``, i.e. the empirical quantile of
+    the absolute residuals at ``k / n`` in the inverse-CDF sense. (``np.quantile(..., k / n, method="higher")``
+    is not used: it returns the (k+1)-th smallest, a needlessly wide interval.) When ``k > n`` (fewer than
+    :func:`min_windows` windows) the interval is unbounded and every step of that level is ``np.inf``.
+
+    Args:
+        actual: Actual values of the calibration windows, ``[windows, horizon]`` (1-D is ``[windows, 1]``).
+        predicted: The model's point forecasts of the same windows, same shape, same units.
+        levels: Coverage levels, int percentages strictly between 0 and 100 (a single int is one level).
+
+    Returns:
+        ``{level: half-widths}``, each a float64 array of shape ``(horizon,)``, non-negative, possibly ``inf``.
+
+    Raises:
+        ValueError: If the shapes differ, an array is empty or not at most 2-D, a value is NaN or infinite,
+            ``levels`` is empty, or a level is not an int strictly between 0 and 100.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    p = np.asarray(predicted, dtype=np.float64)
+    _same_shape("actual and predicted", a, p)
+    a, p = _matrix("actual", a), _matrix("predicted", p)
+    _finite("actual", a)
+    _finite("predicted", p)
+    wanted = [levels] if isinstance(levels, numbers.Number) else list(levels)
+    if not wanted:
+        raise ValueError("levels is empty: give at least one coverage level, e.g. (80, 95)")
+    wanted = [_level(level) for level in wanted]
+
+    residuals = np.sort(np.abs(a - p), axis=0)  # each column ascending
+    n, horizon = residuals.shape
+    out: dict[int, np.ndarray] = {}
+    for level in wanted:
+        k = -(-(n + 1) * level // 100)  # ceil((n + 1) * level / 100) in exact integer arithmetic
+        out[level] = np.full(horizon, np.inf) if k > n else residuals[k - 1].copy()
+    return out
+
+
+def bands(predicted, halfwidths: Mapping[int, np.ndarray]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Lower and upper interval bounds around point forecasts.
+
+    Column ``j`` of ``predicted`` gets ``± halfwidths[level][j]``.
+
+    Args:
+        predicted: Point forecasts, ``[windows, horizon]`` or 1-D (``[windows, 1]``), finite.
+        halfwidths: ``{level: array of shape (horizon,)}``, as :func:`conformal_halfwidths` returns;
+            non-negative, ``inf`` allowed (an unbounded interval).
+
+    Returns:
+        ``{level: (lower, upper)}``, float64 arrays of the same shape as ``predicted`` (1-D stays 1-D).
+
+    Raises:
+        ValueError: If ``predicted`` is empty, more than 2-D or not finite, ``halfwidths`` is empty, a level is
+            not an int strictly between 0 and 100, or a half-width array has the wrong shape, is NaN or negative.
+    """
+    raw = np.asarray(predicted, dtype=np.float64)
+    p = _matrix("predicted", raw)
+    _finite("predicted", p)
+    if not halfwidths:
+        raise ValueError("halfwidths is empty: give {level: per-step half-widths}, see conformal_halfwidths")
+    horizon = p.shape[1]
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for level, hw in halfwidths.items():
+        level = _level(level)
+        w = np.asarray(hw, dtype=np.float64)
+        if w.shape != (horizon,):
+            raise ValueError(
+                f"half-widths for level {level} must have shape ({horizon},) (one per horizon step), got {w.shape}"
+            )
+        if np.isnan(w).any() or (w < 0).any():
+            raise ValueError(f"half-widths for level {level} must be non-negative (found NaN or a negative value)")
+        lower, upper = p - w, p + w
+        out[level] = (lower.reshape(raw.shape), upper.reshape(raw.shape))
+    return out
+
+
+def interval_scores(actual, lower, upper, level: int) -> dict[str, float]:
+    """Coverage, mean width and mean Winkler score of prediction intervals, over every value.
+
+    The Winkler (interval) score of one value ``y`` in ``[l, u]`` at ``alpha = 1 - level / 100`` is
+    ``u - l``, plus ``(2 / alpha) * (l - y)`` if ``y < l``, plus ``(2 / alpha) * (y - u)`` if ``y > u``.
+    Lower is better. Unbounded intervals (``inf`` half-widths) give coverage 1 and inf width and score.
+
+    Args:
+        actual: Actual values, any shape (typically ``[windows, horizon]``), finite.
+        lower: Lower bounds, same shape; may be ``-inf``, not NaN or ``+inf``.
+        upper: Upper bounds, same shape; may be ``+inf``, not NaN or ``-inf``; ``lower <= upper``.
+        level: The intervals' nominal level, an int percentage strictly between 0 and 100 (sets ``alpha``).
+
+    Returns:
+        ``{"coverage": ..., "mean_width": ..., "winkler": ...}`` as plain Python floats; coverage counts a value
+        on a bound as inside.
+
+    Raises:
+        ValueError: If the shapes differ, the arrays are empty, ``actual`` is not finite, a bound is NaN or
+            infinite the wrong way, a lower bound exceeds its upper bound, or ``level`` is invalid.
+    """
+    level = _level(level)
+    y = np.asarray(actual, dtype=np.float64)
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    _same_shape("actual, lower and upper", y, lo, hi)
+    if y.size == 0:
+        raise ValueError("cannot score empty intervals (actual, lower and upper are empty)")
+    _finite("actual", y)
+    if np.isnan(lo).any() or np.isnan(hi).any() or (lo == np.inf).any() or (hi == -np.inf).any():
+        raise ValueError("lower and upper must not be NaN, and lower must not be +inf nor upper -inf")
+    if (lo > hi).any():
+        raise ValueError("every lower bound must be <= its upper bound (found lower > upper)")
+
+    width = hi - lo
+    factor = 200.0 / (100 - level)  # 2 / alpha, exact for int levels
+    below = np.maximum(lo - y, 0.0)
+    above = np.maximum(y - hi, 0.0)
+    winkler = width + factor * (below + above)
+    return {
+        "coverage": float(np.mean((y >= lo) & (y <= hi))),
+        "mean_width": float(np.mean(width)),
+        "winkler": float(np.mean(winkler)),
+    }
+
+
+def ensemble(predictions: Sequence[np.ndarray]) -> np.ndarray:
+    """The mean of several runs' forecasts of the same windows (e.g. seeds of one model), value by value.
+
+    Args:
+        predictions: One or more arrays (one per run), all the same shape, finite, not empty.
+
+    Returns:
+        A float64 array of that shape: the element-wise mean.
+
+    Raises:
+        ValueError: If ``predictions`` is empty, the arrays differ in shape, or one is empty or not finite.
+    """
+    arrays = [np.asarray(p, dtype=np.float64) for p in predictions]
+    if not arrays:
+        raise ValueError("ensemble needs at least one forecast array, got none")
+    for i, a in enumerate(arrays[1:], start=1):
+        if a.shape != arrays[0].shape:
+            raise ValueError(
+                f"all forecasts in the ensemble must have the same shape: forecast 0 has {arrays[0].shape}, "
+                f"forecast {i} has {a.shape}"
+            )
+    if arrays[0].size == 0:
+        raise ValueError(f"ensemble forecasts are empty (shape {arrays[0].shape})")
+    for i, a in enumerate(arrays):
+        _finite(f"forecast {i} of the ensemble", a)
+    return np.mean(np.stack(arrays), axis=0)
+
+
+def of_run(valid_actual, valid_predicted, test_actual=None, test_predicted=None, future=None,
+           levels: Iterable[int] = DEFAULT_LEVELS) -> dict[str, object]:
+    """A run's intervals, JSON-ready: calibrated on its validation forecasts, scored on its test forecasts, and
+    put around its forecast past the end.
+
+    Args:
+        valid_actual, valid_predicted: the validation windows' actual values and the run's forecasts of them,
+            ``[windows, horizon]`` in the series' units (the calibration split).
+        test_actual, test_predicted: the test windows' (optional): scored when given.
+        future: the forecast past the end, one value per step (optional; at most ``horizon`` steps use the
+            step's own half-width, later steps of a longer forecast the last one's).
+        levels: the levels, in percent.
+
+    Returns:
+        ``{"calibrated_on": "validation", "windows": n, "levels": {level: {"halfwidth": [...], "test":
+        {"coverage", "mean_width", "winkler"} or None, "future_lower": [...] or None, "future_upper": ...}}}``,
+        levels as strings (JSON keys); a level with too few windows has ``"halfwidth": None`` and no band.
+
+    Raises:
+        ValueError: as :func:`conformal_halfwidths` and :func:`interval_scores` do.
+    """
+    levels = [_level(level) for level in ([levels] if isinstance(levels, numbers.Integral) else levels)]
+    half = conformal_halfwidths(valid_actual, valid_predicted, levels)
+    out: dict[str, object] = {"calibrated_on": "validation", "windows": int(_matrix("valid_actual", valid_actual).shape[0])}
+    shown: dict[str, object] = {}
+    for level in levels:
+        width = half[level]
+        if not np.isfinite(width).all():
+            shown[str(level)] = {"halfwidth": None, "test": None, "future_lower": None, "future_upper": None,
+                                 "too_few": min_windows(level)}
+            continue
+        entry: dict[str, object] = {"halfwidth": [float(w) for w in width], "test": None, "future_lower": None,
+                                    "future_upper": None}
+        if test_actual is not None and test_predicted is not None:
+            lower, upper = bands(test_predicted, {level: width})[level]
+            entry["test"] = interval_scores(test_actual, lower, upper, level)
+        if future is not None:
+            values = np.asarray(future, dtype=np.float64).ravel()
+            steps = np.minimum(np.arange(len(values)), len(width) - 1)
+            entry["future_lower"] = [float(v) for v in values - width[steps]]
+            entry["future_upper"] = [float(v) for v in values + width[steps]]
+        shown[str(level)] = entry
+    out["levels"] = shown
+    return out

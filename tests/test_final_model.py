@@ -35,7 +35,7 @@ def test_the_final_model_trains_on_every_window_up_to_the_last_observation():
     everything = windows.origins(series.observed, 0, len(series), 12, 1)
     assert len(ds.train) == len(everything) == 732 - 12  # every window of the whole series...
     assert ds.origins["train"][-1] == 731  # ...the last one's target is the last observation
-    assert ds.unscale(ds.train.future[-1, -1]) == pytest.approx(series.values[-1])
+    assert ds.actual("train")[-1, -1] == pytest.approx(series.values[-1])
     assert len(ds.valid) == len(ds.test) == 0  # nothing is held out, so nothing is scored
 
 
@@ -57,7 +57,7 @@ def test_the_field_leaves_the_evaluated_run_alone_and_makes_another_stored_run()
     where = windows.periods(732, exp.series.train_fraction, exp.series.valid_fraction)
     targets = catalog.load("elnino_sst").values[ds.origins["test"]]
     assert ds.origins["test"][0] >= where.valid_end and len(ds.test) == 732 - where.valid_end
-    assert np.allclose(ds.unscale(ds.test.future[:, 0]), targets)  # the test targets are the test period's
+    assert np.allclose(ds.actual("test")[:, 0], targets)  # the test targets are the test period's
 
 
 def test_the_final_model_is_refused_where_it_means_nothing():
@@ -125,7 +125,8 @@ def test_the_train_page_submits_the_final_model_and_captions_its_forecast(app, f
     assert not at.exception
     assert [c.value for c in at.caption if c.value.startswith("Made by")] == [
         "Made by the final model: Linear model refit on all 732 observations, to 2010-12-01 (this run's settings, "
-        "trained on every window of the whole series), from the last input window."]
+        "trained on every window of the whole series), from the last input window. The bands are 80%, 95% "
+        "intervals from the validation errors of the evaluated run (the final model has no validation period)."]
     # Its CSV is made with the page, not on the click, and a click does not rerun the page: a rerun between the
     # click and the file (the yardsticks' progress reruns the page when they finish) cancelled the download.
     download = at.download_button(key=f"dl-future-{final.key()}")

@@ -124,10 +124,11 @@ RANKING_MODULES = ["rnnlab/store/runs.py", "rnnlab/jobs/sweeps.py", "rnnlab/repo
                    "rnnlab/dashboard/repeats.py", "rnnlab/dashboard/sweep_view.py", "rnnlab/dashboard/lesson_view.py",
                    "rnnlab/lessons/guide.py", "rnnlab/lessons/beatbook.py", "rnnlab/forecasting/yardsticks.py",
                    "rnnlab/cli/train.py", "rnnlab/reports/real_series.py", "pages/compare.py", "pages/board.py",
-                   "rnnlab/forecasting/folds.py", "rnnlab/cli/backtest.py", "rnnlab/dashboard/backtest.py"]
+                   "rnnlab/forecasting/folds.py", "rnnlab/cli/backtest.py", "rnnlab/dashboard/backtest.py",
+                   "rnnlab/jobs/auto.py", "rnnlab/reports/scalings.py"]
 #: The functions whose comparisons choose a best run.
 CHOOSERS = {"leaderboard", "best_per_model", "best_by_group", "backtests", "best_row", "spread_rows", "label",
-            "_vs_above", "_report", "best_classical", "fold_row", "table"}
+            "_vs_above", "_report", "best_classical", "fold_row", "table", "best_of", "scalings", "_input_lengths"}
 
 
 def _sort_keys(tree: ast.AST):

@@ -76,10 +76,15 @@ def test_a_flat_window_is_divided_by_half_a_typical_change_not_by_zero():
 
 
 def test_the_field_leaves_every_stored_key_and_is_refused_on_the_generated_series():
-    assert _experiment(None).key() == _experiment("global").key()  # the runs stored before it keep their keys
-    assert "scaling" not in _experiment("global").to_dict()["series"]
-    assert _experiment("relative").key() != _experiment(None).key()
+    stored = _experiment("global").to_dict()  # as every real run was stored before the field existed
+    assert "scaling" not in stored["series"]
+    assert Experiment.from_dict(stored).series.scaling == "global"  # read back as it was trained, not the new default
+    assert Experiment.from_dict(stored).key() == _experiment("global").key()
+    assert _experiment(None).series.scaling == scaling.REAL_DEFAULT == "difference"  # chosen by docs/scalings.md
+    assert _experiment(None).key() == _experiment("difference").key() != _experiment("global").key()
     assert _experiment("relative").to_dict()["series"]["scaling"] == "relative"
+    assert Experiment.from_dict(_experiment(None).to_dict()).series.scaling == "difference"
+    assert Experiment.book("gru").series.scaling is None  # the generated series: unchanged, not in its key
     with pytest.raises(FieldError, match="scaling applies to a real series"):
         Experiment.book("gru").replace(scaling="relative")
     problems = parse_flat({"data": "co2_mauna_loa", "scaling": "log"}).problems
@@ -130,3 +135,41 @@ def test_compare_shows_a_real_runs_windows_in_the_series_units(app):
     ys = np.concatenate([np.frombuffer(base64.b64decode(t["y"]["bdata"]), t["y"]["dtype"]) for t in traces])
     assert {t["name"] for t in traces} == {"Input x(t)", "Actual", "Forecast"}
     assert ys.min() > 300 and ys.max() < 450  # inputs, targets and forecasts all in ppm
+
+
+def test_the_scalings_report_chooses_on_validation_and_reports_interval_coverage(monkeypatch, home):
+    """``python -m rnnlab scalings`` with its trainings stood in for: each run's forecasts are the actual values
+    plus an error set by its scaling and input length, so the choice is known; on validation, difference and
+    two seasons are best, while on test global and one season would be: the choice must follow validation."""
+    from rnnlab.reports import scalings as report
+    from rnnlab.store.runs import RunResult
+
+    valid_error = {"global": 3.0, "relative": 2.0, "window": 2.5, "difference": 1.0}
+    test_error = {"global": 0.5, "relative": 2.0, "window": 2.5, "difference": 1.0}
+    trained = []
+
+    def fake_train(exp, store, stream, label):
+        trained.append(exp.key())
+        ds = make_dataset(exp)
+        two = exp.series.n_steps == 24  # El Niño's two seasons
+        one = exp.series.n_steps == 12
+        errors = {"valid": valid_error[exp.series.scaling] * (0.5 if two else 1.0),
+                  "test": test_error[exp.series.scaling] * (0.2 if one else 1.0)}
+        rng = np.random.default_rng(0)
+        predicted = {s: ds.actual(s) + errors[s] * rng.choice((-1.0, 1.0), ds.actual(s).shape) for s in errors}
+        naive = {s: {"mae": 4.0} for s in errors}
+        return RunResult(key=exp.key(), experiment=exp.to_dict(), history=[], params_total=1, layers=[],
+                         metrics={s: {"mae": errors[s]} for s in errors}, naive_metrics=naive, mse_per_step={},
+                         predictions=predicted, wall_seconds=0.0, train_seconds=0.0, versions={})
+
+    monkeypatch.setattr(report, "_train", fake_train)
+    text, chosen = report.scalings(epochs=1, n_steps=48, only="elnino_sst", models=("linear",))
+    assert chosen == "difference"
+    assert "| difference (chosen) | 0.250 | 0.250 | 2 of 2 |" in text  # error 1 over the naive forecast's 4
+    assert "| 2 seasons (chosen) | 0.125 |" in text and "Chosen: **2 seasons**." in text
+    assert len(trained) == 2 * (4 + 4)  # two horizons: four scalings, then 48 steps and three rules
+    # every error is exactly ±1 × 0.5 (two seasons, difference) on validation and ±1 on test: a 90% interval of
+    # half-width 0.5 misses every test value
+    assert "| elnino_sst | 1 | linear | 0.0% | 1 |" in text
+    with pytest.raises(ValueError, match="no bundled series of that name; they are co2_mauna_loa"):
+        report.scalings(only="atlantis")

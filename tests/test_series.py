@@ -141,9 +141,9 @@ def test_windows_seasonal_naive_and_mase_scale():
     exp = _experiment(season="7")
     ds = data.real_dataset(exp, _series(values))
     first = ds.origins["valid"][0]
-    assert np.allclose(ds.unscale(ds.valid.future[0]), values[first:first + 3])
+    assert np.allclose(ds.actual("valid")[0], values[first:first + 3])
     assert np.allclose(ds.seasonal["valid"][0], values[first - 7:first - 4])  # one week back
-    assert np.allclose(ds.unscale(ds.valid.X[0, :, 0]), values[first - 20:first])
+    assert np.allclose(ds.inputs("valid")[0, :, 0], values[first - 20:first])
     where = windows.periods(100, 0.7, 0.15)
     # the seasonal MASE's scale: the in-sample error of "one week back" (the season cancels: 7 x 0.1 of trend)
     assert ds.mase_scale == pytest.approx(np.mean(np.abs(values[7:where.train_end] - values[:where.train_end - 7])))
@@ -182,7 +182,8 @@ def test_a_series_too_short_for_the_windows_is_refused_with_why():
     with pytest.raises(FieldError, match="n_steps=500 with horizon=6 leaves the training period"):
         _experiment(data="elnino_sst", n_steps="500", horizon="6")  # inputs may reach back; targets may not
     lenient = parse_flat({"model": "linear", "data": "elnino_sst", "n_steps": "500", "horizon": "6", "mode": "seq2vec"})
-    assert lenient.experiment.series.n_steps == 50 and "leaves the training period" in lenient.problems[0]
+    # the default instead: two of El Niño's 12-month seasons
+    assert lenient.experiment.series.n_steps == 24 and "leaves the training period" in lenient.problems[0]
 
 
 def test_bundled_series_carry_their_provenance_and_checksum():

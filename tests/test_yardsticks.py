@@ -3,6 +3,8 @@ rows a page shows."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from types import SimpleNamespace
 
 from rnnlab.config import Experiment
@@ -24,8 +26,11 @@ def test_the_yardsticks_keep_the_series_and_take_the_mode_from_the_horizon():
     exp = real(12)
     found = yardsticks.experiments(exp)
     assert [e.model.name for e in found] == ["naive", "seasonal_naive", "ets", "arima", "theta"]
-    assert all(e.series == exp.series for e in found)  # same data, windows, horizon, periods, season
-    assert all(e.to_dict()["series"] == exp.to_dict()["series"] for e in found)
+    # same data, windows, horizon, periods, season; forecasts in the series' units, so global whatever the network's
+    assert exp.series.scaling == "difference" and {e.series.scaling for e in found} == {"global"}
+    assert all(e.series == dataclasses.replace(exp.series, scaling="global") for e in found)
+    assert all(e.to_dict()["series"] == {k: v for k, v in exp.to_dict()["series"].items() if k != "scaling"}
+               for e in found)
     assert {e.model.mode for e in found} == {"seq2vec"}
     assert [REGISTRY[e.model.name].kind for e in found] == ["baseline", "baseline", "classical", "classical",
                                                              "classical"]

@@ -35,6 +35,18 @@ def cmd_real_series(args: argparse.Namespace, out: TextIO) -> int:
     return write_report(table, args, out)
 
 
+def cmd_scalings(args: argparse.Namespace, out: TextIO) -> int:
+    """Every scaling for a linear model and a GRU on every bundled series; the one chosen on validation."""
+    from rnnlab.reports.scalings import scalings  # Keras: only this report needs it
+
+    try:
+        table, chosen = scalings(epochs=args.epochs, n_steps=args.n_steps, only=args.only, store=RunStore(args.home))
+    except ValueError as exc:  # --only names no bundled series
+        raise CliError(str(exc)) from None
+    print(f"chosen on validation: {chosen}", file=sys.stderr)
+    return write_report(table, args, out)
+
+
 def cmd_beat_the_book(args: argparse.Namespace, out: TextIO) -> int:
     """Sweep for configurations 20% better than the book's best figures and confirm them with five seeds."""
     from rnnlab.jobs.manager import JobManager  # Dask: only commands that train on a cluster need it
@@ -112,6 +124,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_real.add_argument("--only", default=None, help="comma-separated series names")
     p_real.add_argument("--output", default=None, help="also write the markdown report to this file")
     p_real.set_defaults(func=cmd_real_series)
+
+    p_scal = sub.add_parser("scalings", help="every scaling for a linear model and a GRU on every bundled series, "
+                                             "chosen on validation (docs/scalings.md)")
+    p_scal.add_argument("--epochs", type=int, default=10, help="epochs per training (default 10)")
+    p_scal.add_argument("--n-steps", type=int, default=48, help="input steps (default 48)")
+    p_scal.add_argument("--only", default=None, help="comma-separated series names")
+    p_scal.add_argument("--output", default=None, help="also write the markdown report to this file")
+    p_scal.set_defaults(func=cmd_scalings)
 
     p_beat = sub.add_parser("beat-the-book", help="sweep for configurations 20%% better than the book's best figures, "
                                                   "confirmed with five seeds (docs/beating-the-book.md)")

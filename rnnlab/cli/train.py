@@ -17,7 +17,7 @@ from rnnlab.cli.options import (
     CliError, add_experiment_options, checked, experiment_from_args, write_json,
 )
 from rnnlab.forecasting import intervals, yardsticks
-from rnnlab.jobs import costs, sweeps
+from rnnlab.jobs import auto, costs, sweeps
 from rnnlab.jobs.progress import Progress, follow
 from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
@@ -393,6 +393,53 @@ def cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_auto(args: argparse.Namespace, out: TextIO) -> int:
+    """Search scaling, input length and size (a few seeds each) for one model or for every network of
+    :data:`rnnlab.jobs.auto.MODELS`, choose on validation, then train the final model of the best."""
+    models = auto.MODELS if args.model == "all" else (args.model,)
+    searched = ("scaling", "n_steps", "units")
+    searches = []
+    for model in models:
+        args.model = model
+        base = experiment_from_args(args, skip=searched)
+        sweep = auto.search(base, seeds=checked(sweeps.REPEATS, args.seeds),
+                            configurations=checked(sweeps.SAMPLE, args.configurations))
+        sys.stderr.write(f"search: {sweep.describe()}\n")
+        results = run_batch(sweep.experiments(), args)
+        searches.append(auto.found(sweep, {s["key"]: RunSummary.from_json(s) for s, _ in results}))
+    winner = auto.best_of(searches)
+    if winner is None:
+        raise CliError("no configuration finished: nothing to choose from")
+    best = winner.best["experiment"]
+    [(summary, cached)] = train_all([best], args)  # the best's first seed, from the store
+    summary = _with_final(best, summary, args)
+    test, naive = summary["metrics"]["test"], summary["naive_metrics"]["test"]
+    if args.json:
+        return write_json({"searches": [{"model": s.model, "sweep": s.sweep.to_dict(), "cells": [
+            {**{f: _plain(r[f]) for f in s.sweep.fields}, "valid_mse": _spread(r["valid"], values=True),
+             "test_mse": _spread(r["test"], values=True), "keys": r["keys"]} for r in s.rows]} for s in searches],
+            "best": {"model": winner.model, **{f: _plain(winner.best[f]) for f in winner.sweep.fields},
+                     "key": best.key()}, "result": summary}, out)
+    for s in searches:
+        width = max(len(r["cell"]) for r in s.rows)
+        out.write(f"{s.model}: {s.sweep.describe()}\n")
+        for r in s.rows:
+            mark = "  <- best on validation" if r is winner.best else ""
+            out.write(f"  {r['cell']:<{width}}  valid MSE {r['valid'].text(5):>20}  test MSE {r['test'].text(5):>20}"
+                      f"{mark}\n")
+    verdict = "better than" if test["mae"] < naive["mae"] else "no better than"
+    out.write(f"best       {winner.model}, {winner.best['cell']} (lowest mean validation MSE over its seeds)\n"
+              f"test       MAE {test['mae']:.5g}  MASE {_number(test, 'mase', '.4f')}: {verdict} the naive forecast "
+              f"(MAE {naive['mae']:.5g})\n")
+    future = summary.get("future")
+    if future:
+        values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
+        out.write(f"forecast   after {future['last_time']}: {values}\n")
+        if future.get("made_by"):
+            out.write(f"           made by {future['made_by']}\n")
+    return 0
+
+
 # --------------------------------------------------------------------------------------------------
 # Parser
 # --------------------------------------------------------------------------------------------------
@@ -441,3 +488,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                                                                      f"{sweeps.SAMPLE.allowed(config.limits())}")
     p_sweep.add_argument("--json", action="store_true", help="print the sweep's cells as JSON")
     p_sweep.set_defaults(func=cmd_sweep)
+
+    p_auto = sub.add_parser("auto", help="find a good model for a real series: scaling, input length and size searched "
+                                         "with a few seeds, chosen on validation, then the final model")
+    add_experiment_options(p_auto)
+    p_auto.add_argument("--seeds", default=str(auto.SEEDS), metavar="N",
+                        help=f"seeds per configuration (default {auto.SEEDS}, allowed "
+                             f"{sweeps.REPEATS.allowed(config.limits())})")
+    p_auto.add_argument("--configurations", default=str(auto.CONFIGURATIONS), metavar="K",
+                        help=f"most configurations tried per model, a fixed random sample of the grid beyond it "
+                             f"(default {auto.CONFIGURATIONS})")
+    p_auto.add_argument("--no-final", action="store_true", help="do not train the best configuration's final model "
+                                                                 "(on all the data, for the forecast past the end)")
+    p_auto.add_argument("--json", action="store_true", help="print every configuration and the best as JSON")
+    p_auto.set_defaults(func=cmd_auto)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 from rnnlab.config.limits import Limits
 from rnnlab.errors import FieldError
 from rnnlab.models.registry import REGISTRY, ModelEntry, get_entry
-from rnnlab.series import catalog, scaling
+from rnnlab.series import catalog, scaling, windows
 
 MODES = ("one_step", "iterative", "seq2vec", "seq2seq")
 MODE_LABELS = {
@@ -293,6 +293,8 @@ class Field:
 
     def help_for(self, entry: ModelEntry | None = None, mode: str | None = None, data: str | None = None) -> str:
         """The help text with the default for this model, mode and data (the book's, on its own data)."""
+        if self.name == "n_steps" and catalog.is_real(data):
+            return f"{self.help} (default: {windows.REAL_INPUT_TEXT})"
         default = self.default_for(entry, mode, data)
         if self.kind == "choice" or default is None:
             return self.help
@@ -363,9 +365,10 @@ _TABLE = (
           "How a window's values are put on the network's scale. Global: the training period's mean and spread "
           "(values past its range, as a trend makes, are new to the network). Relative: each window minus its "
           "last input (the naive forecast is the zero output; a trend becomes a level). Per window: each window "
-          "by its own mean and spread. First differences: the changes from step to step.",
+          "by its own mean and spread. First differences: the changes from step to step (the default on a real "
+          "series: docs/scalings.md).",
           default="global", choices=scaling.SCALINGS, choice_label=scaling.LABELS.__getitem__, group="real",
-          applies="real", since=2,
+          applies="real", since=2, real_default=scaling.REAL_DEFAULT,
           refused="scaling applies to a real series: the generated series are already on a common scale; use "
                   "--dataset NAME or --data FILE.csv"),
     Field("folds", "series", "int", "Backtest folds",

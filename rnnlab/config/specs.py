@@ -52,6 +52,14 @@ class Experiment:
                                      f"{horizon}")
         entry = self.model.entry
         entry.check(self)
+        if self.series.real and not entry.trainable and self.series.scaling != "global":
+            # a forecaster without a network forecasts in the series' own units: whatever scaling the page's
+            # widgets held, one run (and key) per set of windows, the one the yardsticks make
+            object.__setattr__(self, "series", dataclasses.replace(self.series, scaling="global"))
+        if mode == "iterative" and self.series.scaling in ("relative", "window"):
+            raise FieldError("scaling", f"scaling={self.series.scaling!r} frames each window by its own last value "
+                                        "or mean, which a forecast fed back as the next input would shift; with "
+                                        "mode='iterative' use difference or global")
         if self.series.final and not entry.trainable:
             raise FieldError("final", f"final=1 refits a network on all the data; {entry.display_name} needs no "
                                       "final model: its forecast past the end already comes from all the data")
@@ -130,6 +138,11 @@ class Experiment:
                 if bad:
                     raise FieldError(None, f"unknown {spec_cls.__name__} fields: {', '.join(sorted(bad))}; allowed: "
                                            f"{', '.join(sorted(names))}")
+                if section == "series" and catalog.is_real(values.get("data")):
+                    # a later field left out of a stored real run meant the table's default then, whatever the
+                    # real series' default is now (a run stored with global scaling before "scaling" existed)
+                    values = {**{f.attribute: f.default for f in FIELDS.values() if f.section == "series"
+                                 and f.since > 1 and f.real_default is not None}, **values}
                 parts[section] = spec_cls(**values)
             return cls(**parts)
 
@@ -384,10 +397,9 @@ class _Builder:
         info, values = self.info, self.values
         value = info.season if f.name == "season" and info is not None else f.default_for(self.entry, self.mode,
                                                                                           self.data)
-        if f.name == "n_steps" and info is not None:  # a short series gets windows short enough for it
-            value = windows.longest_input(info.points, values.get("horizon") or self.default(FIELDS["horizon"]),
-                                          values.get("train_fraction") or self.default(FIELDS["train_fraction"]),
-                                          value)
+        if f.name == "n_steps" and info is not None:
+            value = real_input(info, values.get("horizon") or self.default(FIELDS["horizon"]),
+                               values.get("train_fraction") or self.default(FIELDS["train_fraction"]))
         return None if value is None else f.clamp(value, self.lim)
 
     def least_stride(self, spec: SeriesSpec) -> int:
@@ -440,6 +452,13 @@ class _Builder:
                 mine.clear()
 
 
+def real_input(info: catalog.SeriesInfo, horizon: int, train_fraction: float) -> int:
+    """The default input length on a real series: a few of its seasons (:data:`windows.REAL_INPUT_RULE`,
+    docs/scalings.md), and short enough for a short series to leave training windows."""
+    value = windows.seasonal_input(info.points, info.season, train_fraction, windows.REAL_INPUT_RULE)
+    return windows.longest_input(info.points, horizon, train_fraction, value)
+
+
 def to_query(experiment: Experiment) -> dict[str, str]:
     """The experiment as link parameters: the model, its mode, and every value that differs from the book's
     for that model and mode (short links; :func:`parse_flat` fills the rest back in exactly)."""
@@ -449,7 +468,13 @@ def to_query(experiment: Experiment) -> dict[str, str]:
         value = getattr(getattr(experiment, f.section), f.attribute)
         if f.name in out or value is None:
             continue
-        default = catalog.info(data).season if f.name == "season" else f.default_for(entry, mode, data)
+        if f.name == "season":
+            default = catalog.info(data).season
+        elif f.name == "n_steps" and experiment.series.real:  # as the link parser fills it in
+            s = experiment.series
+            default = f.clamp(real_input(catalog.info(data), s.horizon, s.train_fraction), limits())
+        else:
+            default = f.default_for(entry, mode, data)
         if value != default:
             out[f.name] = f.text(value)
     return out

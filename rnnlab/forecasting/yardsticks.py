@@ -36,6 +36,7 @@ def experiments(experiment: Experiment) -> list[Experiment]:
     if not experiment.series.real or experiment.series.final:
         return []
     mode = "one_step" if experiment.series.horizon == 1 else "seq2vec"
+    # their series' scaling is global whatever the network's (Experiment): one run per set of windows, shared
     return [Experiment(series=experiment.series, model=ModelSpec(name=name, mode=mode)) for name in NAMES]
 
 

@@ -268,13 +268,17 @@ class RunStore:
         """The intact runs, newest first.
 
         Args:
-            series: keep runs whose experiment's ``series`` section equals this (``SeriesSpec`` as a dict).
+            series: keep runs whose experiment's ``series`` section equals this (``SeriesSpec`` as a dict), but for
+                its scaling (how a network sees the same windows).
             model: keep runs of this registry model.
             mode: keep runs in this forecast mode.
             backtests: instead, keep the backtest folds on that series (its section but for the fold).
         """
-        if backtests and series is not None:
-            series = {k: v for k, v in series.items() if k not in ("folds", "fold")}
+        # the scaling is how a network sees the windows, not which windows: a network with any scaling and the
+        # yardsticks (global) forecast the same targets and rank on one board
+        ignored = ("folds", "fold", "scaling") if backtests else ("scaling",)
+        if series is not None:
+            series = {k: v for k, v in series.items() if k not in ignored}
         out = []
         for key in self.keys():
             cached = self._cached(key)
@@ -282,10 +286,9 @@ class RunStore:
                 continue
             exp = cached[0]["experiment"]
             data = exp["series"]
-            if backtests:
-                if "fold" not in data:
-                    continue
-                data = {k: v for k, v in data.items() if k not in ("folds", "fold")}
+            if backtests and "fold" not in data:
+                continue
+            data = {k: v for k, v in data.items() if k not in ignored}
             if series is not None and data != dict(series):
                 continue
             if model is not None and exp["model"]["name"] != model:

@@ -1,0 +1,158 @@
+"""``python -m rnnlab scalings``: which scaling a network on a real series should start from, measured.
+
+For every bundled series, one step ahead and at its natural horizon (those of ``python -m rnnlab real-series``),
+each model of :data:`MODELS` is trained once with each scaling (:mod:`rnnlab.series.scaling`), through the run
+store (an interrupted run resumes; a second one trains nothing). A scaling is judged as a forecaster would, on
+validation: each cell's (series, horizon, model) MAE over the naive forecast's on the same windows (the ratio of
+their seasonal MASEs too, which share a scale); the default is the scaling with the lowest median of those ratios;
+the test period only reports how that choice did.
+
+A second table measures the input length the same way, with the chosen scaling: the rules of
+:data:`rnnlab.series.windows.INPUT_RULES` (one, two or four seasons, within a quarter of the training period)
+beside the fixed ``--n-steps``. A third reports, for those chosen, how often each run's 90% split-conformal interval
+(:mod:`rnnlab.forecasting.intervals`, calibrated on validation) held the test values.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+from rnnlab.config import limits, parse_flat
+from rnnlab.config.fields import FIELDS
+from rnnlab.reports.real_series import _train, horizons
+from rnnlab.series import catalog, scaling, windows
+from rnnlab.store.runstore import RunStore
+
+MODELS = ("linear", "gru")
+
+
+def _ratio(result, split: str) -> float | None:
+    """The run's MAE over the naive forecast's on the same windows (below 1: better than repeating the last
+    value)."""
+    mine, naive = result.metrics[split].get("mae"), result.naive_metrics[split].get("mae")
+    return mine / naive if mine is not None and naive else None
+
+
+def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, models: tuple[str, ...] = MODELS,
+             store: RunStore | None = None, stream=sys.stderr) -> tuple[str, str]:
+    """Train (or read from the store) every cell with every scaling; returns the markdown report and the scaling
+    chosen on validation."""
+    store = store or RunStore()
+    names = [n for n in catalog.bundled_names() if only is None or n in only.split(",")]
+    if not names:
+        raise ValueError(f"--only {only!r}: no bundled series of that name; they are "
+                         f"{', '.join(catalog.bundled_names())}")
+    ratios: dict[str, dict[str, list[float]]] = {s: {"valid": [], "test": []} for s in scaling.SCALINGS}
+    rows, started = [], datetime.now(timezone.utc)
+    for i, name in enumerate(names, 1):
+        for horizon in horizons(name):
+            for model in models:
+                cells = []
+                for kind in scaling.SCALINGS:
+                    exp = parse_flat({"model": model, "data": name, "mode": "one_step" if horizon == 1 else "seq2vec",
+                                      "horizon": str(horizon), "n_steps": str(n_steps), "epochs": str(epochs),
+                                      "scaling": kind}, strict=True).experiment
+                    result = _train(exp, store, stream, f"[{i}/{len(names)}] {name} h={horizon} {model} {kind} ")
+                    pair = _ratio(result, "valid"), _ratio(result, "test")
+                    for split, value in zip(("valid", "test"), pair):
+                        if value is not None:
+                            ratios[kind][split].append(value)
+                    cells.append(pair)
+                best = min(range(len(cells)), key=lambda k: cells[k][0] if cells[k][0] is not None else float("inf"))
+                rows.append(f"| {name} | {horizon} | {model} | " + " | ".join(
+                    ("**" if k == best else "") + f"{v:.3f} / {t:.3f}" + ("**" if k == best else "")
+                    for k, (v, t) in enumerate(cells)) + " |")
+    medians = {kind: statistics.median(r["valid"]) for kind, r in ratios.items() if r["valid"]}
+    chosen = min(medians, key=medians.get)
+    lengths, rule, chosen_runs = _input_lengths(names, models, epochs, n_steps, chosen, store, stream)
+    summary = ["| scaling | median valid MAE / naive | median test MAE / naive | cells better than naive on test |",
+               "|---|---:|---:|---:|"]
+    for kind in scaling.SCALINGS:
+        test = ratios[kind]["test"]
+        summary.append(f"| {kind}{' (chosen)' if kind == chosen else ''} | {medians.get(kind, float('nan')):.3f} | "
+                       f"{statistics.median(test):.3f} | {sum(r < 1 for r in test)} of {len(test)} |")
+    lines = [
+        "# Which scaling a network starts from on a real series", "",
+        f"Made by `python -m rnnlab scalings --epochs {epochs} --n-steps {n_steps}` on "
+        f"{started:%Y-%m-%d}: {', '.join(models)} on every bundled series, one step ahead and at its natural "
+        "horizon, once with each scaling. Each figure is the run's MAE over the naive forecast's on the same "
+        "windows (below 1: better than repeating the last value), validation / test. The scaling is chosen on the "
+        "median validation ratio; the test period only reports how the choice did.", "",
+        *summary, "",
+        "| series | h | model | " + " | ".join(scaling.SCALINGS) + " |",
+        "|---|---:|---|" + "---:|" * len(scaling.SCALINGS),
+        *rows, "",
+        "## Input length", "",
+        f"With {chosen} scaling, the same cells with the input length of each rule (a number of seasons, at least "
+        "the rule's least, at most a quarter of the training period) beside the fixed "
+        f"{n_steps} steps; the figure is the same ratio, validation / test, and the rule is chosen on the median "
+        "validation ratio.", "",
+        *lengths, "",
+        f"Chosen: **{rule}**.", "",
+        "## Intervals", "",
+        f"With {chosen} scaling and {rule} of input, each run's 90% interval (split conformal: the validation "
+        "errors' quantile per step ahead) against its test values: the share it held (pooled over every step "
+        "ahead), its mean width in the series' units, and its Winkler score.", "",
+        *_coverage(chosen_runs), "",
+    ]
+    return "\n".join(lines), chosen
+
+
+def _coverage(runs: list[tuple[str, int, str, Any]]) -> list[str]:
+    """The intervals table: per (series, horizon, model, run), the 90% interval's test coverage, width, score."""
+    from rnnlab.models import export  # pandas (the series' datasets): only this table needs them
+    from rnnlab.series.dataset import make_dataset  # the same
+
+    lines = ["| series | h | model | 90% coverage on test | mean width | Winkler score |", "|---|---:|---|---:|---:|---:|"]
+    for name, horizon, model, result in runs:
+        found = export.intervals(result, make_dataset(result.spec), (90,))["levels"]["90"]
+        test = found["test"]
+        lines.append(f"| {name} | {horizon} | {model} | {test['coverage']:.1%} | {test['mean_width']:.4g} | "
+                     f"{test['winkler']:.4g} |" if found["halfwidth"] is not None else
+                     f"| {name} | {horizon} | {model} | too few validation windows | | |")
+    return lines
+
+
+def _input_lengths(names: list[str], models: tuple[str, ...], epochs: int, n_steps: int, kind: str,
+                   store: RunStore, stream) -> tuple[list[str], str, list[tuple[str, int, str, Any]]]:
+    """The input-length table (markdown lines), the rule chosen on the median validation ratio, and the runs of
+    that rule per (series, horizon, model)."""
+    rules = {f"{n_steps} steps": None, **{name: name for name in windows.INPUT_RULES}}
+    ratios: dict[str, dict[str, list[float]]] = {r: {"valid": [], "test": []} for r in rules}
+    rows, runs = [], {}
+    for i, name in enumerate(names, 1):
+        info = catalog.info(name)
+        fraction = FIELDS["train_fraction"].default_for(data=name)
+        for horizon in horizons(name):
+            for model in models:
+                cells = []
+                for label, rule in rules.items():
+                    steps = n_steps if rule is None else FIELDS["n_steps"].clamp(
+                        windows.seasonal_input(info.points, info.season, fraction, rule), limits())
+                    exp = parse_flat({"model": model, "data": name, "mode": "one_step" if horizon == 1 else "seq2vec",
+                                      "horizon": str(horizon), "n_steps": str(steps), "epochs": str(epochs),
+                                      "scaling": kind}, strict=True).experiment
+                    result = _train(exp, store, stream, f"[{i}/{len(names)}] {name} h={horizon} {model} {steps} in ")
+                    pair = _ratio(result, "valid"), _ratio(result, "test")
+                    for split, value in zip(("valid", "test"), pair):
+                        if value is not None:
+                            ratios[label][split].append(value)
+                    cells.append((steps, *pair))
+                    runs.setdefault(label, []).append((name, horizon, model, result))
+                best = min(range(len(cells)), key=lambda k: cells[k][1] if cells[k][1] is not None else float("inf"))
+                rows.append(f"| {name} | {horizon} | {model} | " + " | ".join(
+                    ("**" if k == best else "") + f"{v:.3f} / {t:.3f} ({steps})" + ("**" if k == best else "")
+                    for k, (steps, v, t) in enumerate(cells)) + " |")
+    medians = {r: statistics.median(v["valid"]) for r, v in ratios.items() if v["valid"]}
+    chosen = min((r for r in medians if rules[r] is not None), key=medians.get)
+    lines = ["| input length | median valid MAE / naive | median test MAE / naive | cells better than naive on test |",
+             "|---|---:|---:|---:|"]
+    for label in rules:
+        test = ratios[label]["test"]
+        lines.append(f"| {label}{' (chosen)' if label == chosen else ''} | {medians.get(label, float('nan')):.3f} | "
+                     f"{statistics.median(test):.3f} | {sum(r < 1 for r in test)} of {len(test)} |")
+    lines += ["", "| series | h | model | " + " | ".join(rules) + " |", "|---|---:|---|" + "---:|" * len(rules), *rows]
+    return lines, chosen, runs[chosen]

@@ -1,0 +1,83 @@
+"""Find a good model (rnnlab.jobs.auto and ``python -m rnnlab auto``): the grid searched around a real-series
+experiment, the sample that keeps it within its budget, the choice on validation, and the command end to end with
+its trainings in this process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rnnlab import cli
+from rnnlab.cli import train as train_cli
+from rnnlab.config import Experiment, parse_flat
+from rnnlab.errors import FieldError
+from rnnlab.jobs import auto
+from rnnlab.store.runs import Spread
+
+
+def real(model: str = "gru", **changes: str) -> Experiment:
+    return parse_flat({"model": model, "data": "elnino_sst", **changes}, strict=True).experiment
+
+
+def test_the_grid_spans_the_scalings_the_input_rules_and_two_sizes():
+    found = auto.grid(real())
+    assert found == {"scaling": ("global", "relative", "window", "difference"), "n_steps": (12, 24, 48),
+                     "units": (20, 40)}  # El Niño is monthly: one, two and four years of input
+    assert auto.grid(real("linear"))["scaling"] == ("global", "relative", "window", "difference")
+    assert "units" not in auto.grid(real("linear"))  # a linear model has no size to search
+    iterative = auto.grid(real(mode="iterative", horizon="6"))
+    assert iterative["scaling"] == ("global", "difference")  # the iterative mode refuses the other two
+    with pytest.raises(FieldError, match="the search is for a real series"):
+        auto.grid(Experiment.book("gru"))
+    with pytest.raises(FieldError, match="trains nothing: there is nothing to search"):
+        auto.grid(real("naive"))
+
+
+def test_the_search_samples_a_fixed_set_of_configurations_with_their_seeds():
+    sweep = auto.search(real(), seeds=2, configurations=5)
+    assert sweep.size() == 10 and len(sweep.cells()) == 5  # 5 of the 24 configurations, 2 seeds each
+    again = auto.search(real(), seeds=2, configurations=5)
+    assert [c.label() for c in again.cells()] == [c.label() for c in sweep.cells()]  # the same sample
+    assert len(auto.search(real("linear"), seeds=1, configurations=12).cells()) == 12  # 4 × 3: all of them
+
+
+def test_the_best_is_chosen_on_validation_across_models():
+    def fake(model, valid, test):
+        row = {"valid": Spread((valid,)), "test": Spread((test,)), "done": 1}
+        return auto.Found(model, None, [row], row)
+
+    searches = [fake("linear", 2.0, 0.1), fake("gru", 1.0, 9.0), auto.Found("lstm", None, [], None)]
+    assert auto.best_of(searches).model == "gru"  # lowest validation, whatever its test error
+    assert auto.best_of([auto.Found("lstm", None, [], None)]) is None
+
+
+def test_the_command_searches_chooses_and_answers_from_the_store_the_second_time(home, monkeypatch, capsys):
+    trained = []
+
+    def here(experiments, args):  # the cluster stood in for: each training in this process, stored
+        store = train_cli.RunStore(args.home)
+        out = []
+        for e in experiments:
+            stored = store.get(e.key())
+            if stored is None:
+                trained.append(e.key())
+            out.append((stored.summary(), True) if stored else (train_cli._train_here(e, store), False))
+        return out
+
+    monkeypatch.setattr(train_cli, "run_batch", here)
+    argv = ["auto", "linear", "--dataset", "elnino_sst", "--epochs", "1", "--seeds", "1", "--configurations", "2",
+            "--no-final", "--json"]
+    assert cli.main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    [search] = out["searches"]
+    assert search["model"] == "linear" and len(search["cells"]) == 2 and len(trained) == 2
+    valid = {c["valid_mse"]["mean"]: c for c in search["cells"]}
+    best = valid[min(valid)]
+    assert {k: out["best"][k] for k in ("scaling", "n_steps")} == {k: best[k] for k in ("scaling", "n_steps")}
+    assert out["result"]["key"] == out["best"]["key"] == best["keys"][0]
+    assert cli.main(argv[:-1]) == 0  # the second time: every training from the store
+    text = capsys.readouterr().out
+    assert len(trained) == 2 and "<- best on validation" in text and "the naive forecast (MAE" in text
+    assert cli.main(["auto", "linear", "--epochs", "1"]) == 2  # the generated series: refused, with why
+    assert "the search is for a real series" in capsys.readouterr().err

@@ -14,6 +14,7 @@ with settings:
     experiment = widgets.experiment_controls(experiment, training_expanded=True)
     st.caption(f"Data: {run_view.describe_data(experiment)}. Change it on the Data page.")
     st.page_link("pages/data.py", label="Data settings", icon=":material/show_chart:")
+    training_view.search_link(experiment)
 with notes:
     state.show_notes(experiment)
 

@@ -37,6 +37,8 @@ def test_the_grid_spans_the_scalings_the_input_rules_and_two_sizes():
 def test_the_search_samples_a_fixed_set_of_configurations_with_their_seeds():
     sweep = auto.search(real(), seeds=2, configurations=5)
     assert sweep.size() == 10 and len(sweep.cells()) == 5  # 5 of the 24 configurations, 2 seeds each
+    assert sweep.describe() == ("gru: scaling (4) × n_steps (3) × units (2), a sample of 5 of the 24 combinations, "
+                                "2 seeds each = 10 trainings")
     again = auto.search(real(), seeds=2, configurations=5)
     assert [c.label() for c in again.cells()] == [c.label() for c in sweep.cells()]  # the same sample
     assert len(auto.search(real("linear"), seeds=1, configurations=12).cells()) == 12  # 4 × 3: all of them
@@ -81,3 +83,26 @@ def test_the_command_searches_chooses_and_answers_from_the_store_the_second_time
     assert len(trained) == 2 and "<- best on validation" in text and "the naive forecast (MAE" in text
     assert cli.main(["auto", "linear", "--epochs", "1"]) == 2  # the generated series: refused, with why
     assert "the search is for a real series" in capsys.readouterr().err
+
+
+def test_the_train_page_links_to_the_search_on_the_sweep_page(app, fake_manager):
+    from urllib.parse import parse_qsl
+
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.dashboard.sweep_view import FIELDS_KEY, REPEATS_KEY, SAMPLE_KEY
+
+    exp = real()
+    at = app("pages/train.py", **to_query(exp))
+    assert not at.exception
+    [link] = [p.proto for p in at.get("page_link") if p.proto.label == "Find a good model for me"]
+    assert link.page == "sweep" and "12 configurations with 2 seeds each (24 trainings" in link.help
+    query = dict(parse_qsl(link.query_string))
+    search = auto.search(exp)
+    assert {k: query[k] for k in search.link_params()} == search.link_params()
+    swept = app("pages/sweep.py", **query)  # the Sweep page holds the search, ready to cost and train
+    assert not swept.exception and not swept.error
+    assert swept.session_state[FIELDS_KEY] == ["scaling", "n_steps", "units"]
+    assert (swept.session_state[REPEATS_KEY], swept.session_state[SAMPLE_KEY]) == (2, 12)
+    assert fake_manager.jobs() == []  # nothing trains until asked
+    book = app("pages/train.py", **to_query(Experiment.book("gru")))
+    assert not [p for p in book.get("page_link") if p.proto.label == "Find a good model for me"]  # generated: none

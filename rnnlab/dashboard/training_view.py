@@ -8,9 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from rnnlab.config import Experiment
+from rnnlab.config.fields import FIELDS
 from rnnlab.dashboard import backtest, repeats, run_view, state
+from rnnlab.errors import FieldError
 from rnnlab.figures.training import loss_curves
 from rnnlab.forecasting import yardsticks
+from rnnlab.jobs import auto
 from rnnlab.jobs.job import Job, JobError
 from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runs import RunResult
@@ -21,6 +24,26 @@ ERROR, LIVE_LOSS = "_train_error", "_live_loss"
 YARDSTICK_ERROR, YARDSTICK_RUN_ERROR = "_yardstick_error", "_yardstick_run_error"
 #: Why the Train the final model button's request was refused.
 FINAL_ERROR = "_final_error"
+
+
+def search_link(experiment: Experiment) -> None:
+    """On a real series, a link to the Sweep page holding the search for a good model around ``experiment``
+    (:func:`rnnlab.jobs.auto.search`): the Sweep page costs it, runs it in the fair queue with progress and Cancel,
+    answers it from the store the second time, and opens the best on validation here, where its final model is
+    trained for the forecast past the end."""
+    if not experiment.series.real or not experiment.model.entry.trainable or experiment.series.final:
+        return
+    try:
+        search = auto.search(experiment)
+    except FieldError as exc:  # a setting the search cannot vary around
+        st.caption(f"No search for a good model here: {exc}")
+        return
+    varied = ", ".join(f"{FIELDS[name].label.lower()} ({len(values)})" for name, values in search.grid)
+    st.page_link("pages/sweep.py", label="Find a good model for me", icon=":material/auto_awesome:",
+                 query_params={**state.to_query(experiment), **search.link_params()},
+                 help=f"A search on the Sweep page: {varied}, {len(search.cells())} configurations with "
+                      f"{search.repeats} seeds each ({search.size()} trainings, stored ones not trained again), "
+                      "chosen on validation error; open the best here to see its forecast from the final model.")
 
 
 def section(experiment: Experiment, manager: JobManager, owner: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import random
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -264,7 +265,8 @@ class Sweep:
 
     def describe(self) -> str:
         grid = " × ".join(f"{name} ({len(values)})" for name, values in self.grid)
-        sample = f", a sample of {self.sample}" if self.sample and self.sample < len(self.combinations()) else ""
+        every = math.prod(len(values) for _, values in self.grid)
+        sample = f", a sample of {self.sample} of the {every} combinations" if 0 < self.sample < every else ""
         return (f"{self.base.model.name}: {grid}{sample}, {self.repeats} seed{'s' if self.repeats > 1 else ''} each "
                 f"= {self.size()} trainings")
 

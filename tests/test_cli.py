@@ -167,6 +167,8 @@ def test_train_repeats_reports_each_seed_and_the_spread(home):
     assert report["valid_mse"]["mean"] == pytest.approx(sum(values) / 3)
     assert report["valid_mse"]["min"] == min(values) and report["valid_mse"]["std"] > 0
     assert len(set(values)) == 3  # three seeds, three different trainings
+    # the mean of the seeds' forecasts: never worse than the seeds' mean MSE (the square is convex)
+    assert 0 < report["ensemble"]["valid"]["mse"] <= report["valid_mse"]["mean"]
 
 
 def test_a_user_error_is_one_line_on_stderr_and_status_2(home, capsys):

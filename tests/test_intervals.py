@@ -12,7 +12,7 @@ from rnnlab.forecasting.intervals import bands, conformal_halfwidths, ensemble, 
 
 def test_module_exports_exactly_the_public_api():
     assert sorted(intervals.__all__) == ["DEFAULT_LEVELS", "LEVELS", "bands", "conformal_halfwidths", "ensemble",
-                                        "interval_scores", "min_windows", "of_run"]
+                                        "ensemble_scores", "interval_scores", "min_windows", "of_run"]
 
 
 def test_residuals_one_to_nine_give_the_eighth_smallest_at_80_percent():
@@ -397,3 +397,28 @@ def test_the_band_figures_draw_one_shaded_band_per_level_and_refuse_crossed_boun
         interval_forecast(["a"], [1.0], [1.0], {80: ([2.0], [1.0])})
     with pytest.raises(ValueError, match=r"one lower and one upper bound per forecast value \(2\), got 1 and 1"):
         interval_forecast(["a", "b"], [1.0, 2.0], [1.0, 2.0], {80: ([0.0], [3.0])})
+
+
+def test_the_repeats_offer_the_mean_of_the_seeds_forecasts_as_an_ensemble(app, fake_manager):
+    """Three seeds whose errors are +1, -1 and 0 everywhere: each has an MSE, their mean forecast has none."""
+    from rnnlab.config import Experiment
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.series.dataset import make_dataset
+    from rnnlab.store.runs import RunResult
+    from rnnlab.store.runstore import RunStore
+
+    exp = Experiment.from_flat({"model": "linear", "data": "elnino_sst", "n_steps": "12", "epochs": "1"})
+    ds = make_dataset(exp)
+    for seed, error in ((42, 1.0), (43, -1.0), (44, 0.0)):
+        one = exp.replace(train_seed=seed)
+        scores = {s: {"mse": error ** 2 + 0.1, "mae": 1.0, "rmse": 1.0, "mase": 0.5, "smape": 1.0, "rel_mae": 0.5}
+                  for s in ("valid", "test")}
+        RunStore().put(RunResult(key=one.key(), experiment=one.to_dict(), history=[], metrics=scores,
+                                 naive_metrics=scores, mse_per_step={}, params_total=13, layers=[],
+                                 predictions={s: ds.actual(s) + error for s in ("valid", "test")}, wall_seconds=0.1,
+                                 train_seconds=0.1, versions={}))
+    at = app("pages/train.py", **to_query(exp))
+    assert not at.exception and not at.error
+    [line] = [m.value for m in at.markdown if m.value.startswith("**Ensemble**")]
+    assert line.startswith("**Ensemble**: the mean of the 3 seeds' forecasts scores validation MSE **0.00000**, test "
+                           "MSE **0.00000**, test MASE **0.0000**: better on validation than the seeds' mean (0.76667)")

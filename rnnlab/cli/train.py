@@ -346,18 +346,39 @@ def _train_repeats(experiment: config.Experiment, args: argparse.Namespace, out:
     results = run_batch(experiments, args)
     valid = Spread(tuple(s["metrics"]["valid"]["mse"] for s, _ in results))
     test = Spread(tuple(s["metrics"]["test"]["mse"] for s, _ in results))
+    ensembled = _ensemble(experiment, [s["key"] for s, _ in results], args)
     if args.json:
         runs = [{"seed": e.train.seed, "key": s["key"], "cached": c, "valid_mse": s["metrics"]["valid"]["mse"],
                  "test_mse": s["metrics"]["test"]["mse"]} for e, (s, c) in zip(experiments, results)]
         return write_json({"experiment": experiment.to_dict(), "seeds": [e.train.seed for e in experiments],
-                           "runs": runs, "valid_mse": _spread(valid), "test_mse": _spread(test)}, out)
+                           "runs": runs, "valid_mse": _spread(valid), "test_mse": _spread(test),
+                           "ensemble": ensembled}, out)
     out.write(f"repeats    {experiment.describe()}, {n} training seeds\n")
     out.write(f"{'seed':>6}  {'valid MSE':>11}  {'test MSE':>11}  run\n")
     for e, (s, cached) in zip(experiments, results):
         out.write(f"{e.train.seed:>6}  {s['metrics']['valid']['mse']:>11.6f}  {s['metrics']['test']['mse']:>11.6f}  "
                   f"{s['key'][:12]}{' (cached)' if cached else ''}\n")
     out.write(f"mean ± sd  valid {valid.text(6)}  test {test.text(6)}\n")
+    if ensembled:
+        out.write(f"ensemble   valid {ensembled['valid']['mse']:.6f}  test {ensembled['test']['mse']:.6f}  "
+                  f"(MSE of the mean of the {n} seeds' forecasts)\n")
     return 0
+
+
+def _ensemble(experiment: config.Experiment, keys: list[str], args: argparse.Namespace) -> dict[str, Any] | None:
+    """The scores of the mean of the seeds' forecasts, from the store (None when it cannot read them all)."""
+    from rnnlab.forecasting import intervals  # NumPy only, but the cached train never needs it
+    from rnnlab.series.dataset import make_dataset  # pandas for a real series: only the repeats need it here
+
+    store = RunStore(args.home)
+    results = [store.get(key) for key in keys]
+    if any(r is None for r in results):  # trained on a cluster whose store this process cannot read
+        return None
+    try:
+        return intervals.ensemble_scores([r.predictions for r in results], make_dataset(experiment),
+                                         experiment.series.horizon)
+    except ValueError:
+        return None
 
 
 def _plain(value: Any) -> Any:

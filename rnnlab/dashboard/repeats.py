@@ -8,12 +8,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from rnnlab.figures.sweeps import repeat_spread
-
-from rnnlab.jobs import sweeps
 from rnnlab.config import Experiment, limits
-from rnnlab.jobs.costs import seconds_text
 from rnnlab.dashboard import run_view, state
+from rnnlab.figures.sweeps import repeat_spread
+from rnnlab.forecasting import intervals
+from rnnlab.jobs import sweeps
+from rnnlab.jobs.costs import seconds_text
 from rnnlab.jobs.job import JobError
 from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runs import Repeats, group_repeats, repeat_key
@@ -119,6 +119,14 @@ def show(group: Repeats) -> None:
     fig = repeat_spread([{"label": group.first.experiment.describe(), "valid": list(valid.values),
                                 "test": list(test.values)}],
                               title="Every seed, and their mean ± sd")
+    ensembled = ensemble_scores(group)
+    if ensembled is not None:
+        mase = f", test MASE **{ensembled['test']['mase']:.4f}**" if "mase" in ensembled["test"] else ""
+        better = "better" if ensembled["valid"]["mse"] < valid.mean else "no better"
+        st.markdown(f"**Ensemble**: the mean of the {valid.n} seeds' forecasts scores validation MSE "
+                    f"**{ensembled['valid']['mse']:.5f}**, test MSE **{ensembled['test']['mse']:.5f}**{mase}: {better} "
+                    f"on validation than the seeds' mean ({valid.mean:.5f}). Averaging seeds cancels part of each "
+                    "one's luck.")
     left, right = st.columns([3, 2])
     left.plotly_chart(fig, key="repeat-spread", theme=None)
     right.dataframe(pd.DataFrame([{"seed": r.experiment.train.seed, "valid MSE": r.val_mse, "test MSE": r.test_mse}
@@ -126,6 +134,20 @@ def show(group: Repeats) -> None:
                     hide_index=True, width="stretch",
                     column_config={"valid MSE": st.column_config.NumberColumn(format="%.6f"),
                                    "test MSE": st.column_config.NumberColumn(format="%.6f")})
+
+
+def ensemble_scores(group: Repeats) -> dict[str, dict[str, float]] | None:
+    """The scores of the mean of the group's forecasts (validation and test, in the series' units, MASE on a
+    real series), from the stored runs; None when a run's forecasts cannot be read or do not line up."""
+    results = [run_view.load_result(r.key) for r in group.runs]
+    if any(r is None for r in results):
+        return None
+    experiment = group.first.experiment
+    try:
+        return intervals.ensemble_scores([r.predictions for r in results],
+                                         run_view.dataset(experiment.to_dict()["series"]), experiment.series.horizon)
+    except ValueError:  # a run without forecasts, or stored from other windows
+        return None
 
 
 def spread_rows(groups: list[Repeats], top: int = 8) -> list[dict[str, Any]]:

@@ -40,8 +40,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["bands", "conformal_halfwidths", "ensemble", "interval_scores", "min_windows", "of_run", "LEVELS",
-           "DEFAULT_LEVELS"]
+__all__ = ["bands", "conformal_halfwidths", "ensemble", "ensemble_scores", "interval_scores", "min_windows", "of_run",
+           "LEVELS", "DEFAULT_LEVELS"]
 
 #: The levels a user may pick (percent), and those shown unless they pick others.
 LEVELS = (50, 80, 90, 95, 99)
@@ -296,4 +296,31 @@ def of_run(valid_actual, valid_predicted, test_actual=None, test_predicted=None,
             entry["future_upper"] = [float(v) for v in values + width[steps]]
         shown[str(level)] = entry
     out["levels"] = shown
+    return out
+
+
+def ensemble_scores(predictions: Sequence[Mapping[str, np.ndarray]], dataset, horizon: int) -> dict[str, dict]:
+    """The scores of the mean of several runs' forecasts of the same windows (the repeats of one configuration).
+
+    Args:
+        predictions: each run's ``{"valid": ..., "test": ...}`` forecasts in the series' units.
+        dataset: their windows (:class:`rnnlab.series.dataset.Dataset`: ``actual``, ``naive``, ``mase_scale``).
+        horizon: steps ahead.
+
+    Returns:
+        ``{"valid": scores, "test": scores}`` as :func:`rnnlab.forecasting.metrics.scores` gives them.
+
+    Raises:
+        ValueError: when a run lacks a split, or the forecasts do not have the windows' shape.
+    """
+    from rnnlab.forecasting import metrics  # plain NumPy too; imported here to keep this module's imports minimal
+
+    out = {}
+    for split in ("valid", "test"):
+        if any(p.get(split) is None for p in predictions):
+            raise ValueError(f"a run has no {split} forecasts to average")
+        mean, actual = ensemble([p[split] for p in predictions]), dataset.actual(split)
+        if mean.shape != actual.shape:
+            raise ValueError(f"the {split} forecasts have shape {mean.shape}, the windows {actual.shape}")
+        out[split] = metrics.scores(actual, mean, dataset.naive(split, horizon), scale=dataset.mase_scale)
     return out

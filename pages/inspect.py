@@ -57,6 +57,17 @@ if states:
                                                title="Activations at each time step"), key="heatmap", theme=None)
 else:
     st.info("This model has no recurrent layer, so it has no hidden state to show.")
+influence = run.inspect.get("saliency")
+if influence:
+    st.subheader("Which past steps drive the forecast?")
+    st.plotly_chart(inspection.input_saliency(influence, windows=run.inspect.get("saliency_windows")),
+                    key="saliency", theme=None)
+    steps = np.argsort(influence)[::-1][:3]
+    st.caption("How much the first forecast step moves when one input moves (the gradient, computed on the worker "
+               "when the model was trained). The strongest: "
+               + ", ".join(f"{len(influence) - i} step{'s' if len(influence) - i > 1 else ''} back" for i in steps)
+               + ". A model that only copies the last value has one tall bar on the right; a season shows as a "
+                 "bar a season back.")
 if run_exp.model.dilations:
     st.plotly_chart(inspection.dilated_convolutions(run_exp.model.kernel_size, run_exp.model.dilations,
                                                n_steps=run_exp.series.n_steps), key="wavenet", theme=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from rnnlab.config import Experiment
@@ -257,3 +258,24 @@ def test_sweep_page_refuses_a_grid_too_large_before_anything_starts(app):
     warnings = [w.value for w in at.warning if "RNNLAB_MAX_SWEEP_JOBS" in w.value]
     assert warnings and warnings[0].startswith("72 trainings in one request: at most 60")
     assert at.button(key="sweep_start").disabled
+
+
+def test_inspect_shows_which_past_steps_drive_a_trained_models_forecast(app):
+    """A linear model's saliency is the size of its weights: the page names the steps of the three largest."""
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.store.runstore import RunStore
+    from rnnlab.training import fit
+
+    from helpers import tiny
+
+    exp = tiny("linear")
+    result = fit.run(exp)
+    RunStore().put(result)
+    at = app("pages/inspect.py", **to_query(exp))
+    assert not at.exception and not at.error
+    assert "Which past steps drive the forecast?" in [h.value for h in at.subheader]
+    top = np.argsort(result.inspect["saliency"])[::-1][:3]
+    named = ", ".join(f"{20 - i} step{'s' if 20 - i > 1 else ''} back" for i in top)
+    assert any(f"The strongest: {named}." in c.value for c in at.caption), [c.value for c in at.caption]
+    [chart] = [c for c in at.get("plotly_chart") if "Which past steps drive the forecast?" in c.proto.spec]
+    assert "Steps before the forecast (mean over 16 validation windows)" in chart.proto.spec

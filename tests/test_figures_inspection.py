@@ -167,3 +167,16 @@ def test_bptt_diagram_marks_the_outputs_the_loss_uses():
         bptt_diagram(1)
     with pytest.raises(ValueError, match="'all' or 'last'"):
         bptt_diagram(3, outputs="some")
+
+
+def test_the_saliency_bars_end_at_the_last_input_and_highlight_the_strongest():
+    from rnnlab.figures.inspection import input_saliency
+    from rnnlab.figures.style import HIGHLIGHT_COLOR, INPUT_COLOR
+
+    fig = input_saliency([0.1, 0.5, 0.2], windows=16)
+    [bars] = fig.data
+    assert list(bars.x) == [-3, -2, -1] and list(bars.y) == [0.1, 0.5, 0.2]
+    assert list(bars.marker.color) == [INPUT_COLOR, HIGHLIGHT_COLOR, INPUT_COLOR]
+    assert fig.layout.xaxis.title.text == "Steps before the forecast (mean over 16 validation windows)"
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        input_saliency([0.1, -0.2])

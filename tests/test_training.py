@@ -53,6 +53,17 @@ def test_saved_model_loads_back_and_predicts_the_same():
     ds = data.make_dataset(exp)
     again = fit.forecast(model, ds.valid.X, exp)
     assert np.allclose(again, result.predictions["valid"], atol=1e-6)
+    # which input steps drive the forecast: one value per input step, over a few validation windows
+    assert len(result.inspect["saliency"]) == 20 and result.inspect["saliency_windows"] == fit.SALIENCY_WINDOWS
+    assert min(result.inspect["saliency"]) >= 0 and max(result.inspect["saliency"]) > 0
+
+
+def test_a_linear_models_saliency_is_the_size_of_its_weights():
+    """The forecast of a linear model is w·x + b: its gradient with respect to input step t is w[t], exactly."""
+    result = fit.run(tiny("linear"))
+    model = fit.model_from_bytes(result.model_bytes)
+    [kernel, _] = [layer.get_weights() for layer in model.layers if layer.get_weights()][0]
+    assert np.allclose(result.inspect["saliency"], np.abs(kernel[:, 0]), rtol=1e-4)
 
 
 def test_on_jax_keras_batches_the_arrays_itself():

@@ -1,5 +1,5 @@
-"""Figures of what happens inside a network: hidden states over time, a recurrent neuron unrolled, WaveNet's
-dilated convolutions and backpropagation through time.
+"""Figures of what happens inside a network: hidden states over time, a recurrent neuron unrolled, which input
+steps drive the forecast, WaveNet's dilated convolutions and backpropagation through time.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from rnnlab.models.registry import receptive_field
 __all__ = [
     "hidden_state_heatmap",
     "unrolled_neuron",
+    "input_saliency",
     "dilated_convolutions",
     "bptt_diagram",
 ]
@@ -147,6 +148,37 @@ def _neuron_series(inputs, states, weights: Mapping[str, float], n_show: int):
         raise ValueError(f"n_show must be an integer of at least 1, got {n_show!r}")
     shown = min(int(n_show), len(x))
     return x, y, (w_x, w_y, b), shown
+
+
+def input_saliency(values, *, windows: int | None = None,
+                   title: str = "Which past steps drive the forecast?") -> go.Figure:
+    """A bar per input step: how much the forecast moves when that step's value moves (the mean absolute gradient
+    of the first forecast step with respect to it), the most recent step on the right.
+
+    Args:
+        values: one non-negative value per input step, oldest first.
+        windows: how many windows the values average over (said in the x axis title).
+        title: figure title.
+
+    Returns:
+        A bar chart, x "Steps before the forecast" from ``-n`` to ``-1``, y "Mean |gradient|", the largest bar in
+        the highlight colour.
+
+    Raises:
+        ValueError: on empty, non-finite or negative values.
+    """
+    v = array(values, "values").ravel()
+    if not np.isfinite(v).all() or (v < 0).any():
+        raise ValueError("values must be finite and non-negative (sizes of gradients)")
+    steps = np.arange(-len(v), 0)
+    colors = [HIGHLIGHT_COLOR if i == int(np.argmax(v)) else INPUT_COLOR for i in range(len(v))]
+    fig = go.Figure(go.Bar(x=steps, y=v, marker_color=colors, name="mean |gradient|",
+                           hovertemplate="%{x} steps back: %{y:.3g}<extra></extra>"))
+    over = f" (mean over {windows} validation windows)" if windows else ""
+    fig.update_xaxes(title_text=f"Steps before the forecast{over}")
+    fig.update_yaxes(title_text="Mean |gradient|", rangemode="tozero")
+    fig.update_layout(showlegend=False)
+    return finish(fig, title)
 
 
 def dilated_convolutions(kernel_size: int, dilations: Sequence[int], *, n_steps: int = 32,

@@ -178,11 +178,46 @@ def _layer_rows(model) -> list[dict[str, Any]]:
 RECURRENT_TYPES = ("SimpleRNN", "LSTM", "GRU", "RNN")
 
 
-def _inspect(model, experiment: Experiment, sample: np.ndarray) -> dict[str, Any]:
-    """Hidden states of every recurrent layer over one sample series, and a single neuron's three weights."""
+#: How many windows the saliency averages over.
+SALIENCY_WINDOWS = 16
+
+
+def saliency(model, X: np.ndarray, experiment: Experiment) -> list[float]:
+    """Which past steps drive the forecast: the mean over the windows ``X`` of the absolute gradient of the
+    model's first forecast step (its output at the last time step, for seq2seq) with respect to each input step,
+    on the network's scale. One value per input step, oldest first; a linear model's are its weights' sizes."""
+    import keras  # workers only: the web process never imports TensorFlow
+
+    x = np.asarray(X[:SALIENCY_WINDOWS], dtype=np.float32)
+    seq2seq = experiment.model.mode == "seq2seq"
+
+    def first_step(out):
+        return out[:, -1, 0] if seq2seq else keras.ops.reshape(out, (out.shape[0], -1))[:, 0]
+
+    if keras.backend.backend() == "jax":
+        import jax  # the JAX backend's own autodiff: Keras 3 has no backend-neutral gradient
+
+        grads = jax.grad(lambda inputs: first_step(model(inputs, training=False)).sum())(x)
+    else:
+        import tensorflow as tf  # the TensorFlow backend's
+
+        inputs = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            total = tf.reduce_sum(first_step(model(inputs, training=False)))
+        grads = tape.gradient(total, inputs)
+    return np.abs(np.asarray(grads))[..., 0].mean(axis=0).astype(float).round(8).tolist()
+
+
+def _inspect(model, experiment: Experiment, sample: np.ndarray, windows: np.ndarray) -> dict[str, Any]:
+    """Hidden states of every recurrent layer over one sample series, a single neuron's three weights, and the
+    saliency of the input steps over a few ``windows``."""
     import keras  # workers only: the web process never imports TensorFlow
 
     out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(), "hidden_states": {}}
+    if len(windows):
+        out["saliency"] = saliency(model, windows, experiment)
+        out["saliency_windows"] = min(len(windows), SALIENCY_WINDOWS)
     for layer in model.layers:
         if type(layer).__name__ not in RECURRENT_TYPES:
             continue
@@ -282,7 +317,8 @@ def run(
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=int(model.count_params()),
         layers=_layer_rows(model), predictions=predictions, wall_seconds=time.perf_counter() - started,
         train_seconds=train_seconds, versions=versions(), jit_compile=bool(jit_compile),
-        inspect=_inspect(model, experiment, dataset.valid.X[0] if len(dataset.valid) else dataset.train.X[-1]),
+        inspect=_inspect(model, experiment, dataset.valid.X[0] if len(dataset.valid) else dataset.train.X[-1],
+                         dataset.valid.X if len(dataset.valid) else dataset.train.X[-SALIENCY_WINDOWS:]),
         model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines, future=future)
 
 

@@ -64,6 +64,8 @@ def test_every_model_family_trains_on_tensorflow(name):
         again = fit.model_from_bytes(result.model_bytes)
         assert again.count_params() == result.params_total
         assert result.inspect["hidden_states"] or not any(layer.recurrent for layer in entry.layers(exp))
+        assert len(result.inspect["saliency"]) == exp.series.n_steps  # the TensorFlow gradient path
+        assert max(result.inspect["saliency"]) > 0
 
 
 def test_xla_gives_the_same_model_as_without():

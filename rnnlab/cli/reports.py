@@ -120,7 +120,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_real = sub.add_parser("real-series", help="every bundled series at one step and its natural horizon: naive, "
                                                 "seasonal naive, ETS, ARIMA, Theta, linear, GRU, LSTM, backtests")
     p_real.add_argument("--epochs", type=int, default=30, help="epochs per training (default 30)")
-    p_real.add_argument("--n-steps", type=int, default=48, help="input steps (default 48)")
+    p_real.add_argument("--n-steps", type=int, default=None, help="input steps (default: a real series' own, two "
+                                                                 "seasons)")
     p_real.add_argument("--only", default=None, help="comma-separated series names")
     p_real.add_argument("--output", default=None, help="also write the markdown report to this file")
     p_real.set_defaults(func=cmd_real_series)

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from rnnlab.lessons import guide
+from rnnlab.series import catalog
 
 from rnnlab.figures import training
 from rnnlab.dashboard import presenter, run_view, state
@@ -21,9 +22,11 @@ COLUMNS = ["model", "mode", "group", "best validation MSE", "±", "test MSE", "s
 @st.fragment(run_every=5)
 def board() -> None:
     """Per lesson series, the best run of each model and mode: a table and a bar chart (refreshed every 5 s)."""
-    for spec in guide.lesson_series():
+    for i, spec in enumerate(guide.lesson_series()):
         horizon = spec["horizon"]
-        st.subheader("One step ahead" if horizon == 1 else f"{horizon} steps ahead")
+        ahead = "One step ahead" if horizon == 1 else f"{horizon} steps ahead"
+        real = spec.get("data", "generated") != "generated"
+        st.subheader(f"{catalog.info(spec['data']).title}: {ahead.lower()}" if real else ahead)
         runs = run_view.store().list(series=spec)
         if not runs:
             st.info("No runs on this data yet.")
@@ -54,7 +57,7 @@ def board() -> None:
             fig = training.mse_bars([{"label": f"{r['model']} · {r['mode']}", "valid_mse": r["best validation MSE"],
                                    "test_mse": None} for r in trained],
                                  naive_mse=runs[0].naive_val_mse, title="Best validation MSE per model")
-            right.plotly_chart(presenter.style_figure(fig, present), key=f"board-{horizon}", theme=None)
+            right.plotly_chart(presenter.style_figure(fig, present), key=f"board-{i}", theme=None)
 
 
 board()

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from rnnlab.jobs.manager import get_manager, reset_manager
 from rnnlab.lessons import beatbook, guide
 from rnnlab.store.runstore import RunStore
+from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, WARM_ENV, child_env, stop, warm, wait_for
 
@@ -90,7 +91,8 @@ def test_walk_every_lesson_without_training(lesson_app):
         if lesson.runs:
             table = at.table[0].value
             assert list(table.index) == [run.label for run in lesson.runs]
-            assert list(table["the book's"]) == [f"{run.book_mse:g}" for run in lesson.runs]
+            assert list(table["the book's"]) == ["–" if run.book_mse is None else f"{run.book_mse:g}"
+                                                 for run in lesson.runs]
         seen.append(lesson.id)
         if i < len(guide.LESSONS) - 1:
             at.button(key="lesson_next").click().run()
@@ -120,7 +122,11 @@ def test_class_board_lists_the_best_runs(lesson_app):
     at.switch_page("pages/board.py").run()
     assert not at.exception
     frames = [df.value for df in at.dataframe]
-    assert len(frames) == 2  # one step ahead, ten steps ahead
+    assert len(frames) == 3  # one step ahead, ten steps ahead, and the real series' lesson
+    assert [h.value for h in at.subheader] == ["One step ahead", "10 steps ahead",
+                                               "Weekly atmospheric CO₂ at Mauna Loa, 1958–2001: one step ahead"]
+    assert set(frames[2]["model"]) == {"naive", "linear", "gru"}  # both scalings' runs on one board
+    assert frames[2].loc[frames[2]["model"] == "linear", "runs"].iloc[0] == 2
     one_step = frames[0]
     assert set(one_step["model"]) == {"naive", "linear", "simple_rnn", "deep_rnn", "deep_rnn_dense"}
     assert list(one_step["best validation MSE"]) == sorted(one_step["best validation MSE"])
@@ -164,3 +170,16 @@ def test_the_finalists_are_named_by_what_sets_them_apart():
     for task in beatbook.load_results()["tasks"]:
         labels = beatbook.short_labels(task["finalists"])
         assert len(set(labels)) == len(labels)
+
+
+def test_the_real_series_lesson_says_who_loses_and_shows_the_best_with_its_band(lesson_app):
+    at = lesson_app(lesson="real_data")
+    assert not at.exception and not at.warning
+    verdicts = [m.value for m in at.markdown if m.value.startswith("- **")]
+    assert len(verdicts) == 4 and all("it loses to repeating the last value" in v or "it earns its place" in v
+                                      for v in verdicts)
+    best = min((r for r in guide.LESSONS[-1].runs if r.model != "naive"),
+               key=lambda r: RunStore().get(r.experiment().key()).val_mse)
+    assert f"The best on validation: {best.label}" in [h.value for h in at.subheader]
+    assert "How sure is it?" in [h.value for h in at.subheader] and "Diagnostics" in [h.value for h in at.subheader]
+    assert not at.multiselect  # the lesson's levels are the defaults: no control (presenter mode has none)

@@ -17,6 +17,7 @@ from rnnlab.figures.inspection import bptt_diagram, dilated_convolutions, unroll
 from rnnlab.figures.series import series_preview
 from rnnlab.figures.sweeps import repeat_spread
 from rnnlab.figures.training import loss_curves, mse_bars, mse_by_step
+from rnnlab.forecasting import intervals
 from rnnlab.lessons import beatbook, guide
 from rnnlab.lessons.guide import Lesson, LessonRun
 from rnnlab.models import anatomy
@@ -126,6 +127,27 @@ def concept(concept_name: str, done: list[Done], present: bool) -> None:
                    "eight layers (1, 2, 4, 8 twice) see 31.")
     elif concept_name == "beat":
         beat_the_book(present)
+    elif concept_name == "real":
+        real_series(done, present)
+
+
+def real_series(done: list[Done], present: bool) -> None:
+    """A real series' lesson: the verdict on each network against the naive forecast, in words, then the best on
+    validation with its prediction intervals and diagnostics (the Train page's, at the default levels)."""
+    networks = [(run, exp, result) for run, exp, result in done if result.params_total > 0]
+    if not networks:
+        return
+    naive = networks[0][2].naive_metrics["test"]["mae"]
+    for run, _, result in networks:
+        mae = result.metrics["test"]["mae"]
+        st.markdown(f"- **{run.label}**: test MAE {mae:.4g}, " + (
+            f"**{mae / naive:.1f} times** the naive forecast's ({naive:.4g}): it loses to repeating the last value."
+            if mae > naive else f"{1 - mae / naive:.0%} below the naive forecast's ({naive:.4g}): it earns its place."))
+    run, exp, result = min(networks, key=lambda d: d[2].val_mse)  # chosen on validation
+    st.subheader(f"The best on validation: {run.label}")
+    ds = run_view.dataset(exp.to_dict()["series"])
+    run_view.intervals_view(result, exp, ds, intervals.DEFAULT_LEVELS)
+    run_view.diagnostics_view(result, exp, ds)
 
 
 def beat_the_book(present: bool) -> None:

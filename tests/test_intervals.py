@@ -422,3 +422,24 @@ def test_the_repeats_offer_the_mean_of_the_seeds_forecasts_as_an_ensemble(app, f
     [line] = [m.value for m in at.markdown if m.value.startswith("**Ensemble**")]
     assert line.startswith("**Ensemble**: the mean of the 3 seeds' forecasts scores validation MSE **0.00000**, test "
                            "MSE **0.00000**, test MASE **0.0000**: better on validation than the seeds' mean (0.76667)")
+
+
+def test_a_classical_runs_own_intervals_stand_beside_the_conformal_ones(app, fake_manager):
+    from dataclasses import replace
+
+    from rnnlab.config import Experiment, ModelSpec
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.store.runstore import RunStore
+
+    exp, result, _, _ = _real_run()
+    ets = Experiment(series=exp.series, model=ModelSpec(name="ets", mode="one_step"))
+    own = {"80": {"coverage": 0.5, "mean_width": 1.0, "winkler": 3.0},
+           "95": {"coverage": 0.75, "mean_width": 2.0, "winkler": 5.0}}
+    RunStore().put(replace(result, key=ets.key(), experiment=ets.to_dict(), params_total=0, forecaster="ETS(A,N,A)",
+                           own_intervals=own))
+    assert RunStore().get(ets.key()).own_intervals == own  # kept with the run
+    at = app("pages/train.py", **to_query(ets))
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "test coverage" in d.value)
+    assert list(table["level"]) == ["80%", "95%", "80% (ETS(A,N,A)'s own)", "95% (ETS(A,N,A)'s own)"]
+    assert list(table["test coverage"])[2:] == ["50%", "75%"]

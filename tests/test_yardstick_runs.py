@@ -71,6 +71,11 @@ def test_a_classical_run_forecasts_exactly_the_networks_windows(upload):
     assert all(a < b for a, b in zip(future["lower"]["95"], future["lower"]["80"]))
     assert "statsmodels" in ets_run.versions and "keras" not in ets_run.versions
     assert future["model"] == ets_run.forecaster  # the form chosen on the training period, refit on all the data
+    # its own intervals (statsmodels'), scored on the test windows beside the conformal ones every run gets
+    own = ets_run.own_intervals
+    assert set(own) == {"80", "95"} and all(0 <= own[lv]["coverage"] <= 1 for lv in own)
+    assert own["80"]["mean_width"] < own["95"]["mean_width"] and own["80"]["winkler"] >= own["80"]["mean_width"]
+    assert net_run.own_intervals is None
 
 
 def test_a_backtest_folds_classical_run_scores_its_windows_and_forecasts_nothing_past_the_end(upload):

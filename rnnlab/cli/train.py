@@ -225,11 +225,14 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     [(summary, cached)] = train_all([experiment], args)
     summary = _with_final(experiment, summary, args)
     bands = _intervals(experiment, summary, levels, args)
+    own = summary.get("own_intervals") or {}
     found = {} if args.no_yardsticks else _yardsticks(experiment, summary, args)
     if args.json:
         return write_json({**summary, "cached": cached, **({"intervals": bands} if bands else {}),
                            **({"yardsticks": found} if found else {})}, out)
-    out.write("\n".join(_summary_lines(summary, cached) + _interval_lines(bands)
+    own_lines = [f"own        {level}%: test coverage {s['coverage']:.0%}, mean width {s['mean_width']:.4g}, "
+                 f"Winkler {s['winkler']:.4g} ({summary.get('forecaster')}'s own interval)" for level, s in own.items()]
+    out.write("\n".join(_summary_lines(summary, cached) + _interval_lines(bands) + own_lines
                         + _yardstick_lines(found, experiment.series.real)) + "\n")
     return 0
 

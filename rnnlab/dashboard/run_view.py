@@ -273,6 +273,10 @@ def intervals_view(result: RunResult, experiment: Experiment, ds: Dataset, level
                      "Winkler score": None if scores is None else scores["winkler"]})
         if scores is not None and scores["coverage"] < int(level) / 100 - 0.1:
             short.append(f"the {level}% interval held only {scores['coverage']:.0%} of the test values")
+    for level, scores in (result.own_intervals or {}).items():
+        rows.append({"level": f"{level}% ({result.forecaster or 'the model'}'s own)", "half-width, first step": None,
+                     "half-width, last step": None, "test coverage": f"{scores['coverage']:.0%}",
+                     "mean width": scores["mean_width"], "Winkler score": scores["winkler"]})
     if not rows:
         return
     if test is not None and len(test) and all(b is not None for b in bands.values()):

@@ -52,6 +52,9 @@ class RunResult:
     future: dict[str, Any] | None = None
     #: A classical forecaster's model as selected on the training period, e.g. ``ETS(M,Ad,M)``; None otherwise.
     forecaster: str | None = None
+    #: A classical forecaster's own prediction intervals (statsmodels') scored on the test windows:
+    #: ``{"80": {"coverage", "mean_width", "winkler"}, "95": {...}}``; None otherwise.
+    own_intervals: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result without predictions and model bytes: what ``result.json`` holds."""

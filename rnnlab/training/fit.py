@@ -20,7 +20,7 @@ import numpy as np
 
 from rnnlab.training import backend, keras_private
 from rnnlab.series import dataset as data_mod, windows
-from rnnlab.forecasting import metrics, yardsticks
+from rnnlab.forecasting import intervals, metrics, yardsticks
 from rnnlab.training.backend import STEPS_PER_EXECUTION
 from rnnlab.config import Experiment
 from rnnlab.models.registry import build_model
@@ -358,6 +358,13 @@ def _classical_result(experiment: Experiment, dataset: data_mod.Dataset, started
         raise TrainingFailed(str(exc)) from None
     n_valid = len(dataset.origins["valid"])
     predictions = {"valid": fitted.predictions[:n_valid], "test": fitted.predictions[n_valid:]}
+    own = None
+    if len(dataset.origins["test"]):
+        try:  # the model's own intervals on the test windows, beside the conformal ones every run gets
+            own = {str(lv): intervals.interval_scores(dataset.actual("test"), fitted.lower[lv][n_valid:],
+                                                      fitted.upper[lv][n_valid:], lv) for lv in fitted.lower}
+        except ValueError:  # a band statsmodels could not give (NaN): none rather than a wrong one
+            own = None
     scored, naive_scored, per_step, baselines = _score(dataset, predictions, horizon)
     future = None
     if ahead is not None:
@@ -372,7 +379,7 @@ def _classical_result(experiment: Experiment, dataset: data_mod.Dataset, started
         naive_metrics=naive_scored, mse_per_step=per_step, params_total=0, layers=[], predictions=predictions,
         wall_seconds=time.perf_counter() - started, train_seconds=fitted.seconds,
         versions={**versions(network=False), "statsmodels": metadata.version("statsmodels")},
-        created=_now(), baselines=baselines, future=future, forecaster=fitted.model,
+        created=_now(), baselines=baselines, future=future, forecaster=fitted.model, own_intervals=own,
     )
 
 

@@ -188,3 +188,17 @@ def test_tensorflow_start_up_lines_stay_off_stderr():
         outputs[level] = done.stderr
     assert "absl" not in outputs[""] and "I0000" not in outputs[""], outputs[""]
     assert "I0000" in outputs["0"]  # what is silenced by default
+
+
+def test_the_saliency_of_a_model_reading_only_its_last_input_is_all_on_that_input():
+    from rnnlab.models.registry import build_model
+    from rnnlab.series import dataset as data
+
+    exp = tiny("linear")
+    model = build_model(exp)
+    kernel, bias = [layer.get_weights() for layer in model.layers if layer.get_weights()][0]
+    only_last = np.zeros_like(kernel)
+    only_last[-1, 0] = 0.8  # the forecast is 0.8 × the last input
+    [layer for layer in model.layers if layer.get_weights()][0].set_weights([only_last, bias])
+    values = fit.saliency(model, data.make_dataset(exp).valid.X, exp)
+    assert values[-1] == pytest.approx(0.8) and values[:-1] == [0.0] * 19

@@ -184,13 +184,16 @@ def _summary_lines(summary: dict[str, Any], cached: bool) -> list[str]:
     for split, steps in summary.get("mse_per_step", {}).items():
         if split == "valid":
             lines.append("per step   " + " ".join(f"{v:.4g}" for v in steps))
-    future = summary.get("future")
-    if future:
-        values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
-        lines.append(f"forecast   after {future['last_time']}: {values}")
-        if future.get("made_by"):
-            lines.append(f"           made by {future['made_by']}")
-    return lines
+    return lines + _future_lines(summary.get("future"))
+
+
+def _future_lines(future: dict[str, Any] | None) -> list[str]:
+    """The forecast past the end in a line, and which model made it."""
+    if not future:
+        return []
+    values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
+    made = [f"           made by {future['made_by']}"] if future.get("made_by") else []
+    return [f"forecast   after {future['last_time']}: {values}", *made]
 
 
 def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: TextIO) -> int:
@@ -455,12 +458,7 @@ def cmd_auto(args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"best       {winner.model}, {winner.best['cell']} (lowest mean validation MSE over its seeds)\n"
               f"test       MAE {test['mae']:.5g}  MASE {_number(test, 'mase', '.4f')}: {verdict} the naive forecast "
               f"(MAE {naive['mae']:.5g})\n")
-    future = summary.get("future")
-    if future:
-        values = ", ".join(f"{t} {v:.5g}" for t, v in zip(future["time"], future["value"]))
-        out.write(f"forecast   after {future['last_time']}: {values}\n")
-        if future.get("made_by"):
-            out.write(f"           made by {future['made_by']}\n")
+    out.writelines(line + "\n" for line in _future_lines(summary.get("future")))
     return 0
 
 

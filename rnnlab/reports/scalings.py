@@ -36,6 +36,21 @@ def _ratio(result, split: str) -> float | None:
     return mine / naive if mine is not None and naive else None
 
 
+def _cell(name: str, horizon: int, model: str, n_steps: int, epochs: int, kind: str,
+          ratios: dict[str, list[float]], store: RunStore, stream, label: str) -> tuple[Any, tuple]:
+    """One training of the report (from the store when it was made before), its (valid, test) ratios to the naive
+    forecast, each also added to ``ratios``."""
+    exp = parse_flat({"model": model, "data": name, "mode": "one_step" if horizon == 1 else "seq2vec",
+                      "horizon": str(horizon), "n_steps": str(n_steps), "epochs": str(epochs), "scaling": kind},
+                     strict=True).experiment
+    result = _train(exp, store, stream, label)
+    pair = _ratio(result, "valid"), _ratio(result, "test")
+    for split, value in zip(("valid", "test"), pair):
+        if value is not None:
+            ratios[split].append(value)
+    return result, pair
+
+
 def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, models: tuple[str, ...] = MODELS,
              store: RunStore | None = None, stream=sys.stderr) -> tuple[str, str]:
     """Train (or read from the store) every cell with every scaling; returns the markdown report and the scaling
@@ -52,14 +67,8 @@ def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, mo
             for model in models:
                 cells = []
                 for kind in scaling.SCALINGS:
-                    exp = parse_flat({"model": model, "data": name, "mode": "one_step" if horizon == 1 else "seq2vec",
-                                      "horizon": str(horizon), "n_steps": str(n_steps), "epochs": str(epochs),
-                                      "scaling": kind}, strict=True).experiment
-                    result = _train(exp, store, stream, f"[{i}/{len(names)}] {name} h={horizon} {model} {kind} ")
-                    pair = _ratio(result, "valid"), _ratio(result, "test")
-                    for split, value in zip(("valid", "test"), pair):
-                        if value is not None:
-                            ratios[kind][split].append(value)
+                    result, pair = _cell(name, horizon, model, n_steps, epochs, kind, ratios[kind], store, stream,
+                                         f"[{i}/{len(names)}] {name} h={horizon} {model} {kind} ")
                     cells.append(pair)
                 best = min(range(len(cells)), key=lambda k: cells[k][0] if cells[k][0] is not None else float("inf"))
                 rows.append(f"| {name} | {horizon} | {model} | " + " | ".join(
@@ -132,14 +141,8 @@ def _input_lengths(names: list[str], models: tuple[str, ...], epochs: int, n_ste
                 for label, rule in rules.items():
                     steps = n_steps if rule is None else FIELDS["n_steps"].clamp(
                         windows.seasonal_input(info.points, info.season, fraction, rule), limits())
-                    exp = parse_flat({"model": model, "data": name, "mode": "one_step" if horizon == 1 else "seq2vec",
-                                      "horizon": str(horizon), "n_steps": str(steps), "epochs": str(epochs),
-                                      "scaling": kind}, strict=True).experiment
-                    result = _train(exp, store, stream, f"[{i}/{len(names)}] {name} h={horizon} {model} {steps} in ")
-                    pair = _ratio(result, "valid"), _ratio(result, "test")
-                    for split, value in zip(("valid", "test"), pair):
-                        if value is not None:
-                            ratios[label][split].append(value)
+                    result, pair = _cell(name, horizon, model, steps, epochs, kind, ratios[label], store, stream,
+                                         f"[{i}/{len(names)}] {name} h={horizon} {model} {steps} in ")
                     cells.append((steps, *pair))
                     runs.setdefault(label, []).append((name, horizon, model, result))
                 best = min(range(len(cells)), key=lambda k: cells[k][1] if cells[k][1] is not None else float("inf"))

@@ -424,7 +424,7 @@ def test_the_repeats_offer_the_mean_of_the_seeds_forecasts_as_an_ensemble(app, f
                            "MSE **0.00000**, test MASE **0.0000**: better on validation than the seeds' mean (0.76667)")
 
 
-def test_a_classical_runs_own_intervals_stand_beside_the_conformal_ones(app, fake_manager):
+def test_a_classical_runs_own_intervals_stand_beside_the_conformal_ones(app, fake_manager, capsys):
     from dataclasses import replace
 
     from rnnlab.config import Experiment, ModelSpec
@@ -443,3 +443,9 @@ def test_a_classical_runs_own_intervals_stand_beside_the_conformal_ones(app, fak
     table = next(d.value for d in at.dataframe if "test coverage" in d.value)
     assert list(table["level"]) == ["80%", "95%", "80% (ETS(A,N,A)'s own)", "95% (ETS(A,N,A)'s own)"]
     assert list(table["test coverage"])[2:] == ["50%", "75%"]
+    from rnnlab import cli  # train prints them too, under the conformal ones
+
+    assert cli.main(["train", "ets", "--dataset", "elnino_sst", "--n-steps", "12", "--no-yardsticks"]) == 0
+    text = capsys.readouterr().out
+    assert "own        80%: test coverage 50%, mean width 1, Winkler 3 (ETS(A,N,A)'s own interval)" in text
+    assert text.index("split conformal, calibrated on") < text.index("own        95%: test coverage 75%")

@@ -228,14 +228,11 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     [(summary, cached)] = train_all([experiment], args)
     summary = _with_final(experiment, summary, args)
     bands = _intervals(experiment, summary, levels, args)
-    own = summary.get("own_intervals") or {}
     found = {} if args.no_yardsticks else _yardsticks(experiment, summary, args)
     if args.json:
         return write_json({**summary, "cached": cached, **({"intervals": bands} if bands else {}),
                            **({"yardsticks": found} if found else {})}, out)
-    own_lines = [f"own        {level}%: test coverage {s['coverage']:.0%}, mean width {s['mean_width']:.4g}, "
-                 f"Winkler {s['winkler']:.4g} ({summary.get('forecaster')}'s own interval)" for level, s in own.items()]
-    out.write("\n".join(_summary_lines(summary, cached) + _interval_lines(bands) + own_lines
+    out.write("\n".join(_summary_lines(summary, cached) + _interval_lines(bands, summary)
                         + _yardstick_lines(found, experiment.series.real)) + "\n")
     return 0
 
@@ -268,8 +265,9 @@ def _intervals(experiment: config.Experiment, summary: dict[str, Any], levels: t
     return export.intervals(result, make_dataset(experiment), levels, future=summary.get("future"))
 
 
-def _interval_lines(bands: dict[str, Any] | None) -> list[str]:
-    """The intervals in a line per level: the half-width one step ahead and the test period's scores."""
+def _interval_lines(bands: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
+    """The intervals in a line per level: the half-width one step ahead and the test period's scores; then a
+    classical forecaster's own intervals' scores."""
     lines = []
     for level, entry in (bands or {"levels": {}})["levels"].items():
         if entry["halfwidth"] is None:
@@ -282,7 +280,9 @@ def _interval_lines(bands: dict[str, Any] | None) -> list[str]:
         lines.append(f"interval   {level}%: ±{entry['halfwidth'][0]:.4g} one step ahead{scored}")
     if lines:
         lines.append(f"           split conformal, calibrated on {bands['windows']} validation windows")
-    return lines
+    return lines + [f"own        {level}%: test coverage {s['coverage']:.0%}, mean width {s['mean_width']:.4g}, "
+                    f"Winkler {s['winkler']:.4g} ({summary.get('forecaster')}'s own interval)"
+                    for level, s in (summary.get("own_intervals") or {}).items()]
 
 
 def _with_final(experiment: config.Experiment, summary: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -373,7 +373,6 @@ def _train_repeats(experiment: config.Experiment, args: argparse.Namespace, out:
 
 def _ensemble(experiment: config.Experiment, keys: list[str], args: argparse.Namespace) -> dict[str, Any] | None:
     """The scores of the mean of the seeds' forecasts, from the store (None when it cannot read them all)."""
-    from rnnlab.forecasting import intervals  # NumPy only, but the cached train never needs it
     from rnnlab.series.dataset import make_dataset  # pandas for a real series: only the repeats need it here
 
     store = RunStore(args.home)
@@ -427,8 +426,7 @@ def cmd_auto(args: argparse.Namespace, out: TextIO) -> int:
     searched = ("scaling", "n_steps", "units")
     searches = []
     for model in models:
-        args.model = model
-        base = experiment_from_args(args, skip=searched)
+        base = experiment_from_args(argparse.Namespace(**{**vars(args), "model": model}), skip=searched)
         sweep = auto.search(base, seeds=checked(sweeps.REPEATS, args.seeds),
                             configurations=checked(sweeps.SAMPLE, args.configurations))
         sys.stderr.write(f"search: {sweep.describe()}\n")

@@ -452,11 +452,13 @@ class _Builder:
                 mine.clear()
 
 
-def real_input(info: catalog.SeriesInfo, horizon: int, train_fraction: float) -> int:
-    """The default input length on a real series: a few of its seasons (:data:`windows.REAL_INPUT_RULE`,
-    docs/scalings.md), and short enough for a short series to leave training windows."""
-    value = windows.seasonal_input(info.points, info.season, train_fraction, windows.REAL_INPUT_RULE)
-    return windows.longest_input(info.points, horizon, train_fraction, value)
+def real_input(info: catalog.SeriesInfo, horizon: int, train_fraction: float,
+               rule: str = windows.REAL_INPUT_RULE) -> int:
+    """The input length ``rule`` (:data:`windows.INPUT_RULES`; by default the real series' default,
+    docs/scalings.md) gives a real series: a few of its seasons, short enough for a short series to leave training
+    windows, within the operator's limit."""
+    value = windows.seasonal_input(info.points, info.season, train_fraction, rule)
+    return FIELDS["n_steps"].clamp(windows.longest_input(info.points, horizon, train_fraction, value), limits())
 
 
 def to_query(experiment: Experiment) -> dict[str, str]:
@@ -472,7 +474,7 @@ def to_query(experiment: Experiment) -> dict[str, str]:
             default = catalog.info(data).season
         elif f.name == "n_steps" and experiment.series.real:  # as the link parser fills it in
             s = experiment.series
-            default = f.clamp(real_input(catalog.info(data), s.horizon, s.train_fraction), limits())
+            default = real_input(catalog.info(data), s.horizon, s.train_fraction)
         else:
             default = f.default_for(entry, mode, data)
         if value != default:

@@ -315,7 +315,7 @@ def diagnostics_view(result: RunResult, experiment: Experiment, ds: Dataset) -> 
     actual = ds.actual("test")
     st.subheader("Diagnostics")
     try:
-        copied = diagnostics.copying(actual, predicted, ds.inputs("test")[:, -1, 0])
+        copied = diagnostics.copying(actual, predicted, ds.last_input("test"))
         left = diagnostics.residual_diagnostics(actual, predicted, experiment.series.season or ds.series.season)
     except ValueError as exc:  # too few test windows, or a series that never changes on them
         st.info(f"No diagnostics on these test windows: {exc}.", icon=":material/info:")

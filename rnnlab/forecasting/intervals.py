@@ -40,6 +40,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from rnnlab.forecasting import metrics
+
 __all__ = ["bands", "conformal_halfwidths", "ensemble", "ensemble_scores", "interval_scores", "min_windows", "of_run",
            "LEVELS", "DEFAULT_LEVELS"]
 
@@ -313,8 +315,6 @@ def ensemble_scores(predictions: Sequence[Mapping[str, np.ndarray]], dataset, ho
     Raises:
         ValueError: when a run lacks a split, or the forecasts do not have the windows' shape.
     """
-    from rnnlab.forecasting import metrics  # plain NumPy too; imported here to keep this module's imports minimal
-
     out = {}
     for split in ("valid", "test"):
         if any(p.get(split) is None for p in predictions):

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 from rnnlab.config import Experiment, limits
 from rnnlab.config.fields import FIELDS
+from rnnlab.config.specs import real_input
 from rnnlab.errors import FieldError
 from rnnlab.jobs import sweeps
 from rnnlab.series import catalog, scaling, windows
@@ -36,12 +37,8 @@ def grid(base: Experiment) -> dict[str, tuple[Any, ...]]:
         raise FieldError("model", f"{base.model.entry.display_name} trains nothing: there is nothing to search")
     kinds = tuple(k for k in scaling.SCALINGS
                   if base.model.mode != "iterative" or k not in ("relative", "window"))  # as Experiment refuses
-    info = catalog.info(base.series.data)
-    steps = FIELDS["n_steps"]
-    lengths = sorted({steps.clamp(windows.longest_input(
-        info.points, base.series.horizon, base.series.train_fraction,
-        windows.seasonal_input(info.points, info.season, base.series.train_fraction, rule)), limits())
-        for rule in windows.INPUT_RULES})
+    info, s = catalog.info(base.series.data), base.series
+    lengths = sorted({real_input(info, s.horizon, s.train_fraction, rule) for rule in windows.INPUT_RULES})
     out: dict[str, tuple[Any, ...]] = {"scaling": kinds, "n_steps": tuple(lengths)}
     if "units" in base.model.entry.params:
         units = base.model.units

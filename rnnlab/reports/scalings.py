@@ -20,8 +20,9 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
-from rnnlab.config import limits, parse_flat
+from rnnlab.config import parse_flat
 from rnnlab.config.fields import FIELDS
+from rnnlab.config.specs import real_input
 from rnnlab.reports.real_series import _train, horizons
 from rnnlab.series import catalog, scaling, windows
 from rnnlab.store.runstore import RunStore
@@ -139,8 +140,7 @@ def _input_lengths(names: list[str], models: tuple[str, ...], epochs: int, n_ste
             for model in models:
                 cells = []
                 for label, rule in rules.items():
-                    steps = n_steps if rule is None else FIELDS["n_steps"].clamp(
-                        windows.seasonal_input(info.points, info.season, fraction, rule), limits())
+                    steps = n_steps if rule is None else real_input(info, horizon, fraction, rule)
                     result, pair = _cell(name, horizon, model, steps, epochs, kind, ratios[label], store, stream,
                                          f"[{i}/{len(names)}] {name} h={horizon} {model} {steps} in ")
                     cells.append((steps, *pair))

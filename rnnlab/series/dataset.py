@@ -152,12 +152,16 @@ class Dataset:
         starts = self.origins[split] - n_steps
         return windows.gather(self.series.filled(), starts, n_steps)[..., np.newaxis]
 
+    def last_input(self, split: str) -> np.ndarray:
+        """Each of ``split``'s windows' last input ``[n]``, in the series' own units."""
+        if self.series is None or self.scaling == "global":
+            return self.unscale(getattr(self, split).X[:, -1, 0])
+        return self.series.filled()[self.origins[split] - 1]
+
     def naive(self, split: str, horizon: int) -> np.ndarray:
         """The naive forecast of ``split``'s windows (the last input, repeated), ``[n, horizon]``, in the series'
         own units."""
-        if self.series is None or self.scaling == "global":
-            return self.unscale(naive_forecast(getattr(self, split).X, horizon))
-        return np.repeat(self.inputs(split)[:, -1, :1].astype(np.float64), horizon, axis=1)
+        return np.repeat(self.last_input(split)[:, None], horizon, axis=1)
 
 
 def make_targets(series: np.ndarray, experiment: Experiment) -> np.ndarray:

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SCALINGS = ("global", "relative", "window", "difference")
 LABELS = {
     "global": "Global: by the training period's mean and spread",
     "relative": "Relative to the last input (the naive forecast is zero)",
     "window": "Per window: by each window's own mean and spread",
     "difference": "First differences",
 }
+SCALINGS = tuple(LABELS)
 #: The default on a real series, chosen on validation by ``python -m rnnlab scalings`` (docs/scalings.md): a
 #: linear model and a GRU on every bundled series, one step and at its natural horizon; first differences had the
 #: lowest median validation MAE over the naive forecast's (0.939; global 1.056).
@@ -66,14 +66,13 @@ def frame(windows: np.ndarray, n_steps: int, scaling: str, *, change: float, bef
     """
     windows = np.asarray(windows, dtype=np.float64)
     n = len(windows)
-    last = windows[:, n_steps - 1] if n else np.zeros(0)
+    last = windows[:, n_steps - 1]
     if scaling == "relative":
         offset, spread = last, np.full(n, change)
         values = (windows - offset[:, None]) / spread[:, None]
     elif scaling == "window":
         inputs = windows[:, :n_steps]
-        offset = inputs.mean(axis=1) if n else np.zeros(0)
-        spread = np.maximum(inputs.std(axis=1) if n else np.zeros(0), 0.5 * change)
+        offset, spread = inputs.mean(axis=1), np.maximum(inputs.std(axis=1), 0.5 * change)
         values = (windows - offset[:, None]) / spread[:, None]
     elif scaling == "difference":
         if before is None:

@@ -118,7 +118,6 @@ def _score(dataset: data_mod.Dataset, predictions: dict[str, np.ndarray], horizo
     ``mase``, the MAE over the in-sample seasonal-naive error of the training period (M4's definition)."""
     results, naive_results, per_step, baselines = {}, {}, {}, {}
     for split in ("valid", "test"):
-        part = getattr(dataset, split)
         actual = dataset.actual(split)
         naive = dataset.naive(split, horizon)
         results[split] = metrics.scores(actual, predictions[split], naive, scale=dataset.mase_scale)
@@ -140,13 +139,11 @@ def future_forecast(model, dataset: data_mod.Dataset, experiment: Experiment) ->
     if dataset.series is None:
         return None
     horizon = experiment.series.horizon
-    if model is None:
-        if dataset.scaling == "global":
-            values = dataset.unscale(data_mod.naive_forecast(dataset.last_window, horizon))[0]
-        else:  # the last value itself, whatever the network's scale
-            values = np.repeat(dataset.series.filled()[-1:], horizon)
+    if model is None:  # the naive forecast: a baseline's windows are always scaled globally (Experiment)
+        scaled = data_mod.naive_forecast(dataset.last_window, horizon)
     else:
-        values = dataset.unscale(forecast(model, dataset.last_window, experiment), "last")[0]
+        scaled = forecast(model, dataset.last_window, experiment)
+    values = dataset.unscale(scaled, "last")[0]
     last_time = dataset.series.time_labels(np.array([len(dataset.series) - 1]))[0]
     out = {"time": dataset.series.future_times(horizon), "value": [float(v) for v in values],
            "last_time": last_time, "rolled_forward": experiment.model.mode == "iterative"}

@@ -104,3 +104,52 @@ def test_a_second_run_trains_nothing(monkeypatch):
     assert first["backtest"] == pytest.approx(2.0) and first["kind"] == "classical"
     again = report.run_row(exp, store, stream=open("/dev/null", "w"), label="t")
     assert len(trained) == 1 + report.FOLDS and again == first
+
+
+def test_the_auto_row_is_the_search_chosen_on_validation_with_its_best_seed_and_a_backtest(monkeypatch):
+    """The "Find a good model for me" row: every training of the search through the store, the configuration with
+    the lowest mean validation MSE (relative scaling here), of its seeds the one with the lowest validation MAE,
+    and that run's backtest; a second call trains nothing."""
+    trained = []
+
+    def fake_run(experiment, on_epoch=None):
+        trained.append(experiment.key())
+        second_seed = experiment.train.seed != 42
+        valid = {"mse": 1.0 if experiment.series.scaling == "relative" else 2.0, "mae": 0.4 if second_seed else 0.5}
+        return SimpleNamespace(key=experiment.key(), metrics={"valid": valid, "test": {"mse": 3.0, "mae": 0.7}},
+                               wall_seconds=1.0, train_seconds=0.5,
+                               predictions={"valid": np.zeros((3, 1)), "test": np.zeros((2, 1))})
+
+    class Store(dict):
+        def get(self, key):
+            return super().get(key)
+
+        def put(self, result):
+            self[result.key] = result
+
+    monkeypatch.setattr(report.training, "run", fake_run)
+    store, null = Store(), open("/dev/null", "w")
+    row = report.auto_row("elnino_sst", 12, epochs=1, n_steps=None, store=store, stream=null, label="t")
+    searched = report.auto.search(report.experiment_for("elnino_sst", "gru", epochs=1, n_steps=None, horizon=12))
+    assert len(trained) == searched.size() + report.FOLDS and row["trainings"] == searched.size()
+    assert row["label"] == "Auto search (GRU)" and row["kind"] == "network" and row["name"] == "gru"
+    assert "scaling=relative" in row["model"] and row["model"].endswith(", seed " + str(
+        [s for s in report.auto.sweeps.seeds(searched.base, 2) if s != 42][0]))
+    assert row["metrics"]["valid"]["mae"] == 0.4 and row["seconds"] == searched.size() * 1.0
+    assert report.auto_row("elnino_sst", 12, epochs=1, n_steps=None, store=store, stream=null, label="t") == row
+    assert len(trained) == searched.size() + report.FOLDS
+
+
+def test_the_summary_says_where_the_best_network_loses_to_the_naive_or_the_classical_forecast():
+    """Best network = the lowest validation MAE among the networks (the GRU in _rows: valid 1.5); the best
+    classical forecaster is ETS (valid 2.0, test 2.5), the naive forecast's test MASE 1.5."""
+    def table(where, horizon, gru_test):
+        return [{**(_row("gru", "network", "GRU", 1.5, gru_test) if r["name"] == "gru" else r), "where": where,
+                 "horizon": horizon} for r in _rows()]
+
+    text = " ".join(report.summary_lines([table("a h=1", 1, 3.2), table("a h=12", 12, 3.2),
+                                          table("b h=12", 12, 2.7)]))
+    assert ("has a test MASE at most the naive forecast's in 1 of 3 tables; not in a h=1 (GRU 1.6 against 1.5); "
+            "a h=12 (GRU 1.6 against 1.5).") in text
+    assert ("At the natural horizon its test MAE is within 10% of the best classical forecaster's (chosen on "
+            "validation) or better in 1 of 2; not in a h=12 (GRU 28% above ETS(A,Ad,A)).") in text

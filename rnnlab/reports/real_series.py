@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from rnnlab.config import Experiment, parse_flat
 from rnnlab.forecasting import yardsticks
+from rnnlab.jobs import auto
 from rnnlab.jobs.progress import Progress
 from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
@@ -28,6 +29,9 @@ from rnnlab.store.runstore import RunStore
 from rnnlab.training import fit as training
 
 MODELS = ("linear", "gru", "lstm")
+#: The network the "Find a good model for me" search (:mod:`rnnlab.jobs.auto`, its default budget) runs on in
+#: each table.
+AUTO_MODEL = "gru"
 FOLDS = 3
 #: The horizon a forecaster would plan with, by the series' step: a year of monthly or quarterly steps; the M4
 #: competition's 13 weeks (a quarter) and 14 days for weekly and daily data; two trading weeks for business days.
@@ -93,6 +97,39 @@ def run_row(experiment: Experiment, store: RunStore, stream, label: str) -> dict
             "windows": sum(len(result.predictions[s]) for s in ("valid", "test"))}
 
 
+def auto_row(series: str, horizon: int, *, epochs: int, n_steps: int | None, store: RunStore, stream,
+             label: str) -> dict[str, Any]:
+    """The "Find a good model for me" row: :func:`rnnlab.jobs.auto.search` around :data:`AUTO_MODEL` (its default
+    budget: scaling, input length and size, a few seeds each), every training through the store; the
+    configuration with the lowest mean validation MSE, and of its seeds the one with the lowest validation MAE
+    (chosen on validation like everything else), with that run's backtest. Its seconds are the whole search's."""
+    base = experiment_for(series, AUTO_MODEL, epochs=epochs, n_steps=n_steps, horizon=horizon)
+    row: dict[str, Any] = {"name": AUTO_MODEL, "kind": "network", "auto": True,
+                           "label": f"Auto search ({REGISTRY[AUTO_MODEL].display_name})"}
+    sweep = auto.search(base)
+    experiments = sweep.experiments()
+    results: dict[str, RunResult] = {}
+    for j, exp in enumerate(experiments, 1):
+        try:
+            results[exp.key()] = _train(exp, store, stream, f"{label} auto {j}/{len(experiments)}: ")
+        except training.TrainingFailed:
+            continue  # a configuration that diverged is simply not a candidate
+    best = auto.found(sweep, results).best
+    if best is None:
+        return {**row, "error": "no configuration of the search could be trained"}
+    result = min((results[k] for k in best["done_keys"]), key=lambda r: r.metrics["valid"]["mae"])
+    chosen = next(e for e in experiments if e.key() == result.key)
+    try:
+        folds = [_train(f, store, stream, f"{label} auto fold {f.series.fold}: ") for f in chosen.backtest(FOLDS)]
+    except training.TrainingFailed as exc:
+        return {**row, "error": str(exc)}
+    maes = [f.metrics["test"]["mae"] for f in folds]
+    return {**row, "model": f"{best['cell']}, seed {chosen.train.seed}", "metrics": result.metrics,
+            "seconds": sum(r.wall_seconds for r in results.values()), "fit_seconds": result.train_seconds,
+            "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
+            "windows": sum(len(result.predictions[s]) for s in ("valid", "test")), "trainings": len(results)}
+
+
 def _score(scores: Mapping[str, Any] | None, split: str, metric: str = "mae") -> float | None:
     """``scores[split][metric]``, or None when the run lacks it (no season-apart pair for the MASE)."""
     value = ((scores or {}).get(split) or {}).get(metric)
@@ -145,18 +182,21 @@ def _judge(rows: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     scored = [r for r in rows if not r.get("error") and _score(r["metrics"], "valid") is not None]
     if not scored:
         return None
-    by_name = {r["name"]: r for r in scored}
+    by_name = {r["name"]: r for r in scored if not r.get("auto")}
     # Chosen on validation, as a forecaster would choose; the test error is reported, never used to choose.
     chosen = min(scored, key=lambda r: _score(r["metrics"], "valid"))
     best = yardsticks.best_classical({r["name"]: r["metrics"] for r in scored})
     networks = [r for r in scored if REGISTRY[r["name"]].trainable]
     naive = _score(by_name.get("naive", {}).get("metrics"), "test")
     classical = _score(by_name[best]["metrics"], "test") if best else None
-    mine = {r["name"]: _score(r["metrics"], "test") for r in networks}
+    def worse(r: Mapping[str, Any], than: float | None) -> bool:
+        mine = _score(r["metrics"], "test")
+        return None not in (than, mine) and mine > than
+
     return {"scored": scored, "chosen": chosen, "best": by_name.get(best), "networks": networks,
-            "lost_naive": [r for r in networks if None not in (naive, mine[r["name"]]) and mine[r["name"]] > naive],
-            "lost_classical": [r for r in networks if None not in (classical, mine[r["name"]])
-                               and mine[r["name"]] > classical]}
+            "best_network": min(networks, key=lambda r: _score(r["metrics"], "valid")) if networks else None,
+            "lost_naive": [r for r in networks if worse(r, naive)],
+            "lost_classical": [r for r in networks if worse(r, classical)]}
 
 
 def verdict(rows: list[Mapping[str, Any]]) -> str:
@@ -206,6 +246,7 @@ def summary_lines(tables: list[list[Mapping[str, Any]]]) -> list[str]:
             counts[0] += r in facts["lost_naive"]
             counts[1] += r in facts["lost_classical"]
     n = len(tables)
+    beat_naive, near_classical = _best_network_lines(tables)
     kinds = {"classical": "a classical forecaster", "baseline": "the naive or seasonal-naive forecast",
              "network": "a network"}
     picked = ", ".join(f"{kinds.get(kind, kind)} in {count}"
@@ -216,7 +257,40 @@ def summary_lines(tables: list[list[Mapping[str, Any]]]) -> list[str]:
             f"Over the {n} tables below (a series at a horizon), the forecast chosen on validation MAE was "
             f"{picked}. On test: {losses} (of {n}). The runs behind the report took {seconds / 60:.0f} "
             "minutes of wall clock in all (each run and backtest fold once; a second call reads them from the store).",
-            ""]
+            "", beat_naive, "", near_classical, ""]
+
+
+def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str]:
+    """Two sentences about the best network of each table (chosen on validation MAE among the networks, the
+    auto search included): is its test MASE at most the naive forecast's, and, at the natural horizon, is its
+    test MAE within 10% of the best classical forecaster's (chosen on validation) or better. Each names the
+    tables where it is not."""
+    beat, missed, near, far, natural = 0, [], 0, [], 0
+    for rows in tables:
+        facts = _judge(rows)
+        if facts is None or facts["best_network"] is None:
+            continue
+        best, where = facts["best_network"], rows[0].get("where", "a table")
+        naive = next((r for r in facts["scored"] if r["name"] == "naive"), None)
+        mine = _score(best["metrics"], "test", "mase")
+        theirs = _score(naive["metrics"], "test", "mase") if naive else None
+        if None in (mine, theirs) or mine <= theirs:
+            beat += 1
+        else:
+            missed.append(f"{where} ({_name(best)} {mine:.4g} against {theirs:.4g})")
+        if rows[0].get("horizon", 1) > 1 and facts["best"] is not None:
+            natural += 1
+            ratio = _score(best["metrics"], "test") / _score(facts["best"]["metrics"], "test")
+            if ratio <= 1.10:
+                near += 1
+            else:
+                far.append(f"{where} ({_name(best)} {100 * (ratio - 1):.0f}% above {_name(facts['best'])})")
+    first = (f"The best network of each table (chosen on validation MAE among the networks, the auto search "
+             f"included) has a test MASE at most the naive forecast's in {beat} of {beat + len(missed)} tables"
+             + (f"; not in {'; '.join(missed)}." if missed else "."))
+    second = (f"At the natural horizon its test MAE is within 10% of the best classical forecaster's (chosen on "
+              f"validation) or better in {near} of {natural}" + (f"; not in {'; '.join(far)}." if far else "."))
+    return first, second
 
 
 def timing_lines(timed: list[tuple[str, int, Mapping[str, Any]]]) -> list[str]:
@@ -258,8 +332,13 @@ def real_series(*, epochs: int = 30, n_steps: int | None = None, only: str | Non
                   f"{info.points:,} {info.step} values, {meta['axis']}; season {meta['season']} steps. "
                   f"{meta['teaches']}", ""]
         for horizon in horizons(name):
-            rows = [run_row(exp, store, stream, f"[{i}/{len(names)}] {name} h={horizon}")
+            label = f"[{i}/{len(names)}] {name} h={horizon}"
+            rows = [run_row(exp, store, stream, label)
                     for exp in experiments_for(name, epochs=epochs, n_steps=n_steps, horizon=horizon)]
+            rows.append(auto_row(name, horizon, epochs=epochs, n_steps=n_steps, store=store, stream=stream,
+                                 label=label))
+            for row in rows:
+                row.update(where=f"{name} h={horizon}", horizon=horizon)
             timed += [(name, horizon, r) for r in rows if r["kind"] == "classical"]
             tables.append(rows)
             lines += [f"### {_horizon_title(name, horizon)}", ""] + table_lines(rows) + ["", verdict(rows), ""]
@@ -288,7 +367,11 @@ def _header(epochs: int, n_steps: int | None, started: datetime) -> list[str]:
         f"one step: one vector of the whole horizon from each window) are trained for {epochs} epochs on the "
         "training period (70%) with the book's settings and a real series' defaults, first differences and "
         + (f"{n_steps} inputs" if n_steps is not None else "two seasons of input (docs/scalings.md chose both)")
-        + ", tuned on nothing, and scored on the validation (15%) and test (15%) "
+        + ", tuned on nothing; the auto-search row is what `python -m rnnlab auto "
+        f"{AUTO_MODEL}` (the Train page's \"Find a good model for me\") finds with its default budget: "
+        f"{auto.CONFIGURATIONS} configurations of scaling, input length and size, {auto.SEEDS} seeds each, the "
+        "configuration with the lowest mean validation MSE and its seed with the lowest validation MAE. All are "
+        "scored on the validation (15%) and test (15%) "
         "periods in the series' own units. The naive, seasonal-naive, ETS, ARIMA and Theta forecasts are scored on "
         "exactly the same windows: ETS and ARIMA are selected (by AICc) and fitted once on the training period and "
         "then run over each window's history with their parameters fixed (rnnlab/forecasting/classical.py says "

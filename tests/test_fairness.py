@@ -1,6 +1,6 @@
-"""A fair share of the cluster: budgets refused before anything starts, and a sweep of one person that never
-starves another's single training (the job manager on a stand-in for Dask that records what it is handed; the
-order itself is tested in test_policy.py)."""
+"""A fair share of the cluster: budgets refused before anything starts, a sweep of one person that never starves
+another's single training (the job manager on a stand-in for Dask that records what it is handed), and people
+taking turns on the real cluster this test process shares (the order itself is tested in test_policy.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rnnlab.jobs import sweeps
 from rnnlab.jobs.job import JobRefused
 from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runstore import RunStore
+from rnnlab.training.task import PROGRESS_TOPIC
 
 from fake_dask import FakeClient
 from helpers import tiny
@@ -88,3 +89,34 @@ def test_withdrawing_a_request_never_hands_its_queued_jobs_to_a_free_worker(tmp_
     other = manager.submit(tiny("linear", train_seed=99), owner="C")
     assert client.submitted == [f"train-{busy.key}", f"train-{other.key}"]  # the queue works again afterwards
     manager.close()
+
+
+def test_on_a_real_cluster_people_take_turns_whatever_their_trainings_cost(shared_cluster, tmp_path):
+    """One cheap stream (A's sweep), one dearer single request (B) and one set of repeats (C) on the one worker of
+    the shared cluster (one shape of model, compiled once): the order the worker started them in, from its own
+    "started" events."""
+    manager = JobManager(JobSettings(calibrate=False), store=RunStore(tmp_path), client=shared_cluster)
+    jobs = []
+    try:
+        sweep = [tiny("linear", train_seed=7100 + i) for i in range(2)]
+        single = tiny("linear", epochs=2, train_seed=7100)
+        repeats = [tiny("linear", train_seed=7200 + i) for i in range(2)]
+        assert manager.estimate(single).total > manager.estimate(sweep[0]).total  # "then the cheapest" put B last
+        jobs += manager.submit_batch(sweep, owner="A")  # A's first takes the worker at once
+        jobs.append(manager.submit(single, owner="B"))
+        assert manager.stats()["started"] == 1 and manager.queue_position(jobs[-1]) == 0
+        jobs += manager.submit_batch(repeats, owner="C")
+        assert [manager.queue_position(j) for j in jobs] == [None, 2, 0, 1, 3]
+        assert all(j.wait(120) for j in jobs) and all(j.state == "done" for j in jobs), [j.error for j in jobs]
+    finally:  # the shared worker is left idle, whatever happened
+        for job in jobs:
+            for owner in list(job.owners):
+                manager.cancel(job.key, owner)
+        shared_cluster.unsubscribe_topic(PROGRESS_TOPIC)
+        manager.close()
+    who = {j.key: person for j, person in zip(jobs, "AABCC")}
+    started = [msg["key"] for _, msg in shared_cluster.get_events(PROGRESS_TOPIC)
+               if msg.get("kind") == "started" and msg.get("key") in who]
+    # B's training right after the one running when B asked; then C and A in turn, one start each.
+    assert [who[key] for key in started] == ["A", "B", "C", "A", "C"]
+    assert manager.stats()["started"] == 5

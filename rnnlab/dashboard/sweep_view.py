@@ -170,8 +170,8 @@ def run_panel(sweep: sweeps.Sweep, experiments: list[Experiment], manager: JobMa
     left, right = st.columns(2)
     left.button(f"Start the sweep ({len(todo)} to train)" if todo else "Every training is stored", type="primary",
                 key="sweep_start", on_click=submit, disabled=bool(problem) or not todo or bool(running),
-                help="Queued as one request: trainings run side by side on the free workers, the next one always "
-                     "going to whoever has the fewest running.")
+                help="Queued as one request: trainings run side by side on the free workers, taking turns with "
+                     "everyone else's waiting trainings.")
     refused = st.session_state.pop(ERROR, None)
     if refused:
         st.error(refused, icon=":material/hourglass_top:")

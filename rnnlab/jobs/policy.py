@@ -8,13 +8,33 @@ it to Dask, which runs exactly what it is given.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 from rnnlab.config.limits import JobSettings
 from rnnlab.jobs.costs import Estimate, seconds_text
 from rnnlab.jobs.job import Job, JobRefused
 
 
+def _give_turns(job: Job, served: dict[str, int], turns: int) -> int:
+    """Count ``job`` being taken as a turn for each person who asked for it (in ``served``: person -> the turn they
+    were last served at), after the ``turns`` given so far; returns the turns given now. No two people share a
+    turn, so the least recently served is always one person."""
+    for owner in sorted(job.owners):
+        turns += 1
+        served[owner] = turns
+    return turns
+
+
 class FairQueue:
     """The jobs waiting for a worker and those handed to the workers, and the rules between them.
+
+    The order is fair over time: the people with a job waiting take turns, one start each. The next start goes to
+    the person served least recently (those not served yet first, the one waiting longest before the others), and
+    of their jobs the cheapest, the oldest among equals. So between two starts of anyone waiting, each other person
+    gets at most one, whatever the jobs cost: someone pressing Train once waits behind at most one start of each
+    other person waiting, and a sweep interleaves with others' repeats. A job several people asked for goes on the
+    turn of the least recently served of them, and counts as a turn for each. Background jobs (the calibration)
+    go only when nobody else's job waits.
 
     Args:
         settings: the limits :meth:`check` applies (``settings`` may be replaced at any time).
@@ -26,27 +46,44 @@ class FairQueue:
         self.pending: list[Job] = []
         #: Jobs handed to the workers; a finished one stays until :meth:`forget_finished`.
         self.released: list[Job] = []
+        #: Turns given so far, and the turn each person was last served at (a job of theirs taken).
+        self._turns = 0
+        self._served: dict[str, int] = {}
 
     # -- the order -------------------------------------------------------------------------------------------
-    def running(self, owner: str) -> int:
-        """How many of ``owner``'s jobs are with the workers."""
-        return sum(1 for j in self.released if owner in j.owners)
+    def _fair_order(self) -> Iterator[Job]:
+        """The queued jobs in the order :meth:`take` would hand them out if nothing else changed."""
+        for background in (False, True):
+            yield from self._in_turn([j for j in self.pending if j.background == background])
 
-    def _rank(self, job: Job) -> tuple:
-        return (job.background, min(self.running(o) for o in job.owners),
-                job.estimate.total if job.estimate else 0.0, job.submitted_at)
+    def _in_turn(self, jobs: list[Job]) -> Iterator[Job]:
+        """``jobs`` in turn between the people who asked for them (see the class docstring), without taking any."""
+        own: dict[str, list[Job]] = {}  # each person's jobs, cheapest first, then the oldest (the sort is stable)
+        for job in sorted(jobs, key=lambda j: (j.estimate.total if j.estimate else 0.0, j.submitted_at)):
+            for owner in job.owners:
+                own.setdefault(owner, []).append(job)
+        since = {owner: min(j.submitted_at for j in mine) for owner, mine in own.items()}
+        served, turns = dict(self._served), self._turns
+        while own:
+            person = min(own, key=lambda o: (served.get(o, -1), since[o]))
+            job = own[person][0]
+            turns = _give_turns(job, served, turns)
+            for owner in job.owners:
+                if owner in own:
+                    own[owner].remove(job)
+                    if not own[owner]:
+                        del own[owner]
+            yield job
 
     def next(self) -> Job | None:
-        """The queued job to run next: the person with the fewest trainings running first (a sweep never starves
-        someone's single training), then the cheapest estimate, then the oldest; background jobs last. None when
-        nothing waits."""
-        return min(self.pending, key=self._rank) if self.pending else None
+        """The queued job to run next, in fair order (see the class docstring); None when nothing waits."""
+        return next(self._fair_order(), None)
 
     def position(self, job: Job) -> int | None:
         """How many queued jobs would run before ``job`` (None when it is not waiting in the queue)."""
         if job not in self.pending:
             return None
-        return sorted(self.pending, key=self._rank).index(job)
+        return list(self._fair_order()).index(job)
 
     # -- moving jobs -----------------------------------------------------------------------------------------
     def add(self, job: Job) -> None:
@@ -61,12 +98,14 @@ class FairQueue:
         return True
 
     def take(self) -> Job:
-        """Move the next job (see :meth:`next`) from the queue to the workers' and return it."""
+        """Move the next job (see :meth:`next`) from the queue to the workers' and return it; it counts as a turn
+        for each person who asked for it."""
         job = self.next()
         if job is None:
             raise IndexError("no job is waiting")
         self.pending.remove(job)
         self.released.append(job)
+        self._turns = _give_turns(job, self._served, self._turns)
         return job
 
     def drain(self) -> list[Job]:
@@ -75,8 +114,12 @@ class FairQueue:
         return drained
 
     def forget_finished(self) -> None:
-        """Stop counting the finished jobs as the workers' (their workers are free)."""
+        """Stop counting the finished jobs as the workers' (their workers are free), and forget when the people
+        with nothing queued or running were served, if before anyone who has (it would not change the order)."""
         self.released = [j for j in self.released if not j.finished]
+        active = {o for j in self.pending + self.released for o in j.owners}
+        oldest = min((self._served[o] for o in active if o in self._served), default=self._turns + 1)
+        self._served = {o: turn for o, turn in self._served.items() if o in active or turn > oldest}
 
     def active(self) -> list[Job]:
         """Every job queued or with the workers and not finished."""

@@ -47,6 +47,7 @@ with view:
                                           title=f"{len(series):,} {series.step} values: training, validation and "
                                                 "test periods"), key="real-series", theme=None)
         run_view.series_report(series, info)
+        uploads.share(experiment, here="data")
         warning = run_view.range_warning(series, where)
         if warning:
             st.warning(warning, icon=":material/trending_up:")

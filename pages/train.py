@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnlab.dashboard import run_view, state, training_view, widgets
+from rnnlab.dashboard import run_view, state, training_view, uploads, widgets
 from rnnlab.jobs.manager import get_manager
 
 st.title("Train a model")
@@ -14,6 +14,7 @@ with settings:
     experiment = widgets.experiment_controls(experiment, training_expanded=True)
     st.caption(f"Data: {run_view.describe_data(experiment)}. Change it on the Data page.")
     st.page_link("pages/data.py", label="Data settings", icon=":material/show_chart:")
+    uploads.share(experiment, here="train", expanded=False)
     training_view.search_link(experiment)
 with notes:
     state.show_notes(experiment)

@@ -178,7 +178,7 @@ def test_data_page_shows_a_bundled_series_with_its_provenance(app):
     assert {m.label: m.value for m in at.metric}["Training series"] == "7,000"
 
 
-def test_a_link_to_someone_elses_private_upload_is_refused(app):
+def test_a_link_to_someone_elses_upload_opens_only_with_its_key(app):
     from rnnlab.series import catalog, csvfile
 
     prepared, _, _ = csvfile.read_series(b"date,value\n" + b"".join(f"2020-01-{d:02d},{d % 4}\n".encode()
@@ -189,8 +189,7 @@ def test_a_link_to_someone_elses_private_upload_is_refused(app):
     text = " ".join(w.value for w in at.warning)
     assert "is a file someone uploaded to this server, and they have not shared it" in text
     assert at.session_state["_rnnlab_experiment"].series.data == "generated"
-    catalog.set_shared(data_id, True)
-    shared = app("pages/train.py", data=data_id, model="linear")
+    shared = app("pages/train.py", data=data_id, model="linear", key=catalog.new_link(data_id))
     assert shared.session_state["_rnnlab_experiment"].series.data == data_id and not shared.warning
 
 

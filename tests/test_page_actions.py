@@ -1,5 +1,5 @@
-"""Page actions in AppTest: the Train page's repeats (N seeded trainings, their spread, cancelling them) and the
-Data page's share toggle for an uploaded series."""
+"""Page actions in AppTest: the Train page's repeats (N seeded trainings, their spread, cancelling them). (An
+uploaded series' link and its key: tests/test_upload_links.py.)"""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ import json
 
 from rnnlab.dashboard.state import to_query
 from rnnlab.jobs.manager import get_manager
-from rnnlab.series import catalog
 from rnnlab.store.runs import Spread
 
-from csv_cases import GOOD
 from helpers import started, tiny
-
-NOT_SHARED = "is a file someone uploaded to this server, and they have not shared it"
-
 
 def repeats_for(app, n: int):
     """The Train page on a tiny linear experiment, with ``n`` repeats asked for."""
@@ -65,37 +60,3 @@ def test_cancel_the_repeats_withdraws_every_seed(app, fake_manager, fake_client)
     assert fake_client.submitted == [running.task_key]  # the waiting seeds never reached the worker
     assert not [p for p in at.get("progress") if p.proto.text.startswith("Seeds:")]
     assert not at.button(key="train_repeats").disabled
-
-
-def upload(app):
-    """The Data page of a session that uploaded a CSV file and pressed "Use this series"; and the series' id."""
-    at = app("pages/data.py")
-    at.radio(key="data_source").set_value("upload").run()
-    at.file_uploader(key="upload_file").set_value(("sales.csv", GOOD[0].blob, "text/csv")).run()
-    at.button(key="upload_use").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    data_id = at.query_params["data"]
-    assert catalog.is_upload(data_id)
-    return at, data_id
-
-
-def data_of_a_link(app, data_id: str) -> tuple[str, list[str]]:
-    """What another session opening a link to ``data_id`` trains on, and the warnings it is shown."""
-    at = app("pages/train.py", data=data_id, model="linear")
-    assert not at.exception
-    return at.session_state["_rnnlab_experiment"].series.data, [w.value for w in at.warning]
-
-
-def test_sharing_an_upload_lets_a_link_in_another_session_use_it(app):
-    owner, data_id = upload(app)
-    assert owner.toggle(key="upload_share").value is False  # private until shared
-    data, warnings = data_of_a_link(app, data_id)
-    assert data == catalog.GENERATED and any(NOT_SHARED in w for w in warnings)
-
-    owner.toggle(key="upload_share").set_value(True).run()
-    assert catalog.info(data_id).meta["shared"]
-    assert data_of_a_link(app, data_id) == (data_id, [])
-
-    owner.toggle(key="upload_share").set_value(False).run()  # unshared again: refused again
-    data, warnings = data_of_a_link(app, data_id)
-    assert data == catalog.GENERATED and any(NOT_SHARED in w for w in warnings)

@@ -214,7 +214,7 @@ def test_a_changed_bundled_file_is_noticed(tmp_path, monkeypatch):
         catalog._load_bundled.cache_clear()
 
 
-def test_uploads_are_content_addressed_private_and_shareable(home):
+def test_uploads_are_content_addressed_and_opened_by_a_link_key(home):
     prepared, _, _ = csvfile.read_series(GOOD[0].blob, name="plain.csv")
     data_id = catalog.save_upload(prepared, owner="alice", filename="plain.csv")
     assert data_id == catalog.upload_id(prepared) and catalog.is_upload(data_id)
@@ -222,9 +222,9 @@ def test_uploads_are_content_addressed_private_and_shareable(home):
     assert np.array_equal(again.values, prepared.values) and np.array_equal(again.times, prepared.times)
     assert catalog.save_upload(prepared, owner="bob", filename="copy.csv") == data_id
     assert catalog.info(data_id).meta["owner"] == "alice"  # the first upload keeps it
-    assert catalog.can_use(data_id, "alice") and not catalog.can_use(data_id, "bob")
-    catalog.set_shared(data_id, True)
-    assert catalog.can_use(data_id, "bob")
+    with pytest.raises(FieldError, match="they have not shared it"):
+        catalog.check_link(data_id, None)  # the id alone opens nothing (tests/test_upload_links.py: the keys)
+    assert catalog.check_link(data_id, catalog.new_link(data_id)) == data_id
     exp = parse_flat({"model": "linear", "data": data_id, "n_steps": "7"}, strict=True).experiment
     assert exp.series.season == 7 and exp.key() != parse_flat({"model": "linear", "n_steps": "7"}).experiment.key()
     meta = json.loads((home / "datasets" / data_id / "meta.json").read_text())

@@ -113,8 +113,7 @@ def series_report(series: PreparedSeries, info: catalog.SeriesInfo) -> None:
         st.caption(f"Unit: {meta['unit']}. Source: {meta['source']}. Licence: {meta['licence']} "
                    f"({meta['licence_evidence'].split(' | ')[0][:160]}). Extracted from {meta['extracted_from'][:120]}.")
     else:
-        st.caption(f"Uploaded file {meta.get('filename', '')}; private to the session that uploaded it"
-                   + (", shared by link." if meta.get("shared") else "."))
+        st.caption(f"Uploaded file {meta.get('filename', '')}; only people with its link can open it.")
 
 
 def fmt(value: float | None, digits: int = 5) -> str:

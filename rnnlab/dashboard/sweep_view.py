@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnnlab.config import FIELDS, Experiment, Field, limits, to_query
+from rnnlab.config import FIELDS, Experiment, Field, limits
 from rnnlab.dashboard import run_view, state
 from rnnlab.errors import FieldError
 from rnnlab.figures.sweeps import sweep_heatmap, sweep_line, sweep_parallel
@@ -223,8 +223,9 @@ def results(sweep: sweeps.Sweep, keys: list[str], manager: JobManager, was_runni
 
 
 def run_link(experiment: Experiment) -> str:
-    """A link that opens ``experiment`` on the Train page (its stored result, or a Train button)."""
-    return "train?" + urlencode(to_query(experiment))
+    """A link that opens ``experiment`` on the Train page (its stored result, or a Train button); on an uploaded
+    series it carries the series' link key (the link opens in a new tab, a session of its own)."""
+    return "train?" + urlencode(state.link_params(experiment))
 
 
 def table_rows(sweep: sweeps.Sweep, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

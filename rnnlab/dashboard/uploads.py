@@ -1,7 +1,8 @@
 """The Data page's upload panel: read a user's CSV, let them choose its columns and how to read it, keep it.
 
 Nothing uploaded is executed: the file is parsed as text by :mod:`rnnlab.series.csvfile`. A bad file gets a
-message naming the problem and where it is; the page (and everyone else's) keeps working.
+message naming the problem and where it is; the page (and everyone else's) keeps working. A series in use opens
+only with its link key (:mod:`rnnlab.series.catalog`): :func:`share` offers the link that carries it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import streamlit as st
 
 from rnnlab.config import Experiment
 from rnnlab.dashboard import state, widgets
-from rnnlab.errors import SeriesError
+from rnnlab.errors import FieldError, SeriesError
 from rnnlab.series import catalog, csvfile, prepare
 from rnnlab.series.grids import GRIDS
 from rnnlab.series.prepare import PreparedSeries
@@ -52,8 +53,14 @@ def panel(experiment: Experiment) -> PreparedSeries | None:
                             help="A column of numbers and, usually, a column of dates or times. Separators , ; tab "
                                  "or | and decimal commas are recognised.")
     if file is None:
-        st.caption("Nothing uploaded yet. Your file stays on this server, private to this browser tab unless you "
-                   "share its link.")
+        data = experiment.series.data
+        if catalog.is_upload(data):  # opened by its link (after a reload, in a new tab, on another device)
+            info = catalog.info(data)
+            st.caption(f"Using {info.meta.get('filename') or info.title}, uploaded earlier. Upload a file to use "
+                       "another.")
+        else:
+            st.caption("Nothing uploaded yet. Your file stays on this server: only people with its link can open "
+                       "it.")
         return None
     blob = file.getvalue()
     try:
@@ -99,11 +106,31 @@ def panel(experiment: Experiment) -> PreparedSeries | None:
     if st.button("Use this series", type="primary", key="upload_use", disabled=in_use,
                  help="Keeps the series on this server and makes it the data of your experiments."):
         catalog.save_upload(prepared, owner=state.owner(), filename=file.name)
-        state.remember_upload(data_id)
+        state.open_own_upload(data_id)
         widgets.use_data(experiment, data_id)
-        in_use = True
-    if in_use and catalog.info(data_id).meta.get("owner") == state.owner():
-        shared = bool(catalog.info(data_id).meta.get("shared"))
-        if st.toggle("Anyone with the link may use this series", value=shared, key="upload_share") != shared:
-            catalog.set_shared(data_id, not shared)
     return prepared
+
+
+def share(experiment: Experiment, *, here: str, expanded: bool = True) -> None:
+    """On an uploaded series this tab may open: the link that opens it (to the Train page with ``experiment``),
+    to copy, with what it shares; in the tab that made the link, a button to replace it. ``here`` is the page's
+    URL path (the link is made from the browser's address)."""
+    data = experiment.series.data
+    if not catalog.is_upload(data) or state.link_key(data) is None:
+        return
+    try:
+        catalog.check_link(data, state.link_key(data))
+    except FieldError:  # this tab opened it before its uploader replaced the link
+        st.caption("The link this series was opened with has been replaced by a new one: ask whoever uploaded it "
+                   "for the new link (this tab keeps it until it is closed or reloaded).")
+        return
+    with st.expander("Copy a link to share", expanded=expanded, icon=":material/link:"):
+        st.code(state.share_url(experiment, "train", here), language=None, wrap_lines=True)
+        st.caption("Anyone with this link can open this series and every run trained on it (results, forecasts, "
+                   "downloads), and train on it. Keep it to come back after a reload or on another device, or send "
+                   "it to whoever should see your work. Without the link nobody else can: the series' id alone "
+                   "(upload-…) opens nothing.")
+        if state.made_link(data):
+            st.button("Make a new link", key="upload_new_link", on_click=state.renew_link, args=(data,),
+                      help="The link above stops working, for everyone who has it (your other tabs and devices "
+                           "too); this tab gets a new one.")

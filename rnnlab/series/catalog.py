@@ -3,9 +3,11 @@
 A data id names the source: ``generated`` (the chapter's sine waves), a bundled series' name (shipped in
 ``rnnlab/datasets/`` with its provenance and licence, its content pinned by a checksum in its metadata), or
 ``upload-<20 hex digits>`` (the start of the SHA-256 of the prepared series, so equal data gets equal ids).
-Uploaded series are kept under ``$RNNLAB_HOME/datasets/<id>/`` with the session that uploaded them; they are
-private to it unless shared. A worker needs no shared disk: it is handed the prepared series with its task
-and :func:`register` makes it known in that process.
+Uploaded series are kept under ``$RNNLAB_HOME/datasets/<id>/``. An id can be known or guessed (it is a hash of
+the data, and runs name it), so it opens nothing by itself: an upload is opened by a *link key*, an unguessable
+token made for the person who uploaded it (:func:`new_link`) and carried in their links (``key=``), the way an
+unlisted document is shared; only the key's SHA-256 is kept, beside the series. A worker needs no shared disk: it
+is handed the prepared series with its task and :func:`register` makes it known in that process.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -33,6 +36,10 @@ if TYPE_CHECKING:
 
 GENERATED = "generated"
 UPLOAD_ID = re.compile(r"upload-[0-9a-f]{20}")
+#: A link key: 22 URL-safe characters, 128 random bits (``secrets.token_urlsafe(16)``).
+LINK_KEY = re.compile(r"[A-Za-z0-9_-]{22}")
+#: What a link to an upload without its key is told (the pages and their tests look for these words).
+NOT_SHARED = "is a file someone uploaded to this server, and they have not shared it"
 DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 
 _REGISTERED: dict[str, PreparedSeries] = {}
@@ -166,10 +173,10 @@ def register(data_id: str, prepared: PreparedSeries) -> None:
         _REGISTERED[data_id] = prepared
 
 
-def save_upload(prepared: PreparedSeries, *, owner: str, filename: str, home: Path | None = None,
-                shared: bool = False) -> str:
-    """Keep an uploaded series in the store (once per content) and return its id. It is private to ``owner``
-    unless ``shared``; uploading the same data again keeps the first owner and adds nothing."""
+def save_upload(prepared: PreparedSeries, *, owner: str, filename: str, home: Path | None = None) -> str:
+    """Keep an uploaded series in the store (once per content) and return its id. ``owner`` (who uploaded it
+    first) is recorded; what opens it is a link key (:func:`new_link`). Uploading the same data again adds
+    nothing."""
     data_id = upload_id(prepared)
     root = _uploads(home)
     final = root / data_id
@@ -182,8 +189,8 @@ def save_upload(prepared: PreparedSeries, *, owner: str, filename: str, home: Pa
         times = prepared.times.astype("int64") if prepared.times is not None else np.zeros(0, dtype="int64")
         np.savez(tmp / "series.npz", values=prepared.values, times=times)
         meta = {"id": data_id, "title": prepared.name or filename, "filename": filename, "owner": owner,
-                "shared": shared, "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "freq": prepared.freq,
-                "step": prepared.step, "season": prepared.season, "points": len(prepared), "unit": prepared.unit,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "freq": prepared.freq, "step": prepared.step,
+                "season": prepared.season, "points": len(prepared), "unit": prepared.unit,
                 "report": prepared.report}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
         try:
@@ -196,20 +203,48 @@ def save_upload(prepared: PreparedSeries, *, owner: str, filename: str, home: Pa
     return data_id
 
 
-def set_shared(data_id: str, shared: bool, home: Path | None = None) -> None:
-    """Let everyone with a link use an uploaded series (or make it private again)."""
-    path = _uploads(home) / data_id / "meta.json"
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    meta["shared"] = bool(shared)
-    path.write_text(json.dumps(meta, indent=1, default=str), encoding="utf-8")
+def _link_file(data_id: str, key: str, home: Path | None) -> Path:
+    # Only the key's hash is kept: a copy of the store (or a look at its folder) opens nothing.
+    return _uploads(home) / data_id / "links" / hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
-def can_use(data_id: str, owner: str, home: Path | None = None) -> bool:
-    """True if ``owner`` may use the series: the generated and bundled ones, their own uploads, shared ones."""
-    if not is_real(data_id) or data_id in _bundled():
-        return True
-    try:
-        meta = info(data_id, home).meta
-    except FieldError:
-        return False
-    return bool(meta.get("shared")) or meta.get("owner") == owner
+def new_link(data_id: str, home: Path | None = None) -> str:
+    """A new link key that opens the uploaded series ``data_id`` (for the person who just uploaded it). It is
+    random, not derived from the id; each upload of the same data gets its own, and each works until
+    :func:`drop_link` (FieldError if this server does not have the series)."""
+    if not is_upload(data_id):
+        raise FieldError("data", f"{data_id!r} is not an uploaded series: it needs no link key")
+    if not (_uploads(home) / data_id / "meta.json").is_file():
+        raise FieldError("data", f"the series {data_id!r} is not on this server (an uploaded file stays with the "
+                                 "server it was uploaded to): upload the file again")
+    key = secrets.token_urlsafe(16)
+    path = _link_file(data_id, key, home)
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(time.strftime("%Y-%m-%dT%H:%M:%S") + "\n", encoding="utf-8")
+    return key
+
+
+def drop_link(data_id: str, key: str, home: Path | None = None) -> None:
+    """Make link key ``key`` stop opening ``data_id`` (for everyone who has it). Nothing happens for a key that
+    does not open it."""
+    if is_upload(data_id) and isinstance(key, str) and LINK_KEY.fullmatch(key):
+        _link_file(data_id, key, home).unlink(missing_ok=True)
+
+
+def check_link(data_id: str, key: Any, home: Path | None = None) -> str:
+    """``data_id`` if a link with key ``key`` may open it: the generated and bundled series need no key, an
+    upload needs one that :func:`new_link` made for it. Otherwise FieldError (field ``key``) saying why: no key,
+    not a key (cut off, mistyped), or a key that does not open this series (wrong, or replaced by a new link)."""
+    if not is_upload(data_id):
+        return data_id
+    if key is None or key == "":
+        raise FieldError("key", f"the link's series ({data_id}) {NOT_SHARED}: a link they share carries its "
+                                "key (key=…), and this one has none")
+    if not isinstance(key, str) or not LINK_KEY.fullmatch(key):
+        shown = str(key) if len(str(key)) <= 40 else str(key)[:40] + "…"
+        raise FieldError("key", f"the link's key={shown!r} is not a link key (22 letters, digits, - or _): it was "
+                                f"cut off or mistyped, so the series {data_id} stays closed; ask for the link again")
+    if not _link_file(data_id, key, home).is_file():
+        raise FieldError("key", f"the link's key does not open the series {data_id}: it is mistyped, or the person "
+                                "who uploaded it made a new link, which stops the old one; ask them for the link again")
+    return data_id

@@ -84,6 +84,8 @@ def test_the_manager_calibrates_in_the_background_and_keeps_the_figures_beside_i
         future.finish(timed_result(stored_experiment(future.experiment)))
     assert student.state == "done" and all(j.state == "done" for j in jobs)
     assert client.submitted.index(f"train-{student.key}") == 2  # the next free worker after the first two
+    # a calibration training is a measurement, not a run: only the student's is kept (and listed on Compare)
+    assert [r.key for r in RunStore(home).list()] == [student.key]
     figures, calibrated = costs.load_coefficients(home=home)
     assert calibrated
     assert_figures(figures, TRUE)

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.config import Experiment, Limits, parse_flat
-from rnnlab.config.limits import JobSettings
+from rnnlab.config.limits import JobSettings, StoreSettings
 from rnnlab.jobs.manager import reset_manager
 from rnnlab.models.registry import REGISTRY
 
@@ -118,5 +118,5 @@ def test_readme_documents_every_limit_with_its_default():
 
 def test_readme_documents_every_job_setting():
     rows = [line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `RNNLAB_")]
-    for declared in JobSettings.declarations():
+    for declared in JobSettings.declarations() + StoreSettings.declarations():
         assert any(row.startswith(f"| `{declared['env']}` |") for row in rows), declared["env"]

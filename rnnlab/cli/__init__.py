@@ -2,6 +2,7 @@
 
 - :mod:`~rnnlab.cli.train`: ``list``, ``datasets``, ``train``, ``backtest``, ``sweep``;
 - :mod:`~rnnlab.cli.operate`: ``warm``, ``calibrate``;
+- :mod:`~rnnlab.cli.store`: ``store`` (usage, list, verify, prune, pin, unpin);
 - :mod:`~rnnlab.cli.reports`: ``reproduce``, ``bench``, ``real-series``, ``beat-the-book``;
 - :mod:`~rnnlab.cli.options`: what they share (the experiment options from the field table, ``--data``,
   ``--home``, ``--scheduler``, how reports are written).
@@ -18,9 +19,11 @@ import sys
 from typing import Sequence, TextIO
 
 from rnnlab.cli import backtest, operate, reports, train
+from rnnlab.cli import store as store_commands
 from rnnlab.cli.options import CliError, add_home
 from rnnlab.errors import FieldError, SeriesError, SettingError
 from rnnlab.jobs.job import JobError
+from rnnlab.store.runstore import StoreWriteFailed
 
 #: The errors that are the user's (or the operator's) to fix: their message is all there is to say.
 USER_ERRORS = (CliError, FieldError, SeriesError, SettingError, JobError)
@@ -34,14 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_home(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for family in (train, backtest, operate, reports):
+    for family in (train, backtest, operate, store_commands, reports):
         family.add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line on ``argv`` (default: the process's arguments), writing results to ``out`` (default:
-    stdout); returns the exit status: 0 ok, 2 a usage or input error, 130 interrupted."""
+    stdout); returns the exit status: 0 ok, 1 a result the run store could not keep, 2 a usage or input error,
+    130 interrupted."""
     out = out or sys.stdout
     command = ""
     try:
@@ -51,6 +55,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except USER_ERRORS as exc:
         sys.stderr.write(f"rnnlab{command}: error: {exc}\n")
         return 2
+    except StoreWriteFailed as exc:  # the disk, not a bug: the reason is all there is to say
+        sys.stderr.write(f"rnnlab{command}: error: a result could not be kept in the run store: {exc.reason}\n")
+        return 1
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

@@ -22,7 +22,7 @@ from rnnlab.jobs.progress import Progress, follow
 from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
 from rnnlab.store.runs import RunSummary, Spread
-from rnnlab.store.runstore import RunStore
+from rnnlab.store.runstore import RunStore, StoreWriteFailed
 
 Trained = tuple[dict[str, Any], bool]  #: a result's summary, and whether it came from the store
 
@@ -65,7 +65,10 @@ def _train_here(experiment: config.Experiment, store: RunStore) -> dict[str, Any
         result = fit.run(experiment, on_epoch=on_epoch)
     except fit.TrainingFailed as exc:
         raise CliError(f"training failed: {exc}") from None
-    store.put(result)
+    try:
+        store.put(result)
+    except StoreWriteFailed as exc:
+        raise CliError(f"{experiment.describe()} trained, but its result could not be kept: {exc.reason}") from None
     return result.summary()
 
 
@@ -91,6 +94,10 @@ def run_batch(experiments: list[config.Experiment], args: argparse.Namespace) ->
             raise CliError(f"{len(failed)} of {len(unique)} trainings did not finish: "
                            + "; ".join(f"{j.experiment.describe()}: {j.state} {j.error or ''}".strip()
                                        for j in failed[:3]))
+        lost = [j for j in todo if j.store_error]
+        if lost:
+            raise CliError(f"{len(lost)} of {len(todo)} trainings finished but could not be kept: "
+                           + "; ".join(f"{j.experiment.describe()}: {j.store_error}" for j in lost[:3]))
         trained = {j.key for j in todo}
         return [(j.result().summary(), j.key not in trained) for j in jobs]
     except KeyboardInterrupt:

@@ -161,6 +161,19 @@ class JobSettings(OperatorSettings):
         return self.workers or (os.cpu_count() or 1)
 
 
+@dataclass(frozen=True)
+class StoreSettings(OperatorSettings):
+    """How much disk the instance keeps (:mod:`rnnlab.store.quota`): the run store's quota, the JAX compilation
+    cache's, and how long an uploaded series no run uses is kept."""
+
+    store_mb: int = setting(2048, "RNNLAB_STORE_MB", "most megabytes the stored runs may take; beyond it the least "
+                            "recently used runs that are not pinned are removed (and trained again when asked for)",
+                            minimum=10)
+    compile_cache_mb: int = setting(512, "RNNLAB_COMPILE_CACHE_MB", "most megabytes of JAX's compilation cache (the "
+                                    "least recently used compiled models go first)", minimum=16)
+    upload_days: int = setting(30, "RNNLAB_UPLOAD_DAYS", "days an uploaded series is kept when no stored run uses it")
+
+
 _OVERRIDE: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("rnnlab_limits", default=None)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from pathlib import Path
 
 import distributed  # noqa: F401  (preloaded: see the module docstring)
@@ -28,6 +29,9 @@ import rnnlab.figures.series  # noqa: F401
 import rnnlab.figures.sweeps  # noqa: F401
 import rnnlab.figures.training  # noqa: F401
 from rnnlab.config import limits
+from rnnlab.config.limits import StoreSettings
+from rnnlab.store import quota
+from rnnlab.store.runstore import RunStore
 
 
 def find_app() -> Path:
@@ -42,6 +46,14 @@ def find_app() -> Path:
              "folder that holds app.py and pages/ (the checkout, or /app in the image)")
 
 
+def _housekeeping() -> None:
+    """Tidy the run store at start and every :data:`~rnnlab.store.quota.HOUSEKEEPING_SECONDS`: old unused uploads
+    go, and the runs are kept within ``RNNLAB_STORE_MB``."""
+    while True:
+        quota.housekeeping(RunStore(), StoreSettings.from_env().upload_days)
+        time.sleep(quota.HOUSEKEEPING_SECONDS)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run ``streamlit run app.py`` in this process with the given extra options. The server refuses uploads
     above ``RNNLAB_MAX_UPLOAD_MB`` (HTTP 413), the limit the CSV reader checks too."""
@@ -51,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     if manager.settings.start_cluster:  # RNNLAB_START_CLUSTER=0: at the first training (it starts lazily)
         # Workers import Keras and its backend as they start: start them now, not at the first Train.
         threading.Thread(target=manager.start, name="rnnlab-cluster-start", daemon=True).start()
+    threading.Thread(target=_housekeeping, name="rnnlab-housekeeping", daemon=True).start()
     upload = f"--server.maxUploadSize={limits().max_upload_mb}"
     sys.argv = ["streamlit", "run", str(app), upload, *(sys.argv[1:] if argv is None else argv)]
     cli.main()

@@ -84,6 +84,9 @@ def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
     elif job is not None and job.state == "cancelled" and result is None:
         st.info("Training was cancelled. Press Train to start again.")
 
+    if job is not None and job.store_error:
+        st.warning(f"This result could not be kept: {job.store_error}. It is shown from the server's memory and "
+                   "is lost when the server restarts; tell the instance's operator.", icon=":material/save:")
     if result is not None:
         show_result(experiment, job, result, manager)
     elif not running and not over_budget and (job is None or job.state != "failed"):

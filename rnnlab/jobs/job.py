@@ -50,6 +50,9 @@ class Job:
         self.worker: str | None = None
         self.worker_pid: int | None = None
         self.error: str | None = None
+        #: Why a finished training's result could not be kept in the store (disk full, read-only...): the result
+        #: is still shown from memory, and lost when the server restarts.
+        self.store_error: str | None = None
         self.from_store = False
         self.history: list[dict[str, float]] = []
         self._state = state

@@ -33,7 +33,7 @@ from rnnlab.jobs.job import Job, JobError
 from rnnlab.jobs.policy import FairQueue
 from rnnlab.series import catalog
 from rnnlab.store.runs import RunResult
-from rnnlab.store.runstore import RunStore
+from rnnlab.store.runstore import RunStore, StoreWriteFailed
 from rnnlab.training.fit import TrainingCancelled
 from rnnlab.training.task import PROGRESS_TOPIC, cancel_event_name, train_task
 
@@ -452,11 +452,12 @@ class JobManager:
         exc = future.exception()
         if exc is None:
             result = future.result()
-            try:
-                self.store.put(result)
-            except Exception as store_exc:  # a full disk must not lose the answer for those waiting
-                log.exception("could not store run %s", job.key[:12])
-                job.error = f"trained, but the result could not be stored: {store_exc}"
+            if not job.background:  # a calibration training is a measurement, not a run anyone asked for
+                try:
+                    self.store.put(result)
+                except StoreWriteFailed as store_exc:  # a full disk must not lose the answer for those waiting
+                    log.error("run %s could not be kept: %s", job.key[:12], store_exc.reason)
+                    job.store_error = store_exc.reason
             job.finish("done", result=_without_model(result))
             self._count("completed")
             return

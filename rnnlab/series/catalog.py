@@ -98,8 +98,12 @@ def check_id(data_id: Any) -> str:
                              f"{', '.join(bundled_names())}, or an uploaded file's upload-… id")
 
 
-def _uploads(home: Path | None) -> Path:
+def uploads_folder(home: Path | None = None) -> Path:
+    """Where the uploaded series are kept: ``datasets/`` in the store's home (``RNNLAB_HOME`` by default)."""
     return (home or default_home()) / "datasets"
+
+
+_uploads = uploads_folder
 
 
 def info(data_id: str, home: Path | None = None) -> SeriesInfo:

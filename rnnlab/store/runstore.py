@@ -9,7 +9,10 @@ Layout under ``RNNLAB_HOME`` (default ``~/.rnnlab``)::
     runs/<key>/manifest.json     size and SHA-256 of each file above
 
 A run is written into a temporary folder (``runs/.tmp-*``) and renamed into place in one step, so readers never
-see half a run and two concurrent writers of the same key leave one complete copy; a temporary folder left
+see half a run and two concurrent writers of the same key leave one complete copy. A write that fails (no space,
+a read-only store, no permission) raises :class:`StoreWriteFailed` with the reason and leaves nothing behind; it
+is never mistaken for a concurrent writer that won. Before a run goes into place the store keeps within its quota
+(:mod:`rnnlab.store.quota`: least recently used runs that are not pinned are evicted). A temporary folder left
 behind by a writer that was killed is removed by a later write once it is :data:`ORPHAN_SECONDS` old. Reading
 checks the manifest, the JSON and the key; a damaged entry is logged and treated as missing (it will be trained
 again, and the damaged copy is then moved to ``damaged/``), never a crash. NumPy and the standard library only.
@@ -25,13 +28,16 @@ import os
 import shutil
 import time
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
 from rnnlab.config import experiment_key
+from rnnlab.config.limits import StoreSettings
 from rnnlab.paths import default_home
+from rnnlab.store import quota
 from rnnlab.store.runs import RunResult, RunSummary
 
 log = logging.getLogger(__name__)
@@ -44,12 +50,29 @@ ORPHAN_SECONDS = 600.0
 
 
 #: Verified summaries by run folder, with the files' modification times when they were verified: listing a
-#: store (the Compare page, the class board every few seconds) re-reads only runs whose files changed.
-_SUMMARIES: dict[Path, tuple[tuple[int, ...], dict[str, Any], RunSummary]] = {}
+#: store (the Compare page, the class board every few seconds) re-reads only runs whose files changed. The
+#: least recently used entries beyond :data:`SUMMARY_CACHE_RUNS` are dropped (a term's store can hold more runs
+#: than the web process should keep in memory).
+_SUMMARIES: OrderedDict[Path, tuple[tuple[int, ...], dict[str, Any], RunSummary]] = OrderedDict()
+SUMMARY_CACHE_RUNS = 5000
 
 
 class DamagedRun(Exception):
     """A stored run failed its checks (reported in the log; callers treat the run as missing)."""
+
+
+class StoreWriteFailed(Exception):
+    """A run could not be kept: the disk is full, the store is read-only or not ours, or its quota is taken by
+    runs that may not be evicted. ``reason`` says which, in words fit to show; nothing of the run was left."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError in words: ``No space left on device``, ``Read-only file system``, ``Permission denied``..."""
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _is_key(key: Any) -> bool:
@@ -61,11 +84,22 @@ class RunStore:
 
     Args:
         root: the store's home folder; defaults to :func:`default_home`. Created on first write.
+        quota_mb: most megabytes the runs may take (default ``RNNLAB_STORE_MB``, read at each write).
     """
 
-    def __init__(self, root: str | os.PathLike | None = None) -> None:
+    def __init__(self, root: str | os.PathLike | None = None, quota_mb: int | None = None) -> None:
         self.root = Path(root) if root is not None else default_home()
         self.runs = self.root / "runs"
+        self.quota_mb = quota_mb
+
+    def quota_bytes(self) -> int:
+        """The most bytes the runs may take."""
+        mb = self.quota_mb if self.quota_mb is not None else StoreSettings.from_env().store_mb
+        return mb * quota.MB
+
+    def forget(self, folder: Path) -> None:
+        """Drop ``folder``'s cached summary (its run was evicted or moved aside)."""
+        _SUMMARIES.pop(folder, None)
 
     # -- paths --------------------------------------------------------------------------------------
     def path(self, key: str) -> Path:
@@ -80,50 +114,70 @@ class RunStore:
 
         If an intact run with the same key is already there it is kept (equal keys mean equal
         experiments); a damaged one is replaced.
+
+        Raises:
+            StoreWriteFailed: the run could not be kept (the reason says why); nothing of it is left behind.
         """
         final = self.path(result.key)
         if experiment_key(result.experiment) != result.key:
             raise ValueError("the result's key does not match its experiment; refusing to store it")
-        self.runs.mkdir(parents=True, exist_ok=True)
-        self.remove_orphans()
-        tmp = self.runs / f".tmp-{result.key[:12]}-{uuid.uuid4().hex}"
-        tmp.mkdir()
         try:
-            payloads = {
-                "experiment.json": _json_bytes({"key": result.key, "experiment": result.experiment}),
-                "result.json": _json_bytes(result.summary()),
-                "predictions.npz": _npz_bytes(result.predictions),
-            }
-            if result.model_bytes:
-                payloads[MODEL_FILE] = result.model_bytes
-            manifest = {name: {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
-                        for name, blob in payloads.items()}
-            payloads[MANIFEST] = _json_bytes({"key": result.key, "files": manifest})
-            for name, blob in payloads.items():
-                _write_synced(tmp / name, blob)
-            _fsync_dir(tmp)
-            if final.exists():
-                if self._check(result.key, deep=True) is None:
-                    self._discard(final, "replacing a damaged copy")
-                else:
-                    shutil.rmtree(tmp, ignore_errors=True)
-                    return final
-            try:
-                os.rename(tmp, final)
-            except OSError:
-                # Another writer renamed the same key into place first: its copy is as good as ours.
-                shutil.rmtree(tmp, ignore_errors=True)
-            _fsync_dir(self.runs)
-            return final
+            self.runs.mkdir(parents=True, exist_ok=True)
+            self.remove_orphans()
+            tmp = self.runs / f".tmp-{result.key[:12]}-{uuid.uuid4().hex}"
+            tmp.mkdir()
+        except OSError as exc:
+            raise StoreWriteFailed(_reason(exc)) from exc
+        try:
+            return self._put(result, tmp, final)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreWriteFailed(_reason(exc)) from exc
+        except quota.StoreFull as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreWriteFailed(str(exc)) from exc
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def _put(self, result: RunResult, tmp: Path, final: Path) -> Path:
+        """Write ``result`` into ``tmp`` and rename it into place at ``final`` (after making room for it)."""
+        payloads = {
+            "experiment.json": _json_bytes({"key": result.key, "experiment": result.experiment}),
+            "result.json": _json_bytes(result.summary()),
+            "predictions.npz": _npz_bytes(result.predictions),
+        }
+        if result.model_bytes:
+            payloads[MODEL_FILE] = result.model_bytes
+        manifest = {name: {"size": len(blob), "sha256": hashlib.sha256(blob).hexdigest()}
+                    for name, blob in payloads.items()}
+        payloads[MANIFEST] = _json_bytes({"key": result.key, "files": manifest})
+        for name, blob in payloads.items():
+            _write_synced(tmp / name, blob)
+        _fsync_dir(tmp)
+        if final.exists():
+            if self._check(result.key, deep=True) is None:
+                self._discard(final, "replacing a damaged copy")
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
+                return final
+        quota.make_room(self, sum(len(b) for b in payloads.values()), self.quota_bytes(), keep=[result.key])
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if self._check(result.key, deep=False) is None:
+                raise  # not a writer that won: the rename itself failed
+            # Another writer renamed the same key into place first: its copy is as good as ours.
+            shutil.rmtree(tmp, ignore_errors=True)
+        _fsync_dir(self.runs)
+        return final
 
     def remove_orphans(self, max_age: float = ORPHAN_SECONDS) -> list[str]:
         """Remove temporary folders older than ``max_age`` seconds (what a killed writer left); their names."""
         removed = []
         now = time.time()
-        for folder in self.runs.glob(".tmp-*") if self.runs.is_dir() else ():
+        leftovers = [*self.runs.glob(".tmp-*"), *self.runs.glob(".evict-*")] if self.runs.is_dir() else []
+        for folder in leftovers:
             try:
                 if now - folder.stat().st_mtime > max_age:
                     shutil.rmtree(folder, ignore_errors=True)
@@ -206,6 +260,9 @@ class RunStore:
             return None
         if stamp is not None:
             _SUMMARIES[folder] = (stamp, summary, run)
+            _SUMMARIES.move_to_end(folder)
+            while len(_SUMMARIES) > SUMMARY_CACHE_RUNS:
+                _SUMMARIES.popitem(last=False)
         return summary, run
 
     def _summary(self, key: str) -> dict[str, Any] | None:
@@ -216,6 +273,10 @@ class RunStore:
         """The listing view of run ``key``, or None if it is missing or damaged."""
         cached = self._cached(key) if _is_key(key) else None
         return None if cached is None else cached[1]
+
+    def verify(self, key: str) -> bool:
+        """True if run ``key`` passes every check, its model's checksum included (a damaged one is logged)."""
+        return _is_key(key) and self._check(key, deep=True) is not None
 
     def has(self, key: str) -> bool:
         """True if an intact run ``key`` is stored."""
@@ -234,6 +295,7 @@ class RunStore:
         if summary is None:
             return None
         folder = self.path(key)
+        quota.touch(folder)  # used: the last to be evicted
 
         def read() -> RunResult:
             with np.load(folder / "predictions.npz", allow_pickle=False) as npz:

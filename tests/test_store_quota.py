@@ -1,0 +1,266 @@
+"""The run store within its disk (rnnlab.store.quota) and writes that fail: eviction of the least recently used
+unpinned runs under RNNLAB_STORE_MB, pins, a failed write told apart from a concurrent writer that won, and the
+bounded summary cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import io
+import logging
+import os
+import time
+
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.config import experiment_key, stored_experiment
+from rnnlab.config.limits import StoreSettings
+from rnnlab.lessons import guide
+from rnnlab.store import quota, runstore
+from rnnlab.store.runstore import RunStore, StoreWriteFailed
+from rnnlab.training import fit as training
+
+from helpers import tiny
+
+
+@pytest.fixture(scope="module")
+def naive_result():
+    return training.run(tiny("naive"))
+
+
+def variant(result, i: int):
+    """``result`` as the run of another experiment (its training seed ``i``): a distinct key, the same size."""
+    exp = {**result.experiment, "train": {**result.experiment["train"], "seed": 1000 + i}}
+    return dataclasses.replace(result, experiment=exp, key=experiment_key(exp))
+
+
+def aged(store: RunStore, key: str, seconds_ago: float) -> None:
+    """Make run ``key`` last used ``seconds_ago`` seconds ago."""
+    then = time.time() - seconds_ago
+    os.utime(store.path(key), (then, then))
+
+
+def test_the_quota_is_an_operator_setting_with_a_default_and_a_clear_refusal():
+    assert StoreSettings.from_env({}).store_mb == 2048
+    assert StoreSettings.from_env({"RNNLAB_STORE_MB": "50"}).store_mb == 50
+    with pytest.raises(ValueError, match="RNNLAB_STORE_MB"):
+        StoreSettings.from_env({"RNNLAB_STORE_MB": "lots"})
+    assert RunStore("/nowhere").quota_bytes() == 2048 * quota.MB
+
+
+def test_over_the_quota_the_least_recently_used_unpinned_runs_go_and_are_logged(home, naive_result, caplog):
+    store = RunStore(quota_mb=1000)
+    runs = [variant(naive_result, i) for i in range(6)]
+    for i, run in enumerate(runs):
+        store.put(run)
+        aged(store, run.key, 1000 - i * 100)  # run 0 used longest ago
+    size = quota.run_bytes(store.path(runs[0].key))
+    quota.pin(store, [runs[0].key], "operator")  # the oldest, but pinned
+    store.get(runs[1].key)  # read in full: used now
+    # room for four runs: two must go, the least recently used that are not pinned (2 and 3)
+    sizes = quota.runs_bytes(store)
+    limit = sum(sizes.values()) - sizes[runs[2].key] - sizes[runs[3].key] + size
+    with caplog.at_level(logging.WARNING):
+        evicted = quota.make_room(store, size, limit, keep=[])
+    assert [k for k, _ in evicted] == [runs[2].key, runs[3].key]
+    assert sorted(store.keys()) == sorted(r.key for r in (runs[0], runs[1], runs[4], runs[5]))
+    assert sum(quota.runs_bytes(store).values()) + size <= limit
+    assert "evicted 2 least recently used run(s)" in caplog.text and runs[2].key[:12] in caplog.text
+    assert store.get(runs[2].key) is None  # simply missing: it will be trained again when asked for
+
+
+def test_a_write_over_the_quota_evicts_before_the_new_run_goes_in(home, naive_result, monkeypatch):
+    first = variant(naive_result, 0)
+    store = RunStore()
+    store.put(first)
+    size = quota.run_bytes(store.path(first.key))
+    aged(store, first.key, 600)
+    monkeypatch.setattr(RunStore, "quota_bytes", lambda self: int(1.5 * size))
+    second = variant(naive_result, 1)
+    store.put(second)
+    assert list(store.keys()) == [second.key]
+
+
+def test_lesson_and_pinned_runs_are_never_evicted_and_a_full_store_says_why(home, naive_result, monkeypatch):
+    store = RunStore()
+    lesson, pinned = variant(naive_result, 0), variant(naive_result, 1)
+    monkeypatch.setattr(quota, "lesson_keys", lambda: {lesson.key})
+    store.put(lesson)
+    store.put(pinned)
+    quota.pin(store, [pinned.key], "beat the book")
+    assert quota.protected(store) == {lesson.key: "lesson", pinned.key: "beat the book"}
+    size = quota.run_bytes(store.path(lesson.key))
+    monkeypatch.setattr(RunStore, "quota_bytes", lambda self: int(2.5 * size))
+    with pytest.raises(StoreWriteFailed, match="the store is full") as failed:
+        store.put(variant(naive_result, 2))
+    assert "RNNLAB_STORE_MB" in failed.value.reason
+    assert sorted(store.keys()) == sorted([lesson.key, pinned.key])  # kept, and nothing half-written
+    assert not list((home / "runs").glob(".tmp-*"))
+    assert quota.unpin(store, [pinned.key]) == [pinned.key] and quota.pinned(store) == {}
+    store.put(variant(naive_result, 2))  # now the unpinned one may go
+    assert pinned.key not in set(store.keys()) and lesson.key in set(store.keys())
+
+
+def test_the_class_boards_best_runs_are_protected(home, naive_result, monkeypatch):
+    """The board shows, on each lesson series, the best run per model: those are kept."""
+    spec = guide.lesson_series()[0]
+    exp = tiny("naive")
+    on_board = exp.replace(**{k: v for k, v in spec.items() if k in ("n_series", "n_steps", "horizon", "seed")})
+    monkeypatch.setattr(guide, "lesson_series", lambda scale=None: [on_board.to_dict()["series"]])
+    store = RunStore()
+    board_run = training.run(on_board)
+    store.put(board_run)
+    store.put(variant(naive_result, 5))
+    assert quota.board_keys(store) == {board_run.key}
+
+
+@pytest.mark.parametrize("where, error", [("write", errno.ENOSPC), ("rename", errno.EROFS)])
+def test_a_failed_write_says_why_and_leaves_no_partial_run(home, naive_result, monkeypatch, where, error):
+    store = RunStore()
+
+    def fail(*args, **kwargs):
+        raise OSError(error, os.strerror(error))
+
+    if where == "write":
+        monkeypatch.setattr(runstore, "_write_synced", fail)
+    else:
+        monkeypatch.setattr(runstore, "os", _FailingOs(fail))
+    with pytest.raises(StoreWriteFailed) as failed:
+        store.put(naive_result)
+    assert failed.value.reason == os.strerror(error)  # "No space left on device", "Read-only file system"
+    assert list((home / "runs").iterdir()) == []  # no run, no temporary folder
+    assert store.get(naive_result.key) is None
+
+
+class _FailingOs:
+    """``os`` for the run store, but every rename fails."""
+
+    def __init__(self, fail) -> None:
+        self._fail = fail
+
+    def rename(self, *args):
+        self._fail()
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+
+def test_a_concurrent_writer_that_won_is_not_a_failure(home, naive_result, monkeypatch):
+    """The rename fails because another writer put the same run in place first: its copy is as good as ours."""
+    store, other = RunStore(), RunStore()
+    real = quota.make_room
+
+    def other_writer_first(*args, **kwargs):
+        monkeypatch.setattr(quota, "make_room", real)
+        other.put(naive_result)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(quota, "make_room", other_writer_first)
+    assert store.put(naive_result) == home / "runs" / naive_result.key
+    assert store.get(naive_result.key) is not None and [p.name for p in (home / "runs").iterdir()] == [
+        naive_result.key]
+
+
+def test_the_command_line_exits_non_zero_with_the_reason(home, monkeypatch, capsys):
+    def full(self, result):
+        raise StoreWriteFailed("No space left on device")
+
+    monkeypatch.setattr(RunStore, "put", full)
+    status = main(["--home", str(home), "train", "naive", "--n-series", "200"], out=io.StringIO())
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "trained, but its result could not be kept: No space left on device" in err
+
+
+def test_the_summary_cache_is_bounded(home, naive_result, monkeypatch):
+    monkeypatch.setattr(runstore, "SUMMARY_CACHE_RUNS", 2)
+    monkeypatch.setattr(runstore, "_SUMMARIES", runstore.OrderedDict())
+    store = RunStore()
+    for i in range(4):
+        store.put(variant(naive_result, i))
+    assert len(store.list()) == 4
+    assert len(runstore._SUMMARIES) == 2
+
+
+def test_usage_counts_each_kind(home, naive_result):
+    store = RunStore()
+    store.put(naive_result)
+    (home / "datasets" / "u1").mkdir(parents=True)
+    (home / "datasets" / "u1" / "series.npz").write_bytes(b"x" * 100)
+    (home / "jax-cache").mkdir()
+    (home / "jax-cache" / "a").write_bytes(b"y" * 300)
+    used = quota.usage(store)
+    assert used["runs"] == {"bytes": quota.run_bytes(store.path(naive_result.key)), "files": 1}
+    assert used["uploads"] == {"bytes": 100, "files": 1}
+    assert used["compilation cache"] == {"bytes": 300, "files": 1}
+    assert used["damaged"] == {"bytes": 0, "files": 0}
+
+
+def test_a_result_that_cannot_be_kept_is_still_shown_with_the_reason(app, fake_manager, fake_client, naive_result,
+                                                                      monkeypatch):
+    """The manager keeps the finished result in memory with the reason it could not be stored, and the Train page
+    shows both."""
+    from rnnlab.dashboard.state import to_query
+
+    def full(self, result):
+        raise StoreWriteFailed("No space left on device")
+
+    monkeypatch.setattr(RunStore, "put", full)
+    exp = tiny("naive")
+    at = app("pages/train.py", **to_query(exp))
+    at.button(key="train").click().run()
+    [future] = fake_client.pending()
+    trained = stored_experiment(future.experiment)  # the page's experiment, as handed to the worker
+    future.finish(dataclasses.replace(naive_result, key=trained.key(), experiment=trained.to_dict()))
+    job = fake_manager.get(trained.key())
+    assert job.state == "done" and job.store_error == "No space left on device" and job.result() is not None
+    at.run()
+    assert not at.exception
+    assert [w.value for w in at.warning if w.value.startswith("This result could not be kept")] == [
+        "This result could not be kept: No space left on device. It is shown from the server's memory and is lost "
+        "when the server restarts; tell the instance's operator."]
+    assert any(m.label == "Validation MSE" for m in at.metric)  # the result itself is shown
+
+
+def test_the_store_command_shows_lists_verifies_pins_and_prunes(home, naive_result):
+    store = RunStore()
+    runs = [variant(naive_result, i) for i in range(3)]
+    for i, run in enumerate(runs):
+        store.put(run)
+        aged(store, run.key, 300 - i * 100)
+
+    def cli(*args):
+        out = io.StringIO()
+        return main(["--home", str(home), "store", *args], out=out), out.getvalue()
+
+    status, text = cli()
+    assert status == 0 and "runs" in text and "3 runs" in text and "of 2,048.0 MB" in text
+    status, text = cli("list", "--json")
+    import json
+    assert [r["key"] for r in json.loads(text)] == [r.key for r in runs]  # least recently used first
+    assert cli("pin", runs[0].key[:8], "--why", "demo")[0] == 0 and quota.pinned(store) == {runs[0].key: "demo"}
+    assert cli("pin", "zz")[0] == 2  # not a key nor a prefix of one
+    (store.path(runs[2].key) / "predictions.npz").write_bytes(b"broken")
+    status, text = cli("verify")
+    assert status == 1 and f"damaged: {runs[2].key}" in text and "verified 3 runs" in text
+    status, text = cli("prune", "--to-mb", "0")
+    assert status == 0 and "evicted 2 run(s)" in text and "pinned, lesson or class-board runs" in text
+    assert list(store.keys()) == [runs[0].key]
+    assert cli("unpin", runs[0].key)[0] == 0 and quota.pinned(store) == {}
+
+
+def test_uploads_no_run_uses_expire_after_their_days(home, monkeypatch):
+    from types import SimpleNamespace
+
+    store = RunStore()
+    root = home / "datasets"
+    for name, days_old in (("upload-old", 40), ("upload-used", 40), ("upload-new", 2)):
+        (root / name).mkdir(parents=True)
+        (root / name / "meta.json").write_text("{}")
+        then = time.time() - days_old * 86400
+        os.utime(root / name / "meta.json", (then, then))
+    used = SimpleNamespace(experiment=SimpleNamespace(series=SimpleNamespace(data="upload-used")))
+    monkeypatch.setattr(RunStore, "list", lambda self, **kw: [used])
+    assert quota.expire_uploads(store, 30) == ["upload-old"]
+    assert sorted(p.name for p in root.iterdir()) == ["upload-new", "upload-used"]

@@ -72,6 +72,9 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duplicates", choices=grids.DUPLICATES, default="refuse",
                         help="repeated timestamps: refuse the file (default) or average them")
     add_scheduler(parser)
+    parser.add_argument("--no-limits", action="store_true",
+                        help="train in this process even when the estimate is above the instance's budget "
+                             "(RNNLAB_MAX_JOB_SECONDS): an operator's own long run; the settings' limits still apply")
 
 
 def read_data(args: argparse.Namespace) -> str:

@@ -13,16 +13,19 @@ import sys
 from typing import Any, TextIO
 
 from rnnlab import config
+from rnnlab.config.limits import JobSettings
 from rnnlab.cli.options import (
     CliError, add_experiment_options, checked, experiment_from_args, write_json,
 )
 from rnnlab.forecasting import intervals, yardsticks
 from rnnlab.jobs import auto, costs, sweeps
+from rnnlab.jobs.policy import FairQueue
 from rnnlab.jobs.progress import Progress, follow
 from rnnlab.models.registry import REGISTRY
 from rnnlab.series import catalog
 from rnnlab.store.runs import RunSummary, Spread
 from rnnlab.store.runstore import RunStore, StoreWriteFailed
+from rnnlab.training.backend import backend_name
 
 Trained = tuple[dict[str, Any], bool]  #: a result's summary, and whether it came from the store
 
@@ -44,6 +47,8 @@ def train_all(experiments: list[config.Experiment], args: argparse.Namespace) ->
             found[i] = (cached.summary(), True)
         else:
             todo.append(i)
+    if todo and not args.scheduler:
+        check_budget([experiments[i] for i in todo], args)
     if todo and args.scheduler:
         found.update(zip(todo, run_batch([experiments[i] for i in todo], args)))
     for i in [] if args.scheduler else todo:
@@ -51,10 +56,26 @@ def train_all(experiments: list[config.Experiment], args: argparse.Namespace) ->
     return [found[i] for i in range(len(experiments))]
 
 
+def check_budget(experiments: list[config.Experiment], args: argparse.Namespace) -> None:
+    """Refuse, as the pages do, trainings in this process estimated above ``RNNLAB_MAX_JOB_SECONDS`` (or too many
+    at once), unless ``--no-limits`` (an operator's own long run). On a cluster the job manager checks."""
+    if getattr(args, "no_limits", False):
+        return
+    coefficients, calibrated = costs.load_coefficients(home=args.home)
+    estimates = [costs.estimate(e, coefficients, calibrated) for e in experiments]
+    problem = FairQueue(JobSettings.from_env()).budget_problem(estimates)
+    if problem:
+        raise CliError(f"{problem}. For an operator's own long run, --no-limits trains it anyway")
+
+
 def _train_here(experiment: config.Experiment, store: RunStore) -> dict[str, Any]:
-    """Train ``experiment`` in this process with a progress bar, store it, and return its summary."""
+    """Train ``experiment`` in this process with a progress bar, store it, and return its summary; what it is
+    doing is on stderr from the first second (loading Keras, preparing the data and compiling, the epochs)."""
+    sys.stderr.write(f"{experiment.model.name}: loading Keras ({backend_name()})…\n")
     from rnnlab.training import fit  # Keras: only a training in this process needs it
 
+    sys.stderr.write(f"{experiment.model.name}: preparing the data and compiling the model (the first epoch "
+                     "includes the compilation)…\n")
     progress = Progress(prefix=f"{experiment.model.name}: ")
 
     def on_epoch(info: dict[str, Any]) -> None:

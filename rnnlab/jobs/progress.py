@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 class Progress:
     """A one-line progress bar on a terminal, one line per update otherwise (logs, CI)."""
 
-    def __init__(self, stream: TextIO = sys.stderr, prefix: str = "") -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, prefix: str = "") -> None:
+        self.stream = sys.stderr if stream is None else stream  # the process's stderr now, not at import
         self.prefix = prefix
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.started = time.monotonic()

@@ -264,3 +264,22 @@ def test_uploads_no_run_uses_expire_after_their_days(home, monkeypatch):
     monkeypatch.setattr(RunStore, "list", lambda self, **kw: [used])
     assert quota.expire_uploads(store, 30) == ["upload-old"]
     assert sorted(p.name for p in root.iterdir()) == ["upload-new", "upload-used"]
+
+
+def test_a_run_from_another_backend_is_said_so_and_answered_from_the_store(app, naive_result, monkeypatch, home):
+    """The backend is not in the key: the store answers on either backend, and the page says when it differs."""
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.store.runs import backend_note
+
+    assert backend_note({"backend": "jax"}, 100, "jax") is None
+    assert backend_note({"backend": "tensorflow"}, 0, "jax") is None  # the naive forecast: no weights at all
+    note = backend_note({"backend": "tensorflow"}, 100, "jax")
+    assert note.startswith("This run was trained on TensorFlow; this instance trains on JAX.")
+    exp = tiny("linear")
+    trained = training.run(exp)
+    RunStore().put(dataclasses.replace(trained, versions={**trained.versions, "backend": "tensorflow"}))
+    monkeypatch.setenv("RNNLAB_BACKEND", "jax")
+    at = app("pages/train.py", **to_query(exp))
+    assert not at.exception
+    assert [i.value for i in at.info if i.value.startswith("This run was trained on")] == [note]
+    assert any(s.value.startswith("Stored result") for s in at.success)

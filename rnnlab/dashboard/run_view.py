@@ -18,8 +18,9 @@ from rnnlab.models import export
 from rnnlab.series import catalog, windows
 from rnnlab.series.dataset import Dataset, make_dataset
 from rnnlab.series.prepare import PreparedSeries
-from rnnlab.store.runs import RunResult
+from rnnlab.store.runs import RunResult, backend_note
 from rnnlab.store.runstore import MODEL_FILE, RunStore
+from rnnlab.training.backend import backend_name
 
 
 def store() -> RunStore:
@@ -161,6 +162,9 @@ def show_result(result: RunResult, experiment: Experiment, *, n_series: int = 3,
     forecast past the end and the prediction intervals too. ``beside`` draws what belongs next to the metrics (the
     Train page's yardsticks); ``future`` draws the forecast past the end instead of this run's own (the Train
     page's, from the final model), with the interval levels picked."""
+    note = backend_note(result.versions, result.params_total, backend_name())
+    if note:
+        st.info(note, icon=":material/memory:")
     headline(result, experiment)
     if beside is not None:
         beside()

@@ -363,3 +363,20 @@ def backtests(runs: Iterable[RunSummary]) -> list[dict[str, Any]]:
                      "keys": [r.key for r in folds], "group_key": group})
     return sorted(rows, key=lambda row: (row["done"] < row["folds"], row["mean valid MSE"] is None,
                                          row["mean valid MSE"] or 0.0))
+
+
+#: How the pages name a Keras backend.
+BACKEND_NAMES = {"jax": "JAX", "tensorflow": "TensorFlow"}
+
+
+def backend_note(versions: Mapping[str, Any], params_total: int, current: str) -> str | None:
+    """What a page says when a stored network was trained on another Keras backend than ``current`` (the one
+    this instance trains on), or None. The backend is not part of the experiment's key (README, "The run
+    store"): the store answers on either backend, and the numbers differ as another seed's would."""
+    trained = versions.get("backend")
+    if not trained or trained == current or not params_total:  # no network: the backend changes nothing
+        return None
+    them, us = BACKEND_NAMES.get(trained, trained), BACKEND_NAMES.get(current, current)
+    return (f"This run was trained on {them}; this instance trains on {us}. The same settings on {us} start from "
+            "other initial weights, so a new training would give numbers that differ about as much as another "
+            "seed's.")

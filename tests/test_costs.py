@@ -120,3 +120,28 @@ def test_calibrate_command_measures_the_workers_and_writes_the_figures(shared_cl
     assert costs.load_coefficients(home=home) == (record["families"], True)
     figures = record["families"]["linear"]
     assert figures["a"] > 0 and figures["b"] >= 0 and figures["compile"] >= 0 and figures["post"] >= 0.05
+
+
+def test_a_shape_is_charged_its_compilation_once(tmp_path):
+    """Repeats of one model share their compiled programs: the first is charged the compilation, the others not,
+    nor a later training of a shape the workers have compiled; another size is a new shape."""
+    figures = {name: {"a": 1e-9, "b": 1e-4, "compile": 5.0, "post": 1.0} for name in TRUE}
+    client = FakeClient(workers=1)
+    manager = JobManager(JobSettings(calibrate=False, jobs_per_owner=5), store=RunStore(tmp_path), client=client)
+    manager._calibration = (figures, True)
+    gru = tiny("gru")
+    seeds = [gru.replace(train_seed=s) for s in (1, 2, 3)]
+    first, *others = manager.estimates(seeds)
+    assert first.first_epoch == pytest.approx(first.per_epoch + 5.0)
+    assert [e.first_epoch for e in others] == [pytest.approx(e.per_epoch) for e in others]
+    assert manager.estimates([gru.replace(epochs=gru.train.epochs + 1)])[0].first_epoch > first.per_epoch + 4.9
+    jobs = manager.submit_batch(seeds, owner="a")
+    assert [j.estimate.first_epoch - j.estimate.per_epoch for j in jobs] == pytest.approx([5.0, 0.0, 0.0])
+    while client.pending():
+        future = client.pending()[0]
+        future.finish(timed_result(stored_experiment(future.experiment)))
+    again = manager.estimate(gru.replace(train_seed=9, epochs=gru.train.epochs + 2, learning_rate=0.01))
+    assert again.first_epoch == pytest.approx(again.per_epoch)  # compiled here already
+    wider = manager.estimate(gru.replace(units=gru.model.units + 1))
+    assert wider.first_epoch == pytest.approx(wider.per_epoch + 5.0)
+    manager.close()

@@ -130,7 +130,7 @@ def sweep_from_controls(experiment: Experiment, chosen: list[str]) -> tuple[swee
 def plan_caption(sweep: sweeps.Sweep, experiments: list[Experiment], todo: list[Experiment],
                  manager: JobManager) -> str | None:
     """Say how much of the sweep is stored and how long the rest should take; returns why it would be refused."""
-    estimates = [manager.estimate(e) for e in todo]
+    estimates = manager.estimates(todo)
     total = sum(e.total for e in estimates)
     workers = max(1, manager.settings.worker_count() if not manager.settings.scheduler else 1)
     st.subheader(sweep.describe())

@@ -182,11 +182,23 @@ def load_coefficients(engine: str | None = None, home: Path | None = None) -> tu
         return {}, False
 
 
+def compiled_shape(experiment: Experiment) -> str:
+    """What the compiled programs of ``experiment``'s training depend on: everything but its seeds, its number of
+    epochs and its learning rate (a variable of the compiled step, not a constant). Two experiments with the same
+    shape (a class's repeats of one model, or the same settings trained again for more epochs) compile once on a
+    worker: the second finds the programs in the compilation cache."""
+    flat = experiment.to_dict()
+    train = {k: v for k, v in flat["train"].items() if k not in ("seed", "epochs", "learning_rate")}
+    series = {k: v for k, v in flat["series"].items() if k not in ("seed",)}
+    return json.dumps({**flat, "train": train, "series": series}, sort_keys=True, default=str)
+
+
 def estimate(experiment: Experiment, coefficients: Mapping[str, Any] | None = None, calibrated: bool = True,
-             engine: str | None = None, home: Path | None = None) -> Estimate:
+             engine: str | None = None, home: Path | None = None, compiled: bool = False) -> Estimate:
     """Seconds per epoch, for the first epoch, and in all, for ``experiment`` on one worker of this instance:
     with ``coefficients`` (measured here if ``calibrated``), else those :func:`load_coefficients` finds for
-    ``engine`` at ``home``."""
+    ``engine`` at ``home``. ``compiled``: its shape (:func:`compiled_shape`) is in the compilation cache
+    already, so its first epoch is not charged the compilation."""
     if coefficients is None:
         coefficients, calibrated = load_coefficients(engine, home)
     entry = experiment.model.entry
@@ -200,7 +212,7 @@ def estimate(experiment: Experiment, coefficients: Mapping[str, Any] | None = No
         calibrated = False
     w = work(experiment)
     per_epoch = c["a"] * w.flops + c["b"] * w.loops
-    first = per_epoch + c["compile"]
+    first = per_epoch + (0.0 if compiled else c["compile"])
     after = c["post"] + 2 * (c["a"] * w.forward_flops + c["b"] * w.forward_loops)  # forecasts: valid and test
     return Estimate(per_epoch, first, first + (experiment.train.epochs - 1) * per_epoch + after, calibrated)
 

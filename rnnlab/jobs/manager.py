@@ -76,6 +76,8 @@ class JobManager:
         self._holding = 0  # > 0 while a request is being withdrawn (see cancel_batch)
         self._calibration: tuple[dict[str, Any], bool] | None = None
         self._calibrating: list[Job] = []
+        #: The shapes (:func:`rnnlab.jobs.costs.compiled_shape`) trained here: their compilation is cached.
+        self._compiled: set[str] = set()
         self._closed = False
 
     @property
@@ -229,7 +231,7 @@ class JobManager:
                    size: int) -> dict[int, Job]:
         """Queue a job for each of ``experiments`` (at ``places`` in a request of ``size``) as one request of
         ``owner``, once the limits allow it (background jobs are not counted against anyone)."""
-        estimates = [self.estimate(e) for e in experiments]
+        estimates = self.estimates(experiments)
         if not background:
             self._queue.check(owner, estimates, size)
         self._prune()
@@ -248,9 +250,23 @@ class JobManager:
         return queued
 
     def estimate(self, experiment: Experiment) -> Estimate:
-        """What ``experiment`` should cost on this instance (:mod:`rnnlab.jobs.costs`)."""
+        """What ``experiment`` should cost on this instance (:mod:`rnnlab.jobs.costs`): without its compilation
+        when a training of the same shape has finished here or is queued or running (the workers share the
+        compilation cache)."""
+        return self.estimates([experiment])[0]
+
+    def estimates(self, experiments: list[Experiment]) -> list[Estimate]:
+        """What each of ``experiments`` should cost, as one request: a shape is charged its compilation once, and
+        not at all when this instance has compiled it already or a job of that shape is queued or running."""
         coefficients, calibrated = self._coefficients()
-        return costs.estimate(experiment, coefficients, calibrated)
+        with self._lock:
+            seen = set(self._compiled) | {costs.compiled_shape(j.experiment) for j in self._queue.active()}
+        out = []
+        for experiment in experiments:
+            shape = costs.compiled_shape(experiment)
+            out.append(costs.estimate(experiment, coefficients, calibrated, compiled=shape in seen))
+            seen.add(shape)
+        return out
 
     def _coefficients(self) -> tuple[dict[str, Any], bool]:
         if self._calibration is None or not self._calibration[1]:
@@ -459,6 +475,8 @@ class JobManager:
                     log.error("run %s could not be kept: %s", job.key[:12], store_exc.reason)
                     job.store_error = store_exc.reason
             job.finish("done", result=_without_model(result))
+            with self._lock:
+                self._compiled.add(costs.compiled_shape(job.experiment))  # in the workers' compilation cache now
             self._count("completed")
             return
         if isinstance(exc, TrainingCancelled):

@@ -47,4 +47,6 @@ cols[2].metric("Shared", stats["joins"] + stats["store_hits"],
                help="Requests answered by a job already running (joins) or by the run store, without training.")
 cols[3].metric("Failed or cancelled", stats["failed"] + stats["cancelled"])
 st.caption(f"Scheduler: {info['scheduler']}")
+if info["lost"]:
+    st.warning(info["lost"], icon=":material/cloud_off:")
 state.show_notes()

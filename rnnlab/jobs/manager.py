@@ -9,6 +9,12 @@ module hands it to Dask as a task keyed ``train-<experiment key>``. Training run
 
 Where jobs run: with no ``RNNLAB_SCHEDULER``, an embedded ``LocalCluster`` of spawned worker processes,
 started on the first submit and closed at exit; with ``RNNLAB_SCHEDULER=tcp://host:port``, that cluster.
+
+A scheduler that goes away (:mod:`rnnlab.jobs.connection` says what Dask does then): a task Dask cancelled
+because its client lost the scheduler, a client no longer connected, or a hand-over that fails, is the cluster
+going away. Every unfinished job (running or queued) fails with a message that says so, and the client is dropped
+(closed in the background); the next submit connects anew, so the app recovers by itself once the scheduler is
+back.
 """
 
 from __future__ import annotations
@@ -16,18 +22,17 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import logging
-import os
 import threading
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-import dask
-from distributed import Client, Event, KilledWorker, LocalCluster
+from distributed import Event, KilledWorker
 
 from rnnlab.config import Experiment
 from rnnlab.config.limits import JobSettings
 from rnnlab.jobs import costs
+from rnnlab.jobs.connection import close_quietly, connect, connected, lost_connection, lost_message
 from rnnlab.jobs.costs import Estimate
 from rnnlab.jobs.job import Job, JobError
 from rnnlab.jobs.policy import FairQueue
@@ -71,6 +76,10 @@ class JobManager:
         self._worker_env = dict(worker_env or {})
         self._client = None
         self._cluster = None
+        self._connecting = threading.Lock()  # one connection attempt at a time, without holding ``_lock``
+        self._exit_hook = False
+        #: What the last loss of the cluster was (a message fit to show), until a connection succeeds again.
+        self._lost: str | None = None
         self._attempts: dict[str, int] = {}
         self._stats = {"started": 0, "completed": 0, "failed": 0, "cancelled": 0, "store_hits": 0, "joins": 0}
         self._holding = 0  # > 0 while a request is being withdrawn (see cancel_batch)
@@ -91,29 +100,57 @@ class JobManager:
 
     # -- the cluster -------------------------------------------------------------------------------------
     def _ensure_client(self):
-        with self._lock:
-            if self._client is None:
-                self._client = self._given_client or self._connect()
-                self._client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
+        """The connected Dask client: a client that lost its scheduler is dropped first, and a new one connects
+        (which can take up to ``connection.CONNECT_TIMEOUT`` without holding up the manager's other callers)."""
+        with self._connecting:
+            with self._lock:
+                client = self._client
+            if client is not None and connected(client):
+                return client
+            if client is not None:
+                self._cluster_lost(client, "the connection to its scheduler was lost", queued=False)
+            if self._given_client is not None:
+                client = self._given_client
+            else:
+                client, self._cluster = connect(self.settings, self._worker_env)
+            client.subscribe_topic(PROGRESS_TOPIC, self._on_event)
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._client, self._lost = client, None
+            if closed:  # the manager was shut down while this connected
+                close_quietly(None if client is self._given_client else client, self._cluster)
+                raise JobError("the job manager is shut down")
+            if not self._exit_hook:
                 atexit.register(self.close)
-            return self._client
+                self._exit_hook = True
+            return client
 
-    def _connect(self) -> Client:
-        """A client of ``settings.scheduler``, or of a new embedded cluster."""
-        # A training whose worker dies fails at once with a clear message instead of being retried on every
-        # worker in turn (the Dask default is 3 retries).
-        dask.config.set({"distributed.scheduler.allowed-failures": 0})
-        if self.settings.scheduler:
-            return Client(self.settings.scheduler, timeout="15s")
-        n_workers = self.settings.worker_count()
-        threads = max(1, (os.cpu_count() or 1) // n_workers)
-        self._cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            host="127.0.0.1", silence_logs=logging.WARNING,
-            env={"RNNLAB_TF_THREADS": str(threads), **self._worker_env},
-            preload=["rnnlab.training.warmup"],  # each worker imports the training stack as it starts
-        )
-        return Client(self._cluster)
+    def _where(self) -> str:
+        scheduler = self.settings.scheduler
+        return f"at {scheduler}" if scheduler else "embedded in this server"
+
+    def _cluster_lost(self, client, why: str, *, queued: bool) -> str:
+        """``client`` lost its cluster (``why``): fail the jobs it was running (and, with ``queued``, those waiting)
+        with a message that says so, and drop it (the next submit connects anew). A client already dropped only
+        gets the message back. Returns the message."""
+        message = lost_message(self._where(), why)
+        with self._lock:
+            if client is not self._client:
+                return message
+            self._client, self._lost = None, message
+            cluster, self._cluster = self._cluster, None
+            jobs = [j for j in self._queue.released if not j.finished]
+            if queued:
+                jobs += self._queue.drain()
+        log.error("%s (%d jobs failed)", message, len(jobs))
+        for job in jobs:
+            job.finish("failed", error=message)
+            self._count("failed")
+        # Closing a client that is reconnecting waits for it: never in the caller's thread (a page, Dask's callbacks).
+        threading.Thread(target=close_quietly, args=(None if client is self._given_client else client, cluster),
+                         name="rnnlab-drop-client", daemon=True).start()
+        return message
 
     def start(self) -> None:
         """Start (or reach) the cluster now instead of at the first training, so its workers are warm by then,
@@ -132,18 +169,22 @@ class JobManager:
         return self._client is not None
 
     def cluster_info(self) -> dict[str, Any]:
-        """Workers and jobs: ``{"workers", "running", "queued", "scheduler", "started"}``."""
+        """Workers and jobs: ``{"workers", "running", "queued", "scheduler", "started", "lost"}``; ``lost`` says
+        how the cluster went away, until the next submit reaches it again (None otherwise)."""
         with self._lock:
             running = sum(j.state == "running" for j in self._jobs.values())
             queued = sum(j.state == "queued" for j in self._jobs.values())
+            client = self._client
         workers = 0
-        if self._client is not None:
+        if client is not None and not connected(client):  # asking a lost scheduler would wait for it
+            self._cluster_lost(client, "the connection to its scheduler was lost", queued=False)
+        elif client is not None:
             try:
-                workers = len(self._client.scheduler_info(n_workers=-1).get("workers", {}))
+                workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
             except Exception:  # the cluster may be restarting; report what we know
                 workers = 0
         return {"workers": workers, "running": running, "queued": queued, "started": self.started,
-                "scheduler": self.settings.scheduler or "embedded LocalCluster"}
+                "scheduler": self.settings.scheduler or "embedded LocalCluster", "lost": self._lost}
 
     def close(self) -> None:
         """Close the client and the embedded cluster (registered to run at exit); a client given to the
@@ -154,14 +195,7 @@ class JobManager:
             self._closed = True
             client, cluster = self._client, self._cluster
             self._client = self._cluster = None
-        if client is self._given_client:
-            client = None
-        for closable in (client, cluster):
-            if closable is not None:
-                try:
-                    closable.close()
-                except Exception:  # closing at interpreter exit: nothing useful to do with an error
-                    log.debug("error while closing %r", closable, exc_info=True)
+        close_quietly(None if client is self._given_client else client, cluster)
 
     # -- submitting ----------------------------------------------------------------------------------------
     def submit(self, experiment: Experiment, owner: str = "anonymous") -> Job:
@@ -288,28 +322,45 @@ class JobManager:
             return 1
 
     def _release(self) -> None:
-        """Hand queued jobs to Dask, in fair order, while a worker is free (Dask runs exactly what it is given)."""
-        started = []
+        """Hand queued jobs to Dask, in fair order, while a worker is free (Dask runs exactly what it is given).
+        Reaching the cluster and asking it for its workers happen outside the lock: the pages keep answering
+        while a scheduler is slow or gone.
+
+        Raises:
+            JobError: the cluster cannot be reached or took no job (the queued jobs failed with the reason).
+        """
         with self._lock:
             self._queue.forget_finished()
             if not self._queue.pending or self._holding:
                 return
-            client = self._reach_cluster()
-            capacity = self._capacity(client)
-            while self._queue.pending and len(self._queue.released) < capacity:
-                started.append(self._hand_over(client, self._queue.take()))
+        client = self._reach_cluster()
+        capacity = self._capacity(client)
+        started, failure = [], None
+        with self._lock:
+            while self._queue.pending and not self._holding and len(self._queue.released) < capacity:
+                job = self._queue.take()
+                try:
+                    started.append(self._hand_over(client, job))
+                except Exception as exc:  # a client closed under us: the job is with the workers' and fails
+                    failure = exc
+                    break
         for job in started:
             job.future.add_done_callback(lambda future, job=job: self._on_done(job, future))
+        if failure is not None:
+            raise JobError(self._cluster_lost(client, str(failure) or type(failure).__name__, queued=True))
 
     def _reach_cluster(self):
         """The Dask client; when the cluster cannot be reached, every queued job fails and JobError says why."""
         try:
             return self._ensure_client()
         except Exception as exc:
-            for job in self._queue.drain():
-                job.finish("failed", error=f"could not reach the training cluster: {exc}")
-                self._jobs.pop(job.key, None)
-            raise JobError(f"could not reach the training cluster: {exc}") from exc
+            with self._lock:
+                drained = self._queue.drain()
+                for job in drained:
+                    self._jobs.pop(job.key, None)
+            for job in drained:
+                job.finish("failed", error=f"could not reach the training cluster {self._where()}: {exc}")
+            raise JobError(f"could not reach the training cluster {self._where()}: {exc}") from exc
 
     def _hand_over(self, client, job: Job) -> Job:
         """Submit ``job``'s task to Dask (a retry of a key that failed gets a key of its own)."""
@@ -376,8 +427,9 @@ class JobManager:
             future, task_key = job.future, job.task_key
             if self._queue.withdraw(job):  # not handed to Dask yet: nothing to stop
                 task_key = None
-        if self._client is not None and task_key is not None:
-            Event(cancel_event_name(task_key), client=self._client).set()
+        client = self._client
+        if client is not None and task_key is not None and connected(client):
+            Event(cancel_event_name(task_key), client=client).set()
         if future is not None and job.state == "queued":
             future.cancel()
         job.finish("cancelled", error="cancelled")
@@ -463,6 +515,12 @@ class JobManager:
     def _collect(self, job: Job, future) -> None:
         """Finish ``job`` with its task's outcome: the result (stored), cancelled, or the error."""
         if future.cancelled():
+            if not job.finished and not self._closed and lost_connection(future):
+                message = self._cluster_lost(future.client, "the connection to its scheduler was lost", queued=True)
+                if not job.finished:  # its client had been dropped already
+                    job.finish("failed", error=message)
+                    self._count("failed")
+                return
             job.finish("cancelled", error="cancelled")
             return
         exc = future.exception()

@@ -59,7 +59,7 @@ class FairQueue:
     def _in_turn(self, jobs: list[Job]) -> Iterator[Job]:
         """``jobs`` in turn between the people who asked for them (see the class docstring), without taking any."""
         own: dict[str, list[Job]] = {}  # each person's jobs, cheapest first, then the oldest (the sort is stable)
-        for job in sorted(jobs, key=lambda j: (j.estimate.total if j.estimate else 0.0, j.submitted_at)):
+        for job in sorted(jobs, key=lambda j: (j.estimate.work if j.estimate else 0.0, j.submitted_at)):
             for owner in job.owners:
                 own.setdefault(owner, []).append(job)
         since = {owner: min(j.submitted_at for j in mine) for owner, mine in own.items()}

@@ -10,7 +10,7 @@ import io
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.cli import train as train_commands
+from rnnlab.cli import running
 from rnnlab.cli.options import CliError
 from rnnlab.config import parse_flat
 
@@ -21,7 +21,7 @@ BIG = ["train", "lstm", "--units", "256", "--layers", "3", "--n-series", "20000"
 def test_a_training_over_the_budget_is_refused_with_the_estimate_and_the_way_out(home, monkeypatch, capsys):
     monkeypatch.setenv("RNNLAB_MAX_JOB_SECONDS", "30")
     trained = []
-    monkeypatch.setattr(train_commands, "_train_here", lambda exp, store: trained.append(exp))
+    monkeypatch.setattr(running, "_train_here", lambda exp, store: trained.append(exp))
     assert main(["--home", str(home), *BIG], out=io.StringIO()) == 2
     err = capsys.readouterr().err
     assert "at most 30 s per training (RNNLAB_MAX_JOB_SECONDS)" in err and "this training would take about" in err
@@ -34,10 +34,10 @@ def test_no_limits_lets_an_operators_long_run_through(home, monkeypatch):
     exp = parse_flat({"model": "lstm", "units": "256", "n_series": "20000", "epochs": "200"}, strict=True).experiment
     args = argparse.Namespace(home=home, no_limits=False)
     with pytest.raises(CliError, match="RNNLAB_MAX_JOB_SECONDS"):
-        train_commands.check_budget([exp], args)
-    train_commands.check_budget([exp], argparse.Namespace(home=home, no_limits=True))  # no refusal
+        running.check_budget([exp], args)
+    running.check_budget([exp], argparse.Namespace(home=home, no_limits=True))  # no refusal
     monkeypatch.setenv("RNNLAB_MAX_JOB_SECONDS", "1000000")
-    train_commands.check_budget([exp], args)  # within a generous budget: no refusal either
+    running.check_budget([exp], args)  # within a generous budget: no refusal either
 
 
 def test_a_training_here_says_what_it_does_before_the_first_epoch(home, capfd):

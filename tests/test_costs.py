@@ -128,7 +128,7 @@ def test_a_shape_is_charged_its_compilation_once(tmp_path):
     figures = {name: {"a": 1e-9, "b": 1e-4, "compile": 5.0, "post": 1.0} for name in TRUE}
     client = FakeClient(workers=1)
     manager = JobManager(JobSettings(calibrate=False, jobs_per_owner=5), store=RunStore(tmp_path), client=client)
-    manager._calibration = (figures, True)
+    costs.save(figures, path=manager.calibration_path())  # this instance's figures
     gru = tiny("gru")
     seeds = [gru.replace(train_seed=s) for s in (1, 2, 3)]
     first, *others = manager.estimates(seeds)

@@ -15,7 +15,8 @@ from typing import Any, TextIO
 
 from rnnlab import config
 from rnnlab.cli.options import CliError, add_experiment_options, experiment_from_args, write_json
-from rnnlab.cli.train import Trained, _yardstick, train_all
+from rnnlab.cli.running import Trained, train_all
+from rnnlab.cli.train import _yardstick
 from rnnlab.forecasting import folds, yardsticks
 
 

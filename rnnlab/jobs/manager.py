@@ -36,6 +36,7 @@ from rnnlab.jobs.connection import close_quietly, connect, connected, lost_conne
 from rnnlab.jobs.costs import Estimate
 from rnnlab.jobs.job import Job, JobError
 from rnnlab.jobs.policy import FairQueue
+from rnnlab.jobs.pricing import Pricing
 from rnnlab.series import catalog
 from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import RunStore, StoreWriteFailed
@@ -83,10 +84,8 @@ class JobManager:
         self._attempts: dict[str, int] = {}
         self._stats = {"started": 0, "completed": 0, "failed": 0, "cancelled": 0, "store_hits": 0, "joins": 0}
         self._holding = 0  # > 0 while a request is being withdrawn (see cancel_batch)
-        self._calibration: tuple[dict[str, Any], bool] | None = None
+        self.pricing = Pricing(self.store.root)
         self._calibrating: list[Job] = []
-        #: The shapes (:func:`rnnlab.jobs.costs.compiled_shape`) trained here: their compilation is cached.
-        self._compiled: set[str] = set()
         self._closed = False
 
     @property
@@ -290,22 +289,11 @@ class JobManager:
         return self.estimates([experiment])[0]
 
     def estimates(self, experiments: list[Experiment]) -> list[Estimate]:
-        """What each of ``experiments`` should cost, as one request: a shape is charged its compilation once, and
-        not at all when this instance has compiled it already or a job of that shape is queued or running."""
-        coefficients, calibrated = self._coefficients()
+        """What each of ``experiments`` should cost, as one request (:meth:`Pricing.estimates`: with the jobs
+        queued or running now)."""
         with self._lock:
-            seen = set(self._compiled) | {costs.compiled_shape(j.experiment) for j in self._queue.active()}
-        out = []
-        for experiment in experiments:
-            shape = costs.compiled_shape(experiment)
-            out.append(costs.estimate(experiment, coefficients, calibrated, compiled=shape in seen))
-            seen.add(shape)
-        return out
-
-    def _coefficients(self) -> tuple[dict[str, Any], bool]:
-        if self._calibration is None or not self._calibration[1]:
-            self._calibration = costs.load_coefficients(home=self.store.root)
-        return self._calibration
+            active = [j.experiment for j in self._queue.active()]
+        return self.pricing.estimates(experiments, active)
 
     def budget_problem(self, estimates: list[Estimate], size: int | None = None) -> str | None:
         """Why a request of trainings with these estimates would be refused whoever asks (a training above the
@@ -454,7 +442,7 @@ class JobManager:
     # -- calibration ---------------------------------------------------------------------------------------
     def calibration_path(self) -> Path:
         """Where this instance keeps its cost calibration: beside its run store."""
-        return costs.calibration_path(home=self.store.root)
+        return self.pricing.path()
 
     def calibrate(self, force: bool = False) -> list[Job]:
         """Measure this instance's workers for the cost estimates (in the background, if not done before, or
@@ -476,9 +464,7 @@ class JobManager:
             self._calibrating = []
         results = [j.result() for j in jobs if j.state == "done" and j.result() is not None]
         if len(results) == len(jobs):
-            costs.save(costs.fit(results), path=self.calibration_path())
-            with self._lock:
-                self._calibration = None  # read this instance's numbers from now on
+            self.pricing.calibrated(results)  # this instance's numbers from now on
         else:
             log.warning("calibration incomplete: %d of %d trainings failed", len(jobs) - len(results), len(jobs))
 
@@ -533,8 +519,7 @@ class JobManager:
                     log.error("run %s could not be kept: %s", job.key[:12], store_exc.reason)
                     job.store_error = store_exc.reason
             job.finish("done", result=_without_model(result))
-            with self._lock:
-                self._compiled.add(costs.compiled_shape(job.experiment))  # in the workers' compilation cache now
+            self.pricing.trained(job.experiment)  # in the workers' compilation cache now
             self._count("completed")
             return
         if isinstance(exc, TrainingCancelled):

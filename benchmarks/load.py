@@ -6,6 +6,16 @@ identical experiments must be trained once, and ``/_stcore/health`` must answer 
     python -m benchmarks.load --sessions 10          # starts its own server on a free port
     python -m benchmarks.load --sessions 10 --url http://127.0.0.1:8501   # against a running server
 
+``--watch`` measures what a class watching one training costs the server: one visitor starts a long training and
+leaves, the server's own CPU time (``/proc/<pid>/stat``: utime + stime of the server process; the Dask workers
+are processes of their own and are not counted) is taken over a window with nobody watching, then over the same
+window while N browser sessions watch its live progress on the Train page. Reported per level: CPU seconds per
+watching session per minute (and so the watchers one core holds), resident memory per session, the health
+latency during the window, and how long after the training finished each session showed its result.
+
+    python -m benchmarks.load --watch --sessions 10,20,30     # a fresh server for each level
+    python -m benchmarks.load --watch --sessions 10,20,30 --app-root /tmp/before   # serve another checkout
+
 Chromium is Debian's (``apt-get install -y chromium``); Playwright drives it. Only loopback addresses are used.
 """
 
@@ -77,16 +87,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
-    """Start ``python -m rnnlab.dashboard.server`` on a free loopback port and wait until it is healthy."""
+def start_server(home: Path, workers: int = 2, *, root: Path = ROOT,
+                 env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``python -m rnnlab.dashboard.server`` on a free loopback port and wait until it is healthy. ``root``:
+    the checkout to serve (its ``rnnlab`` and ``app.py``; another one than this benchmark's measures an older
+    commit with the same benchmark); ``env_extra``: more environment for the server."""
     port = free_port()
-    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": str(workers), "PYTHONPATH": str(ROOT),
+    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": str(workers), "PYTHONPATH": str(root),
            "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_JOBS_PER_OWNER": "2", "RNNLAB_QUEUE_LENGTH": "64",
            "RNNLAB_CALIBRATE": "0",  # measuring the workers would add its own trainings to the counts
-           "RNNLAB_START_CLUSTER": "1"}  # warm workers at the first session, as on a deployed server
+           "RNNLAB_START_CLUSTER": "1",  # warm workers at the first session, as on a deployed server
+           **(env_extra or {})}
+    home.mkdir(parents=True, exist_ok=True)
     log = open(home.parent / f"load-server-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "rnnlab.dashboard.server", "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
+                             "--server.address", "127.0.0.1"], cwd=root, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -172,7 +187,10 @@ class HealthProbe(threading.Thread):
         self.base, self.interval, self.renice = base, interval, renice
         self.latencies: list[float] = []
         self.slow: list[tuple[float, float]] = []  # (seconds since start, latency) of answers over 0.5 s
+        #: (this process's time.monotonic() when the answer arrived, latency) of every answer, for windows
+        self.timed: list[tuple[float, float]] = []
         self.failures = 0
+        self.failed_at: list[float] = []
         self._proc: subprocess.Popen | None = None
 
     def run(self) -> None:
@@ -184,8 +202,10 @@ class HealthProbe(threading.Thread):
             at, latency, ok = line.split()
             if latency == "nan" or ok != "1":
                 self.failures += 1
+                self.failed_at.append(time.monotonic())
                 continue
             self.latencies.append(float(latency))
+            self.timed.append((time.monotonic(), self.latencies[-1]))
             if self.latencies[-1] > 0.5:
                 self.slow.append((float(at), self.latencies[-1]))
 
@@ -194,6 +214,12 @@ class HealthProbe(threading.Thread):
             self._proc.terminate()
             self._proc.wait(10)
         self.join(10)
+
+    def window(self, start: float, end: float) -> tuple[list[float], int]:
+        """The latencies of the answers that arrived between ``start`` and ``end`` (time.monotonic()), and the
+        failed probes in that time."""
+        return ([lat for at, lat in self.timed if start <= at <= end],
+                sum(1 for at in self.failed_at if start <= at <= end))
 
 
 async def _session(browser, base: str, query: str, timeout_ms: int) -> tuple[str, float, str]:
@@ -302,31 +328,333 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     return report
 
 
+# -- watching one training ------------------------------------------------------------------------------------
+PROGRESS = re.compile(r"Epoch \d+ of \d+")
+RESULT = re.compile(r"Trained in [\d.]+ s")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def watch_query(seed: int, epochs: int) -> str:
+    """The training a class watches: the book's GRU (10,000 series of 50 steps, ten steps ahead) for ``epochs``
+    epochs, long enough to outlast the measurement; ``seed`` keeps each level's training apart."""
+    return f"model=gru&epochs={epochs}&train_seed={seed}"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` itself (all its threads; not its children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime: fields 14 and 15 of stat(5)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@dataclass
+class Window:
+    """The server over one measurement window."""
+
+    seconds: float
+    cpu: float  # CPU seconds the server process used in the window
+    rss: float  # median resident MB over the window
+    health: list[float] = field(default_factory=list)
+    health_failures: int = 0
+
+    @property
+    def cpu_per_minute(self) -> float:
+        return self.cpu / self.seconds * 60
+
+
+@dataclass
+class WatchReport:
+    sessions: int
+    idle: Window
+    watching: Window
+    #: Whether the training was still running at the end of the window (else the window measured less)
+    still_running: bool = True
+    #: Per session: seconds from the run reaching the store to the session showing it (None: never shown)
+    result_delays: list[float | None] = field(default_factory=list)
+    open_seconds: float = 0.0  # opening every session until each showed the progress
+
+    @property
+    def per_watcher(self) -> float:
+        """The server's CPU seconds per watching session per minute."""
+        return (self.watching.cpu_per_minute - self.idle.cpu_per_minute) / self.sessions
+
+    @property
+    def rss_per_session(self) -> float:
+        return (self.watching.rss - self.idle.rss) / self.sessions
+
+    def shown(self) -> list[float]:
+        return [d for d in self.result_delays if d is not None]
+
+    def ok(self, within: float = 20.0) -> bool:
+        """Every session showed the progress, then the result within ``within`` s of the training finishing, the
+        training outlasted the window, and every health probe in the window answered within a second."""
+        return (self.still_running and len(self.shown()) == self.sessions and max(self.shown()) <= within
+                and self.watching.health_failures == 0 and max(self.watching.health, default=0.0) < 1.0)
+
+    def markdown(self) -> str:
+        holds = 60 / self.per_watcher if self.per_watcher > 0 else float("inf")
+        health = self.watching.health
+        shown = self.shown()
+        delay = (f"{statistics.median(shown):.1f} s / {max(shown):.1f} s" if len(shown) == self.sessions
+                 else f"{len(shown)} of {self.sessions} shown")
+        return (f"| {self.sessions} | {self.idle.cpu_per_minute:.1f} s | {self.watching.cpu_per_minute:.1f} s | "
+                f"**{self.per_watcher:.2f} s** | {holds:.0f} | {self.idle.rss:.0f} MB | "
+                f"{self.rss_per_session:.1f} MB | "
+                f"{statistics.median(health) * 1000 if health else float('nan'):.0f} ms / "
+                f"{max(health, default=float('nan')) * 1000:.0f} ms | {delay} |")
+
+
+WATCH_HEADER = ("| watching sessions | server CPU, nobody watching (per min) | server CPU, N watching (per min) | "
+                "CPU-s per watcher per min | watchers one core holds | server RSS, nobody watching | "
+                "RSS per session | health latency in the window (median / max) | result shown after the run "
+                "was stored (median / max) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def _say(text: str) -> None:
+    """A line of progress on stderr (a level takes minutes)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def _measure(pid: int, probe: HealthProbe, seconds: float) -> Window:
+    """The server's CPU time and memory (sampled every second) over the next ``seconds``."""
+    start, cpu0 = time.monotonic(), cpu_seconds(pid)
+    samples = []
+    while time.monotonic() - start < seconds:
+        samples.append(rss_mb(pid))
+        time.sleep(min(1.0, max(0.0, seconds - (time.monotonic() - start))))
+    end, cpu1 = time.monotonic(), cpu_seconds(pid)
+    health, failures = probe.window(start, end)
+    return Window(seconds=end - start, cpu=cpu1 - cpu0, rss=statistics.median(samples), health=health,
+                  health_failures=failures)
+
+
+class _StorePoller(threading.Thread):
+    """Notes when a run folder other than those there at the start appears in ``runs`` (the training is over and
+    stored: the moment a page can show it)."""
+
+    def __init__(self, runs: Path) -> None:
+        super().__init__(daemon=True)
+        self.runs, self.before = runs, self._names(runs)
+        self.stored_at: float | None = None
+        self._done = threading.Event()
+
+    @staticmethod
+    def _names(runs: Path) -> set[str]:
+        return {p.name for p in runs.iterdir() if not p.name.startswith(".")} if runs.is_dir() else set()
+
+    def run(self) -> None:
+        while not self._done.is_set() and self.stored_at is None:
+            if self._names(self.runs) - self.before:
+                self.stored_at = time.monotonic()
+            self._done.wait(0.1)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(5)
+
+
+async def _start_training(page, timeout_s: float) -> None:
+    """Press Train on ``page`` until its progress shows an epoch. (A click that lands while the page is still
+    settling after its first run can be lost; the page then sits at "Not trained yet". Pressing again is
+    harmless: a second request for a running experiment joins it.)"""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        await page.wait_for_selector(IDLE)
+        button = page.locator(".st-key-train").get_by_role("button").first
+        if await button.is_enabled():
+            await button.click()
+        try:
+            await page.get_by_text(PROGRESS).first.wait_for(timeout=30_000)
+            return
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: press again, within the deadline
+            if time.monotonic() > deadline:
+                raise
+
+
+async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, probe: HealthProbe, *,
+                 window: float, settle: float, stagger: float, timeout_s: float) -> WatchReport:
+    from playwright.async_api import async_playwright
+
+    timeout_ms = int(timeout_s * 1000)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # One visitor starts the training and leaves: it goes on without anyone watching.
+            context = await browser.new_context(viewport={"width": 1200, "height": 900})
+            page = await context.new_page()
+            page.set_default_timeout(timeout_ms)
+            await page.goto(f"{base}/train?{query}")
+            await _start_training(page, timeout_s)
+            await context.close()
+            _say("training started; measuring the server with nobody watching")
+            await asyncio.sleep(settle)
+            idle = await asyncio.to_thread(_measure, pid, probe, window)
+            _say(f"opening {sessions} sessions")
+
+            # The class arrives and watches.
+            poller = _StorePoller(home / "runs")
+            poller.start()
+            opened = time.monotonic()
+            contexts = [await browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(sessions)]
+            pages = []
+            for context in contexts:
+                page = await context.new_page()
+                page.set_default_timeout(timeout_ms)
+                pages.append(page)
+
+            async def open_one(i: int, page) -> None:
+                await asyncio.sleep(i * stagger)
+                await page.goto(f"{base}/train?{query}")
+                await page.get_by_text(PROGRESS).first.wait_for()
+
+            await asyncio.gather(*(open_one(i, page) for i, page in enumerate(pages)))
+            open_seconds = time.monotonic() - opened
+            _say(f"{sessions} sessions watching after {open_seconds:.0f} s; measuring")
+            await asyncio.sleep(settle)
+            watching = await asyncio.to_thread(_measure, pid, probe, window)
+            still_running = poller.stored_at is None
+            _say("waiting for the training to finish" if still_running else "the training finished in the window")
+
+            async def result_shown(page) -> float | None:
+                try:
+                    await page.get_by_text(RESULT).first.wait_for(timeout=timeout_ms)
+                except Exception:  # noqa: BLE001 - a session that never shows it is reported as such
+                    return None
+                return time.monotonic()
+
+            shown_at = await asyncio.gather(*(result_shown(page) for page in pages))
+            poller.stop()
+            for context in contexts:
+                await context.close()
+        finally:
+            await browser.close()
+    stored = poller.stored_at
+    delays = [None if at is None or stored is None else max(at - stored, 0.0) for at in shown_at]
+    return WatchReport(sessions=sessions, idle=idle, watching=watching, still_running=still_running,
+                       result_delays=delays, open_seconds=open_seconds)
+
+
+def run_watch(base: str, pid: int, home: Path, sessions: int, *, epochs: int, seed: int = 1, window: float = 30.0,
+              settle: float = 5.0, stagger: float = 0.3, timeout_s: float = 600, renice: bool = True) -> WatchReport:
+    """``sessions`` browser sessions watch one running training at ``base``, whose server is process ``pid``
+    with its store in ``home``; see the module's docstring."""
+    # The workers are up before anything is measured (a visitor has trained something already).
+    _in_fresh_thread(lambda: asyncio.run(_sessions(base, ["model=naive&n_series=200&n_steps=20"],
+                                                   int(timeout_s * 1000), 0)))
+    _say(f"server up; {sessions} sessions will watch {watch_query(seed, epochs)}")
+    probe = HealthProbe(base, renice=renice)
+    probe.start()
+    try:
+        return _in_fresh_thread(lambda: asyncio.run(_watch(
+            base, pid, home, sessions, watch_query(seed, epochs), probe, window=window, settle=settle,
+            stagger=stagger, timeout_s=timeout_s)))
+    finally:
+        probe.stop()
+
+
+def watch_epochs(sessions: int, window: float, seconds_per_epoch: float = 0.7) -> int:
+    """Epochs that outlast one level: start, the idle window, opening the sessions (about a second each on two
+    cores), the watched window, with a margin."""
+    return int((2 * window + 40 + 1.5 * sessions) / seconds_per_epoch)
+
+
+def main_watch(args) -> int:
+    if args.url is not None and args.server_pid is None:
+        raise SystemExit("--watch against --url needs --server-pid (the server's process id) and --home")
+    root = Path(args.app_root).resolve() if args.app_root else ROOT
+    reports = []
+    for i, n in enumerate(args.sessions):
+        epochs = args.epochs or watch_epochs(n, args.window)
+        env = {"RNNLAB_MAX_EPOCHS": str(max(epochs, 200)), "RNNLAB_MAX_JOB_SECONDS": "7200",
+               "RNNLAB_JOB_TIMEOUT": "7200"}
+        proc = None
+        if args.url is None:  # a fresh server for each level: memory and caches start alike
+            home = Path(tempfile.mkdtemp(prefix="rnnlab-watch-")) / "home"
+            proc, base = start_server(home, root=root, env_extra=env)
+            pid = proc.pid
+        else:
+            base, pid, home = args.url, args.server_pid, Path(args.home)
+        try:
+            report = run_watch(base, pid, home, n, epochs=epochs, seed=100 + i, window=args.window,
+                               renice=not args.no_renice)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(60)
+        reports.append(report)
+        print(json.dumps({"sessions": n, "epochs": epochs, "ok": report.ok(), "still_running": report.still_running,
+                          "open_seconds": round(report.open_seconds, 1),
+                          "idle_cpu_s": round(report.idle.cpu, 2), "watch_cpu_s": round(report.watching.cpu, 2),
+                          "window_s": round(report.watching.seconds, 1), "rss_idle": round(report.idle.rss),
+                          "rss_watch": round(report.watching.rss),
+                          "health_failures": report.watching.health_failures,
+                          "result_delays": [None if d is None else round(d, 1) for d in report.result_delays]}),
+              file=sys.stderr, flush=True)
+    print(f"Served from {root}; {os.cpu_count()} cores; window {args.window:.0f} s.")
+    print(WATCH_HEADER)
+    for report in reports:
+        print(report.markdown())
+    return 0 if all(r.ok() for r in reports) else 1
+
+
+def _session_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or not all(1 <= n <= 50 for n in counts):
+        raise argparse.ArgumentTypeError("sessions: one or more counts between 1 and 50, such as 10,20,30")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--sessions", type=_session_counts, default=[10],
+                        help="sessions, or several levels measured one after the other (10,20,30)")
     parser.add_argument("--distinct", type=int, default=None, help="distinct experiments (default sessions/3)")
     parser.add_argument("--url", default=None, help="a running server (default: start one)")
+    parser.add_argument("--watch", action="store_true",
+                        help="measure the server's CPU and memory per session watching one running training")
+    parser.add_argument("--window", type=float, default=30.0, help="--watch: seconds of each measurement window")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="--watch: epochs of the watched training (default: enough to outlast the level)")
+    parser.add_argument("--no-renice", action="store_true",
+                        help="--watch: leave the browsers at their priority (a smoke run on a busy machine)")
+    parser.add_argument("--app-root", default=None,
+                        help="serve this checkout instead of the benchmark's own (a worktree of an older commit)")
+    parser.add_argument("--server-pid", type=int, default=None, help="--watch with --url: the server's process id")
+    parser.add_argument("--home", default=None, help="--watch with --url: the server's RNNLAB_HOME")
     args = parser.parse_args(argv)
-    if not 1 <= args.sessions <= 50:
-        parser.error("--sessions must be between 1 and 50")
+    if args.watch:
+        return main_watch(args)
+    status = 0
+    print("| sessions | distinct experiments | wall time | per session (median / max) | trainings started | "
+          "health checks | health latency (median / max) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for sessions in args.sessions:
+        status |= _main_load(args, sessions)
+    return status
+
+
+def _main_load(args, sessions: int) -> int:
     proc = None
     home = None
     if args.url is None:
         home = Path(tempfile.mkdtemp(prefix="rnnlab-load-")) / "home"
-        proc, base = start_server(home)
+        proc, base = start_server(home, root=Path(args.app_root).resolve() if args.app_root else ROOT)
     else:
         base = args.url
     try:
-        report = run_load(base, args.sessions, distinct=args.distinct, home=home)
+        report = run_load(base, sessions, distinct=args.distinct, home=home)
     finally:
         if proc is not None:
             proc.terminate()
             proc.wait(30)
-    print("| sessions | distinct experiments | wall time | per session (median / max) | trainings started | "
-          "health checks | health latency (median / max) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(report.markdown())
+    print(report.markdown(), flush=True)
     print(json.dumps({"ok": report.ok(), "outcomes": report.outcomes, "trainings_started": report.trainings_started,
                       "stored_runs": report.stored_runs, "health_failures": report.health_failures,
                       "slow_health": report.slow_health}), file=sys.stderr)

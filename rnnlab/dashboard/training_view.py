@@ -5,6 +5,11 @@ submitted with it."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
 import streamlit as st
 
 from rnnlab.config import Experiment
@@ -18,7 +23,7 @@ from rnnlab.jobs.job import Job, JobError
 from rnnlab.jobs.manager import JobManager
 from rnnlab.store.runs import RunResult
 
-ERROR, LIVE_LOSS = "_train_error", "_live_loss"
+ERROR = "_train_error"
 #: Why the yardsticks submitted with a training were refused (shown by the Train button), and why the Run the
 #: yardsticks button's request was (shown in the Yardsticks section).
 YARDSTICK_ERROR, YARDSTICK_RUN_ERROR = "_yardstick_error", "_yardstick_run_error"
@@ -139,39 +144,104 @@ def train_button(job: Job | None, owner: str, result: RunResult | None, over_bud
         st.error(refused, icon=":material/hourglass_top:")
 
 
-@st.fragment(run_every=1.0)
+#: How often a page watching a training polls it, in seconds. Each poll is a script run on the server for every
+#: watching session, which makes polling the server's main cost with a class watching (docs/benchmarks.md, "Class
+#: load on JAX"): so the page polls as often as something new can be shown, no more.
+POLL_QUEUED = 2.0  # waiting for a worker: the queue position changes only when a training starts
+POLL_COMPILING = 1.0  # the first epoch: compilation takes seconds, and the first epoch should show at once
+POLL_EPOCHS = (2.0, 5.0)  # while epochs run: about once per epoch, within these bounds
+#: The live loss curve is redrawn every CURVE_SECONDS (serializing a figure is the costly part of a poll), and
+#: built at most once in that time per training however many sessions watch it.
+CURVE_SECONDS = 5.0
+
+
+def poll_seconds(snap: dict) -> float:
+    """Seconds between two polls of a job whose :meth:`~rnnlab.jobs.job.Job.progress` is ``snap``: every second
+    while it compiles, every two while it is queued, about once per epoch (two to five seconds) while epochs run.
+    A finished training is noticed within five seconds, and the page then shows its result."""
+    if snap["state"] == "queued":
+        return POLL_QUEUED
+    if snap["epoch"] == 0:
+        return POLL_COMPILING
+    per_epoch = snap["elapsed"] / snap["epoch"]
+    return min(max(per_epoch, POLL_EPOCHS[0]), POLL_EPOCHS[1])
+
+
+class LiveCurves:
+    """The live loss figure of each running training, shared by every session watching it: built again only when
+    epochs were added and the last one is ``seconds`` old, so thirty watchers cost one build, not thirty. (Before,
+    each session built its own figure whenever an epoch arrived: on fast epochs, at every poll.) Plotly figures
+    are only read once built (Streamlit serializes them), so sharing them between sessions is safe."""
+
+    def __init__(self, seconds: float = CURVE_SECONDS, size: int = 32) -> None:
+        self.seconds, self.size = seconds, size
+        self._lock = threading.Lock()
+        self._figures: OrderedDict[str, tuple[float, int, Any]] = OrderedDict()
+
+    def figure(self, key: str, name: str, history: list[dict], now: float | None = None):
+        """The figure of training ``key`` (model ``name``) for ``history``, or one at most ``seconds`` older."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            cached = self._figures.get(key)
+            if cached is not None and (cached[1] == len(history) or now - cached[0] < self.seconds):
+                self._figures.move_to_end(key)
+                return cached[2]
+        figure = loss_curves({name: history})  # tens of ms: outside the lock
+        with self._lock:
+            self._figures[key] = (now, len(history), figure)
+            self._figures.move_to_end(key)
+            while len(self._figures) > self.size:
+                self._figures.popitem(last=False)
+        return figure
+
+
+CURVES = LiveCurves()
+
+
 def live_progress(experiment: Experiment, manager: JobManager, owner: str) -> None:
-    """The running job's progress and live loss curve, and a Cancel button for those who asked for it (a fragment:
-    it reruns every second, and the whole page once the job is over)."""
+    """The running job's progress, live loss curve, and a Cancel button for those who asked for it. The progress
+    line polls the job as often as :func:`poll_seconds` says; the curve and Cancel around it every
+    :data:`CURVE_SECONDS`; the whole page reruns once the job is over."""
+    _live_panel(experiment, manager, owner)
+
+
+@st.fragment(run_every=CURVE_SECONDS)
+def _live_panel(experiment: Experiment, manager: JobManager, owner: str) -> None:
+    """The progress line (a fragment of its own, polled at the pace the job's state asks for: each run of this
+    panel sets it again), the loss curve and Cancel."""
     key = experiment.key()
     current = manager.get(key)
     if current is None or current.finished:
         st.rerun()
     snap = current.progress()
-    askers = f" · asked for by {current.askers} {'person' if current.askers == 1 else 'people'}"
-    if snap["state"] == "queued":
-        ahead = manager.queue_position(current)
-        place = f" ({ahead} training{'s' if ahead != 1 else ''} ahead in the queue)" if ahead else ""
-        st.progress(0.0, text=f"Waiting for a free worker…{place}{askers}")
-    elif snap["epoch"] == 0:
-        st.progress(0.0, text=f"Compiling the model and running the first epoch… {snap['elapsed']:.0f} s"
-                              f"{askers}")
-    else:
-        eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
-        st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
-                                           f"{snap['elapsed']:.0f} s{eta}{askers}")
-    # The curve changes once per epoch; the fragment reruns every second for every student watching.
-    signature = (key, len(snap["history"]))
-    cached = st.session_state.get(LIVE_LOSS)
-    if cached is None or cached[0] != signature:
-        cached = (signature, loss_curves({experiment.model.name: snap["history"]}))
-        st.session_state[LIVE_LOSS] = cached
-    st.plotly_chart(cached[1], key="live-loss", theme=None)
+    st.fragment(_progress_line, run_every=poll_seconds(snap))(experiment, manager)
+    st.plotly_chart(CURVES.figure(key, experiment.model.name, snap["history"]), key="live-loss", theme=None)
     if current.asked_by(owner) and st.button(
             "Cancel", key="cancel",
             help="Withdraws your request; the training stops when nobody else who asked for it waits."):
         manager.cancel(key, owner)
         st.rerun()
+
+
+def _progress_line(experiment: Experiment, manager: JobManager) -> None:
+    """The job's progress bar: state, epoch, time and who asked; reruns the page once the job is over. (Its
+    arguments are kept for its own reruns: it reads the job afresh each time.)"""
+    current = manager.get(experiment.key())
+    if current is None or current.finished:
+        st.rerun()
+    snap = current.progress()
+    askers = current.askers
+    ahead = manager.queue_position(current) if snap["state"] == "queued" else None
+    asked = f" · asked for by {askers} {'person' if askers == 1 else 'people'}"
+    if snap["state"] == "queued":
+        place = f" ({ahead} training{'s' if ahead != 1 else ''} ahead in the queue)" if ahead else ""
+        st.progress(0.0, text=f"Waiting for a free worker…{place}{asked}")
+    elif snap["epoch"] == 0:
+        st.progress(0.0, text=f"Compiling the model and running the first epoch… {snap['elapsed']:.0f} s{asked}")
+    else:
+        eta = f" · about {snap['eta']:.0f} s left" if snap["eta"] is not None else ""
+        st.progress(snap["fraction"], text=f"Epoch {snap['epoch']} of {snap['epochs']} · "
+                                           f"{snap['elapsed']:.0f} s{eta}{asked}")
 
 
 def show_result(experiment: Experiment, job: Job | None, result: RunResult, manager: JobManager) -> None:

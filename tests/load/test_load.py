@@ -77,3 +77,27 @@ def test_browsers_lose_priority_across_autogroups(tmp_path):
         ours.kill()
         ours.wait()
         stranger.kill()
+
+
+def test_watch_figures_are_the_servers_own_per_session_and_minute():
+    """``--watch`` reads a process's own CPU time and memory from /proc, and reports per watching session and
+    minute what the sessions added to the server's time with nobody watching."""
+    import os
+    import time
+
+    from benchmarks.load import Window, WatchReport, cpu_seconds, rss_mb
+
+    before = cpu_seconds(os.getpid())
+    end = time.process_time() + 0.3
+    while time.process_time() < end:  # busy in this process
+        pass
+    assert 0.2 <= cpu_seconds(os.getpid()) - before <= 1.0
+    assert 10 < rss_mb(os.getpid()) < 10_000
+    idle = Window(seconds=30.0, cpu=1.5, rss=200.0, health=[0.002])
+    watching = Window(seconds=30.0, cpu=7.5, rss=260.0, health=[0.003, 0.4])
+    report = WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 20)
+    assert report.per_watcher == (15.0 - 3.0) / 20 and report.rss_per_session == 3.0
+    assert report.ok() and "| 20 | 3.0 s | 15.0 s | **0.60 s** | 100 |" in report.markdown()
+    assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 19 + [25.0]).ok()
+    assert not WatchReport(sessions=20, idle=idle, watching=watching, still_running=False,
+                           result_delays=[3.0] * 20).ok()

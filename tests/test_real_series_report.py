@@ -153,3 +153,10 @@ def test_the_summary_says_where_the_best_network_loses_to_the_naive_or_the_class
             "a h=12 (GRU 1.6 against 1.5).") in text
     assert ("At the natural horizon its test MAE is within 10% of the best classical forecaster's (chosen on "
             "validation) or better in 1 of 2; not in a h=12 (GRU 28% above ETS(A,Ad,A)).") in text
+    assert "Where the best network is behind, it trained on at most" not in text  # _rows have no window counts
+    assert report._seasonal("ETS(A,Ad,A)") and report._seasonal("ARIMA(2,0,1)(0,1,1)[12] with drift")
+    assert not report._seasonal("ETS(A,Ad,N)") and not report._seasonal("ARIMA(1,1,2)")
+    counted = [{**r, "train_windows": 480} if r["name"] == "gru" else r for r in table("c h=12", 12, 3.2)]
+    text = " ".join(report.summary_lines([counted]))
+    assert ("not in c h=12 (GRU 28% above ETS(A,Ad,A), trained on 480 windows). Where the best network is behind, "
+            "it trained on at most 480 windows, and the classical forecaster ahead of it has the season built in") in text

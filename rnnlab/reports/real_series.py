@@ -23,7 +23,7 @@ from rnnlab.forecasting import yardsticks
 from rnnlab.jobs import auto
 from rnnlab.jobs.progress import Progress
 from rnnlab.models.registry import REGISTRY
-from rnnlab.series import catalog
+from rnnlab.series import catalog, windows
 from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import RunStore
 from rnnlab.training import fit as training
@@ -65,6 +65,14 @@ def experiments_for(series: str, *, epochs: int, n_steps: int | None, horizon: i
     return yardsticks.experiments(networks[0]) + networks
 
 
+def train_windows(experiment: Experiment) -> int:
+    """How many windows ``experiment``'s network trains on (the training period's, before unobserved targets are
+    dropped)."""
+    s = experiment.series
+    split = windows.periods(catalog.info(s.data).points, s.train_fraction, s.valid_fraction)
+    return windows.window_count(0, split.train_end, s.n_steps, s.horizon)
+
+
 def _train(experiment: Experiment, store: RunStore, stream, label: str) -> RunResult:
     """The stored run of ``experiment``, trained (and stored) first when there is none."""
     stored = store.get(experiment.key())
@@ -94,7 +102,8 @@ def run_row(experiment: Experiment, store: RunStore, stream, label: str) -> dict
     return {**row, "model": yardsticks.description(result), "metrics": result.metrics,
             "seconds": result.wall_seconds, "fit_seconds": result.train_seconds,
             "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
-            "windows": sum(len(result.predictions[s]) for s in ("valid", "test"))}
+            "windows": sum(len(result.predictions[s]) for s in ("valid", "test")),
+            "train_windows": train_windows(experiment)}
 
 
 def auto_row(series: str, horizon: int, *, epochs: int, n_steps: int | None, store: RunStore, stream,
@@ -127,7 +136,8 @@ def auto_row(series: str, horizon: int, *, epochs: int, n_steps: int | None, sto
     return {**row, "model": f"{best['cell']}, seed {chosen.train.seed}", "metrics": result.metrics,
             "seconds": sum(r.wall_seconds for r in results.values()), "fit_seconds": result.train_seconds,
             "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
-            "windows": sum(len(result.predictions[s]) for s in ("valid", "test")), "trainings": len(results)}
+            "windows": sum(len(result.predictions[s]) for s in ("valid", "test")), "trainings": len(results),
+            "train_windows": train_windows(chosen)}
 
 
 def _score(scores: Mapping[str, Any] | None, split: str, metric: str = "mae") -> float | None:
@@ -260,12 +270,20 @@ def summary_lines(tables: list[list[Mapping[str, Any]]]) -> list[str]:
             "", beat_naive, "", near_classical, ""]
 
 
+def _seasonal(classical: str) -> bool:
+    """Whether a classical forecaster's name shows a seasonal part: ``ARIMA(...)(P,D,Q)[m]`` or ``ETS(E,T,S)``
+    with a season ``S`` other than N."""
+    if classical.startswith("ETS(") and classical.count(",") == 2:
+        return classical.rstrip(")").split(",")[-1] != "N"
+    return "[" in classical
+
+
 def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str]:
     """Two sentences about the best network of each table (chosen on validation MAE among the networks, the
     auto search included): is its test MASE at most the naive forecast's, and, at the natural horizon, is its
     test MAE within 10% of the best classical forecaster's (chosen on validation) or better. Each names the
     tables where it is not."""
-    beat, missed, near, far, natural = 0, [], 0, [], 0
+    beat, missed, near, far, natural, behind = 0, [], 0, [], 0, []
     for rows in tables:
         facts = _judge(rows)
         if facts is None or facts["best_network"] is None:
@@ -284,12 +302,21 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
             if ratio <= 1.10:
                 near += 1
             else:
-                far.append(f"{where} ({_name(best)} {100 * (ratio - 1):.0f}% above {_name(facts['best'])})")
+                behind.append((best, facts["best"]))
+                trained = f", trained on {best['train_windows']:,} windows" if best.get("train_windows") else ""
+                far.append(f"{where} ({_name(best)} {100 * (ratio - 1):.0f}% above {_name(facts['best'])}{trained})")
     first = (f"The best network of each table (chosen on validation MAE among the networks, the auto search "
              f"included) has a test MASE at most the naive forecast's in {beat} of {beat + len(missed)} tables"
              + (f"; not in {'; '.join(missed)}." if missed else "."))
     second = (f"At the natural horizon its test MAE is within 10% of the best classical forecaster's (chosen on "
               f"validation) or better in {near} of {natural}" + (f"; not in {'; '.join(far)}." if far else "."))
+    most = max((r.get("train_windows") or 0 for r, _ in behind), default=0)
+    if far and most:
+        seasonal = all(_seasonal(_name(c)) for _, c in behind)
+        second += (f" Where the best network is behind, it trained on at most {most:,} windows"
+                   + (", and the classical forecaster ahead of it has the season built in (a seasonal ARIMA or an "
+                      "ETS with a seasonal term), which a network has to learn from those windows" if seasonal else "")
+                   + ".")
     return first, second
 
 

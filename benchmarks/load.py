@@ -379,6 +379,8 @@ class WatchReport:
     #: Per session: seconds from the run reaching the store to the session showing it (None: never shown)
     result_delays: list[float | None] = field(default_factory=list)
     open_seconds: float = 0.0  # opening every session until each showed the progress
+    epochs: int = 0
+    train_seconds: float | None = None  # the watched training's time, as its page reports it
 
     @property
     def per_watcher(self) -> float:
@@ -404,17 +406,18 @@ class WatchReport:
         shown = self.shown()
         delay = (f"{statistics.median(shown):.1f} s / {max(shown):.1f} s" if len(shown) == self.sessions
                  else f"{len(shown)} of {self.sessions} shown")
-        return (f"| {self.sessions} | {self.idle.cpu_per_minute:.1f} s | {self.watching.cpu_per_minute:.1f} s | "
+        pace = f"{self.train_seconds / self.epochs:.2f} s" if self.train_seconds and self.epochs else "?"
+        return (f"| {self.sessions} | {pace} | {self.idle.cpu_per_minute:.1f} s | {self.watching.cpu_per_minute:.1f} s | "
                 f"**{self.per_watcher:.2f} s** | {holds:.0f} | {self.idle.rss:.0f} MB | "
                 f"{self.rss_per_session:.1f} MB | "
                 f"{statistics.median(health) * 1000 if health else float('nan'):.0f} ms / "
                 f"{max(health, default=float('nan')) * 1000:.0f} ms | {delay} |")
 
 
-WATCH_HEADER = ("| watching sessions | server CPU, nobody watching (per min) | server CPU, N watching (per min) | "
+WATCH_HEADER = ("| watching sessions | training's s/epoch | server CPU, nobody watching (per min) | server CPU, N watching (per min) | "
                 "CPU-s per watcher per min | watchers one core holds | server RSS, nobody watching | "
                 "RSS per session | health latency in the window (median / max) | result shown after the run "
-                "was stored (median / max) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                "was stored (median / max) |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def _say(text: str) -> None:
@@ -522,12 +525,17 @@ async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, pro
             still_running = poller.stored_at is None
             _say("waiting for the training to finish" if still_running else "the training finished in the window")
 
+            trained: list[float] = []
+
             async def result_shown(page) -> float | None:
                 try:
                     await page.get_by_text(RESULT).first.wait_for(timeout=timeout_ms)
                 except Exception:  # noqa: BLE001 - a session that never shows it is reported as such
                     return None
-                return time.monotonic()
+                at = time.monotonic()
+                text = await page.get_by_text(RESULT).first.inner_text()
+                trained.append(float(re.search(r"Trained in ([\d.]+) s", text).group(1)))
+                return at
 
             shown_at = await asyncio.gather(*(result_shown(page) for page in pages))
             poller.stop()
@@ -538,7 +546,9 @@ async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, pro
     stored = poller.stored_at
     delays = [None if at is None or stored is None else max(at - stored, 0.0) for at in shown_at]
     return WatchReport(sessions=sessions, idle=idle, watching=watching, still_running=still_running,
-                       result_delays=delays, open_seconds=open_seconds)
+                       result_delays=delays, open_seconds=open_seconds,
+                       epochs=int(re.search(r"epochs=(\d+)", query).group(1)),
+                       train_seconds=trained[0] if trained else None)
 
 
 def run_watch(base: str, pid: int, home: Path, sessions: int, *, epochs: int, seed: int = 1, window: float = 30.0,
@@ -571,7 +581,7 @@ def main_watch(args) -> int:
     root = Path(args.app_root).resolve() if args.app_root else ROOT
     reports = []
     for i, n in enumerate(args.sessions):
-        epochs = args.epochs or watch_epochs(n, args.window)
+        epochs = args.epochs or watch_epochs(n, args.window, args.seconds_per_epoch)
         env = {"RNNLAB_MAX_EPOCHS": str(max(epochs, 200)), "RNNLAB_MAX_JOB_SECONDS": "7200",
                "RNNLAB_JOB_TIMEOUT": "7200"}
         proc = None
@@ -622,6 +632,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=30.0, help="--watch: seconds of each measurement window")
     parser.add_argument("--epochs", type=int, default=None,
                         help="--watch: epochs of the watched training (default: enough to outlast the level)")
+    parser.add_argument("--seconds-per-epoch", type=float, default=0.7,
+                        help="--watch: the GRU's pace on this machine under the class's load, to size the training "
+                             "(0.5-0.7 s on two quiet cores)")
     parser.add_argument("--no-renice", action="store_true",
                         help="--watch: leave the browsers at their priority (a smoke run on a busy machine)")
     parser.add_argument("--app-root", default=None,

@@ -145,3 +145,31 @@ def test_a_shape_is_charged_its_compilation_once(tmp_path):
     wider = manager.estimate(gru.replace(units=gru.model.units + 1))
     assert wider.first_epoch == pytest.approx(wider.per_epoch + 5.0)
     manager.close()
+
+
+def test_the_command_line_estimates_with_its_own_process_figures(tmp_path, capsys):
+    """A training in the command's own process (every core) is estimated from this process's calibration
+    (calibrate --here) when there is one, else from the workers'; with --scheduler, from the workers'."""
+    from rnnlab.cli import main
+
+    workers = {name: {"a": 1e-9, "b": 1e-4, "compile": 2.0, "post": 1.0} for name in TRUE}
+    here = {name: {"a": 5e-10, "b": 5e-5, "compile": 1.0, "post": 0.5} for name in TRUE}
+    costs.save(workers, path=costs.calibration_path(home=tmp_path))
+    assert costs.load_coefficients(home=tmp_path, where="here") == (workers, True)  # no figures of its own yet
+
+    def estimate(*extra):
+        out = io.StringIO()
+        assert main(["--home", str(tmp_path), "train", "gru", "--estimate", *extra], out=out) == 0
+        return out.getvalue()
+
+    text = estimate()
+    assert "in this process" in text and "calibrate --here` measures it" in text
+    costs.save(here, path=costs.calibration_path(home=tmp_path, where="here"))
+    assert costs.load_coefficients(home=tmp_path, where="here") == (here, True)
+    faster, slower = json.loads(estimate("--json")), json.loads(estimate("--json", "--scheduler", "tcp://127.0.0.1:1"))
+    assert faster["where"] == "here" and slower["where"] == "workers"
+    assert faster["seconds"] < slower["seconds"]
+    assert "measured in this process by `python -m rnnlab calibrate --here`" in estimate()
+    assert "on one worker" in estimate("--scheduler", "tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="where="):
+        costs.calibration_path(home=tmp_path, where="elsewhere")

@@ -41,6 +41,8 @@ def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
     """Measure this instance's workers for the cost estimates (two short trainings per model family) and keep
     the figures in --home (or, with --shipped, as the figures rnnlab ships)."""
+    if args.here:
+        return _calibrate_here(args, out)
     from rnnlab.jobs.manager import JobManager  # Dask: only commands that train on a cluster need it
 
     with tempfile.TemporaryDirectory(prefix="rnnlab-calibrate-") as scratch:
@@ -58,6 +60,32 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             manager.close()
     path = costs.save(families, path=costs.DEFAULTS_FILE if args.shipped else costs.calibration_path(home=args.home))
+    return _figures(families, path, out)
+
+
+def _calibrate_here(args: argparse.Namespace, out: TextIO) -> int:
+    """Measure this process (every core, as ``train`` without --scheduler trains) for the command line's own
+    estimates: the same short trainings, one after the other, compiled into an empty cache."""
+    if args.shipped or args.scheduler:
+        raise CliError("--here measures this process: it goes with neither --shipped nor --scheduler")
+    if "keras" in sys.modules:
+        raise CliError("--here must measure compilation into an empty cache: run it as a command of its own")
+    with tempfile.TemporaryDirectory(prefix="rnnlab-calibrate-") as scratch:
+        # This process's compilation cache, read once when Keras configures JAX: empty, as the workers' is.
+        os.environ["RNNLAB_JAX_CACHE"] = os.path.join(scratch, "jax-cache")
+        from rnnlab.training import fit  # Keras: only a training in this process needs it
+
+        experiments = costs.calibration_experiments()
+        progress = Progress(prefix="calibrate here ")
+        results = []
+        for i, experiment in enumerate(experiments):
+            results.append(fit.run(experiment, save_model=False))
+            progress.update(i + 1, len(experiments), experiment.model.name)
+    families = costs.fit(results)
+    return _figures(families, costs.save(families, path=costs.calibration_path(home=args.home, where="here")), out)
+
+
+def _figures(families: dict, path, out: TextIO) -> int:
     out.write(f"{'family':<16} {'s per 1e9 ops':>13} {'us per step':>11} {'compile s':>9} {'around s':>8}\n")
     for name, c in families.items():
         out.write(f"{name:<16} {c['a'] * 1e9:>13.3f} {c['b'] * 1e6:>11.2f} {c['compile']:>9.2f} {c['post']:>8.2f}\n")
@@ -74,6 +102,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     p_cal = sub.add_parser("calibrate", help="measure this instance's workers for the training cost estimates")
     add_scheduler(p_cal)
+    p_cal.add_argument("--here", action="store_true",
+                       help="measure this process instead (every core: what `train` without --scheduler uses), for "
+                            "the command line's own estimates and budget")
     p_cal.add_argument("--shipped", action="store_true",
                        help="write the figures rnnlab ships (rnnlab/cost_defaults.json) instead of this instance's")
     p_cal.set_defaults(func=cmd_calibrate)

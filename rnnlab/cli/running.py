@@ -48,7 +48,7 @@ def check_budget(experiments: list[config.Experiment], args: argparse.Namespace)
     at once), unless ``--no-limits`` (an operator's own long run). On a cluster the job manager checks."""
     if getattr(args, "no_limits", False):
         return
-    coefficients, calibrated = costs.load_coefficients(home=args.home)
+    coefficients, calibrated = costs.load_coefficients(home=args.home, where="here")
     estimates = [costs.estimate(e, coefficients, calibrated) for e in experiments]
     problem = FairQueue(JobSettings.from_env()).budget_problem(estimates)
     if problem:

@@ -120,23 +120,31 @@ def _future_lines(future: dict[str, Any] | None) -> list[str]:
 
 
 def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: TextIO) -> int:
-    """How long ``experiment`` would take on one worker of this instance, from its calibration in --home."""
-    coefficients, calibrated = costs.load_coefficients(home=args.home)
+    """How long ``experiment`` would take where it would train: in this process (its own calibration in --home,
+    ``calibrate --here``, else the workers'), or on one worker with --scheduler."""
+    where = "workers" if args.scheduler else "here"
+    coefficients, calibrated = costs.load_coefficients(home=args.home, where=where)
     estimate = costs.estimate(experiment, coefficients, calibrated)
     if args.json:
         return write_json({"experiment": experiment.to_dict(), "key": experiment.key(), "seconds": estimate.total,
                            "seconds_per_epoch": estimate.per_epoch, "first_epoch_seconds": estimate.first_epoch,
-                           "calibrated": estimate.calibrated}, out)
-    where = ("measured on this instance" if estimate.calibrated else
-             "from the shipped two-core figures: run `python -m rnnlab calibrate` to measure this instance")
+                           "calibrated": estimate.calibrated, "where": where}, out)
+    place = "on one worker" if where == "workers" else "in this process"
+    if where == "here" and costs.calibration_path(home=args.home, where="here").exists():
+        source = "measured in this process by `python -m rnnlab calibrate --here`"
+    elif estimate.calibrated:
+        source = ("from this instance's workers" + ("" if where == "workers" else ": this process uses every core "
+                  "and trains faster; `python -m rnnlab calibrate --here` measures it"))
+    else:
+        source = "from the shipped two-core figures: run `python -m rnnlab calibrate` to measure this instance"
     if not experiment.model.entry.trainable:  # no epochs: a formula from the number of windows
         out.write(f"experiment {experiment.describe()}\n"
-                  f"estimate   {estimate.text()} on one worker (no training: a fit on the training period and one "
+                  f"estimate   {estimate.text()} {place} (no training: a fit on the training period and one "
                   "forecast per validation and test window, from figures measured on a two-core machine)\n")
         return 0
     out.write(f"experiment {experiment.describe()}\n"
-              f"estimate   {estimate.text()} on one worker ({costs.seconds_text(estimate.per_epoch)} per epoch, the "
-              f"first {costs.seconds_text(estimate.first_epoch)} with compilation; {where})\n")
+              f"estimate   {estimate.text()} {place} ({costs.seconds_text(estimate.per_epoch)} per epoch, the "
+              f"first {costs.seconds_text(estimate.first_epoch)} with compilation; {source})\n")
     return 0
 
 

@@ -166,21 +166,32 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def calibration_path(engine: str | None = None, home: Path | None = None) -> Path:
+#: Where a training runs, for its calibration: on a worker of the cluster (one thread), or in the command line's
+#: own process (every core: ``python -m rnnlab train`` without ``--scheduler``), which trains faster.
+WHERE = ("workers", "here")
+
+
+def calibration_path(engine: str | None = None, home: Path | None = None, where: str = "workers") -> Path:
     """Where the instance whose run store is at ``home`` (default: ``RNNLAB_HOME``) keeps its calibration for
-    backend ``engine`` (default: the configured one)."""
-    return (home or default_home()) / f"costs-{engine or backend_name()}.json"
+    backend ``engine`` (default: the configured one), for trainings on its workers or ``here`` (the command
+    line's own process)."""
+    if where not in WHERE:
+        raise ValueError(f"where={where!r}: allowed {', '.join(WHERE)}")
+    return (home or default_home()) / f"costs-{engine or backend_name()}{'' if where == 'workers' else '-here'}.json"
 
 
-def load_coefficients(engine: str | None = None, home: Path | None = None) -> tuple[dict[str, Any], bool]:
+def load_coefficients(engine: str | None = None, home: Path | None = None,
+                      where: str = "workers") -> tuple[dict[str, Any], bool]:
     """The per-family numbers, and whether they were measured on the instance whose run store is at ``home``
-    (default: ``RNNLAB_HOME``; else they are the shipped ones)."""
+    (default: ``RNNLAB_HOME``; else they are the shipped ones). ``where="here"``: the command line's own
+    process's, when it has been calibrated (``calibrate --here``), else the workers'."""
     engine = engine or backend_name()
-    path = calibration_path(engine, home)
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))["families"], True
-    except (OSError, ValueError, KeyError):
-        pass
+    paths = [calibration_path(engine, home, where)] + ([calibration_path(engine, home)] if where == "here" else [])
+    for path in paths:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["families"], True
+        except (OSError, ValueError, KeyError):
+            pass
     try:
         shipped = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
         record = shipped.get(engine) or next(iter(shipped.values()))  # another backend's: better than nothing

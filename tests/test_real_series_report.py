@@ -150,7 +150,13 @@ def test_the_summary_says_where_the_best_network_loses_to_the_naive_or_the_class
     text = " ".join(report.summary_lines([table("a h=1", 1, 3.2), table("a h=12", 12, 3.2),
                                           table("b h=12", 12, 2.7)]))
     assert ("has a test MASE at most the naive forecast's in 1 of 3 tables; not in a h=1 (GRU 1.6 against 1.5); "
-            "a h=12 (GRU 1.6 against 1.5).") in text
+            "a h=12 (GRU 1.6 against 1.5).") in text  # ARIMA beat the naive forecast there (test MASE 1.1)
+    assert "moves like a random walk" not in text
+    walk = [{**r, "metrics": {**r["metrics"], "test": {**r["metrics"]["test"], "mase": 2.0}}}
+            if r["kind"] == "classical" and not r.get("error") else r for r in table("w h=1", 1, 3.2)]
+    walked = " ".join(report.summary_lines([walk]))
+    assert ("not in w h=1 (GRU 1.6 against 1.5, and no classical forecaster beat the naive forecast there either). "
+            "Where nothing beats the naive forecast, the series moves like a random walk") in walked
     assert ("At the natural horizon its test MAE is within 10% of the best classical forecaster's (chosen on "
             "validation) or better in 1 of 2; not in a h=12 (GRU 28% above ETS(A,Ad,A)).") in text
     assert "Where the best network is behind, it trained on at most" not in text  # _rows have no window counts

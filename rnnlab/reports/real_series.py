@@ -283,7 +283,7 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
     auto search included): is its test MASE at most the naive forecast's, and, at the natural horizon, is its
     test MAE within 10% of the best classical forecaster's (chosen on validation) or better. Each names the
     tables where it is not."""
-    beat, missed, near, far, natural, behind = 0, [], 0, [], 0, []
+    beat, missed, near, far, natural, behind, unbeatable = 0, [], 0, [], 0, [], 0
     for rows in tables:
         facts = _judge(rows)
         if facts is None or facts["best_network"] is None:
@@ -295,7 +295,12 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
         if None in (mine, theirs) or mine <= theirs:
             beat += 1
         else:
-            missed.append(f"{where} ({_name(best)} {mine:.4g} against {theirs:.4g})")
+            classical = [_score(r["metrics"], "test", "mase") for r in facts["scored"] if r["kind"] == "classical"]
+            unbeaten = all(c is not None and c >= theirs for c in classical)
+            missed.append(f"{where} ({_name(best)} {mine:.4g} against {theirs:.4g}"
+                          + (", and no classical forecaster beat the naive forecast there either" if unbeaten else "")
+                          + ")")
+            unbeatable += unbeaten
         if rows[0].get("horizon", 1) > 1 and facts["best"] is not None:
             natural += 1
             ratio = _score(best["metrics"], "test") / _score(facts["best"]["metrics"], "test")
@@ -308,6 +313,10 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
     first = (f"The best network of each table (chosen on validation MAE among the networks, the auto search "
              f"included) has a test MASE at most the naive forecast's in {beat} of {beat + len(missed)} tables"
              + (f"; not in {'; '.join(missed)}." if missed else "."))
+    if unbeatable:
+        first += (" Where nothing beats the naive forecast, the series moves like a random walk (a share price: "
+                  "tomorrow is today plus an unpredictable step), for which the last value is the best forecast "
+                  "there is; a network can only match it, up to the noise of its training.")
     second = (f"At the natural horizon its test MAE is within 10% of the best classical forecaster's (chosen on "
               f"validation) or better in {near} of {natural}" + (f"; not in {'; '.join(far)}." if far else "."))
     most = max((r.get("train_windows") or 0 for r, _ in behind), default=0)

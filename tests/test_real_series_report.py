@@ -166,3 +166,20 @@ def test_the_summary_says_where_the_best_network_loses_to_the_naive_or_the_class
     text = " ".join(report.summary_lines([counted]))
     assert ("not in c h=12 (GRU 28% above ETS(A,Ad,A), trained on 480 windows). Where the best network is behind, "
             "it trained on at most 480 windows, and the classical forecaster ahead of it has the season built in") in text
+
+
+def test_the_intervals_table_counts_the_runs_whose_90_interval_lands_in_80_to_97_percent():
+    """On a real run (the naive forecast of a bundled series: no Keras), the table gives its coverage, width and
+    Winkler score as the intervals module computes them, and counts it."""
+    from rnnlab.models import export
+    from rnnlab.series.dataset import make_dataset
+
+    exp = report.experiment_for("elnino_sst", "naive", epochs=1, n_steps=None, horizon=1)
+    result = report.training.run(exp)
+    lines, within, scored = report.coverage_lines([("elnino_sst", 1, "Naive", result)])
+    test = export.intervals(result, make_dataset(result.spec), (90,))["levels"]["90"]["test"]
+    assert scored == 1 and within == int(0.80 <= test["coverage"] <= 0.97)
+    cover = f"{test['coverage']:.1%}"
+    assert lines[2] in (f"| elnino_sst | 1 | Naive | {cover} | {test['mean_width']:.4g} | {test['winkler']:.4g} |",
+                        f"| elnino_sst | 1 | Naive | **{cover}** | {test['mean_width']:.4g} | {test['winkler']:.4g} |")
+    assert lines[2].count("**") == (0 if within else 2)

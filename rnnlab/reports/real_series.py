@@ -103,7 +103,7 @@ def run_row(experiment: Experiment, store: RunStore, stream, label: str) -> dict
             "seconds": result.wall_seconds, "fit_seconds": result.train_seconds,
             "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
             "windows": sum(len(result.predictions[s]) for s in ("valid", "test")),
-            "train_windows": train_windows(experiment)}
+            "train_windows": train_windows(experiment), "result": result}
 
 
 def auto_row(series: str, horizon: int, *, epochs: int, n_steps: int | None, store: RunStore, stream,
@@ -137,7 +137,7 @@ def auto_row(series: str, horizon: int, *, epochs: int, n_steps: int | None, sto
             "seconds": sum(r.wall_seconds for r in results.values()), "fit_seconds": result.train_seconds,
             "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
             "windows": sum(len(result.predictions[s]) for s in ("valid", "test")), "trainings": len(results),
-            "train_windows": train_windows(chosen)}
+            "train_windows": train_windows(chosen), "result": result}
 
 
 def _score(scores: Mapping[str, Any] | None, split: str, metric: str = "mae") -> float | None:
@@ -329,6 +329,46 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
     return first, second
 
 
+#: The interval the report checks, and the coverage on test it should land in (issue: 80-97% for a 90% band).
+LEVEL, COVERAGE = 90, (0.80, 0.97)
+
+
+def coverage_lines(runs: list[tuple[str, int, str, Any]]) -> tuple[list[str], int, int]:
+    """The intervals table: per (series, horizon, forecast, run), the 90% split-conformal interval's test coverage
+    (calibrated on the run's validation errors), mean width and Winkler score; and how many of the runs with an
+    interval cover between 80% and 97% of the test values, of how many."""
+    from rnnlab.models import export  # pandas (the series' datasets): only this table needs them
+    from rnnlab.series.dataset import make_dataset  # the same
+
+    lines = [f"| series | h | forecast | {LEVEL}% coverage on test | mean width | Winkler score |",
+             "|---|---:|---|---:|---:|---:|"]
+    within = scored = 0
+    for name, horizon, model, result in runs:
+        found = export.intervals(result, make_dataset(result.spec), (LEVEL,))["levels"][str(LEVEL)]
+        if found["halfwidth"] is None:
+            lines.append(f"| {name} | {horizon} | {model} | too few validation windows | | |")
+            continue
+        test = found["test"]
+        scored += 1
+        inside = COVERAGE[0] <= test["coverage"] <= COVERAGE[1]
+        within += inside
+        cover = f"{test['coverage']:.1%}" if inside else f"**{test['coverage']:.1%}**"
+        lines.append(f"| {name} | {horizon} | {model} | {cover} | {test['mean_width']:.4g} | {test['winkler']:.4g} |")
+    return lines, within, scored
+
+
+def _interval_section(tables: list[list[Mapping[str, Any]]]) -> list[str]:
+    """The report's intervals section: every network's 90% interval on test, and how many land in 80-97%."""
+    runs = [(r["where"].split(" h=")[0], r["horizon"], _name(r), r["result"])
+            for rows in tables for r in rows if r["kind"] == "network" and r.get("result") is not None]
+    lines, within, scored = coverage_lines(runs)
+    return ["## Prediction intervals", "",
+            f"Each network's {LEVEL}% interval (split conformal: per step ahead, the quantile of its validation "
+            f"errors) against its test values, pooled over the steps ahead. {within} of {scored} cover between "
+            f"{COVERAGE[0]:.0%} and {COVERAGE[1]:.0%} of the test values (in bold, those that do not: a test period "
+            "calmer or wilder than the validation period the interval was calibrated on).", ""] + lines + [""]
+
+
 def timing_lines(timed: list[tuple[str, int, Mapping[str, Any]]]) -> list[str]:
     """The classical forecasters' seconds (``timed``: series, horizon, row): selecting and fitting on the training
     period plus every validation and test window, and the rest of the run (mostly the fit on all the data for the
@@ -382,7 +422,8 @@ def real_series(*, epochs: int = 30, n_steps: int | None = None, only: str | Non
               "Per series, horizon and forecaster: the seconds to select and fit it on the training period and "
               "forecast every validation and test window, the rest of the run (mostly its fit on all the data for "
               "the forecast past the end), and its backtest's three folds.", ""] + timing_lines(timed) + [""]
-    return "\n".join(_header(epochs, n_steps, started) + summary_lines(tables) + lines + footer)
+    return "\n".join(_header(epochs, n_steps, started) + summary_lines(tables) + lines + _interval_section(tables)
+                     + footer)
 
 
 def _header(epochs: int, n_steps: int | None, started: datetime) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 from rnnlab.config import parse_flat
 from rnnlab.config.fields import FIELDS
 from rnnlab.config.specs import real_input
-from rnnlab.reports.real_series import _train, horizons
+from rnnlab.reports.real_series import _train, coverage_lines, horizons
 from rnnlab.series import catalog, scaling, windows
 from rnnlab.store.runstore import RunStore
 
@@ -106,24 +106,9 @@ def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, mo
         f"With {chosen} scaling and {rule} of input, each run's 90% interval (split conformal: the validation "
         "errors' quantile per step ahead) against its test values: the share it held (pooled over every step "
         "ahead), its mean width in the series' units, and its Winkler score.", "",
-        *_coverage(chosen_runs), "",
+        *coverage_lines(chosen_runs)[0], "",
     ]
     return "\n".join(lines), chosen
-
-
-def _coverage(runs: list[tuple[str, int, str, Any]]) -> list[str]:
-    """The intervals table: per (series, horizon, model, run), the 90% interval's test coverage, width, score."""
-    from rnnlab.models import export  # pandas (the series' datasets): only this table needs them
-    from rnnlab.series.dataset import make_dataset  # the same
-
-    lines = ["| series | h | model | 90% coverage on test | mean width | Winkler score |", "|---|---:|---|---:|---:|---:|"]
-    for name, horizon, model, result in runs:
-        found = export.intervals(result, make_dataset(result.spec), (90,))["levels"]["90"]
-        test = found["test"]
-        lines.append(f"| {name} | {horizon} | {model} | {test['coverage']:.1%} | {test['mean_width']:.4g} | "
-                     f"{test['winkler']:.4g} |" if found["halfwidth"] is not None else
-                     f"| {name} | {horizon} | {model} | too few validation windows | | |")
-    return lines
 
 
 def _input_lengths(names: list[str], models: tuple[str, ...], epochs: int, n_steps: int, kind: str,

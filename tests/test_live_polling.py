@@ -27,11 +27,11 @@ def test_polls_every_second_while_compiling_and_about_once_per_epoch_after():
 
 
 def test_a_finished_training_is_noticed_well_within_twenty_seconds():
-    """Whatever the job's pace, the progress line polls at least every five seconds and the panel around it every
-    CURVE_SECONDS: the page reruns (and shows the result) soon after the training ends."""
+    """Whatever the job's pace, the progress line polls at least every five seconds (the panel around it, with the
+    curve, every CURVE_SECONDS): the page reruns (and shows the result) soon after the training ends."""
     worst = max(poll_seconds(snap(state, epoch, elapsed)) for state in ("queued", "running")
                 for epoch in (0, 1, 5, 50) for elapsed in (0.5, 10.0, 600.0, 36000.0))
-    assert worst <= 5.0 and training_view.CURVE_SECONDS <= 5.0
+    assert worst <= 5.0 and training_view.CURVE_SECONDS <= 15.0
 
 
 def test_watchers_share_one_figure_built_at_most_once_per_interval(monkeypatch):

@@ -152,13 +152,13 @@ POLL_COMPILING = 1.0  # the first epoch: compilation takes seconds, and the firs
 POLL_EPOCHS = (2.0, 5.0)  # while epochs run: about once per epoch, within these bounds
 #: The live loss curve is redrawn every CURVE_SECONDS (serializing a figure is the costly part of a poll), and
 #: built at most once in that time per training however many sessions watch it.
-CURVE_SECONDS = 5.0
+CURVE_SECONDS = 10.0
 
 
 def poll_seconds(snap: dict) -> float:
     """Seconds between two polls of a job whose :meth:`~rnnlab.jobs.job.Job.progress` is ``snap``: every second
     while it compiles, every two while it is queued, about once per epoch (two to five seconds) while epochs run.
-    A finished training is noticed within five seconds, and the page then shows its result."""
+    A finished training is noticed by the progress line within five seconds, and the page then shows its result."""
     if snap["state"] == "queued":
         return POLL_QUEUED
     if snap["epoch"] == 0:

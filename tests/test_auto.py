@@ -10,6 +10,7 @@ import pytest
 
 from rnnlab import cli
 from rnnlab.cli import train as train_cli
+from rnnlab.cli import running
 from rnnlab.config import Experiment, parse_flat
 from rnnlab.errors import FieldError
 from rnnlab.jobs import auto
@@ -64,7 +65,7 @@ def test_the_command_searches_chooses_and_answers_from_the_store_the_second_time
             stored = store.get(e.key())
             if stored is None:
                 trained.append(e.key())
-            out.append((stored.summary(), True) if stored else (train_cli._train_here(e, store), False))
+            out.append((stored.summary(), True) if stored else (running._train_here(e, store), False))
         return out
 
     monkeypatch.setattr(train_cli, "run_batch", here)

@@ -170,6 +170,6 @@ def test_the_scalings_report_chooses_on_validation_and_reports_interval_coverage
     assert len(trained) == 2 * (4 + 4)  # two horizons: four scalings, then 48 steps and three rules
     # every error is exactly ±1 × 0.5 (two seasons, difference) on validation and ±1 on test: a 90% interval of
     # half-width 0.5 misses every test value
-    assert "| elnino_sst | 1 | linear | 0.0% | 1 |" in text
+    assert "| elnino_sst | 1 | linear | **0.0%** | 1 |" in text  # outside 80-97%: in bold
     with pytest.raises(ValueError, match="no bundled series of that name; they are co2_mauna_loa"):
         report.scalings(only="atlantis")

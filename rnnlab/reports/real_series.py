@@ -204,6 +204,7 @@ def _judge(rows: list[Mapping[str, Any]]) -> dict[str, Any] | None:
         return None not in (than, mine) and mine > than
 
     return {"scored": scored, "chosen": chosen, "best": by_name.get(best), "networks": networks,
+            "naive": by_name.get("naive"),
             "best_network": min(networks, key=lambda r: _score(r["metrics"], "valid")) if networks else None,
             "lost_naive": [r for r in networks if worse(r, naive)],
             "lost_classical": [r for r in networks if worse(r, classical)]}
@@ -289,7 +290,7 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
         if facts is None or facts["best_network"] is None:
             continue
         best, where = facts["best_network"], rows[0].get("where", "a table")
-        naive = next((r for r in facts["scored"] if r["name"] == "naive"), None)
+        naive = facts["naive"]
         mine = _score(best["metrics"], "test", "mase")
         theirs = _score(naive["metrics"], "test", "mase") if naive else None
         if None in (mine, theirs) or mine <= theirs:

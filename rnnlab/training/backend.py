@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from rnnlab.config.limits import StoreSettings
 from rnnlab.env import env_int
 from rnnlab.errors import SettingError
 from rnnlab.paths import default_home
@@ -124,6 +123,7 @@ def _configure_jax(threads: int | None) -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
         # JAX's own bound: beyond it, the least recently used compiled programs are deleted
+        from rnnlab.config.limits import StoreSettings  # here: rnnlab.config imports the registry, which imports us
         jax.config.update("jax_compilation_cache_max_size", StoreSettings.from_env().compile_cache_mb * 1024 * 1024)
     except OSError:  # a read-only home: compile every time
         log.warning("JAX compilation cache disabled: cannot write %s", cache)

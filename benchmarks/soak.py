@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.load import CHROMIUM, CHROMIUM_ARGS, IDLE, HealthProbe, start_server
+from rnnlab.store import quota
+from rnnlab.store.runstore import RunStore
 
 SMALL = "model={model}&n_series=400&n_steps=20&epochs={epochs}&train_seed={seed}"
 MODELS = ("linear", "gru", "simple_rnn", "lstm")
@@ -59,12 +61,6 @@ def descendants(pid: int) -> list[int]:
         out += kids
         todo += kids
     return out
-
-
-def store_mb(home: Path) -> float:
-    runs = home / "runs"
-    total = sum(f.stat().st_size for f in runs.rglob("*") if f.is_file()) if runs.is_dir() else 0
-    return total / 2**20
 
 
 @dataclass
@@ -139,11 +135,11 @@ async def _class(base: str, sessions: int, soak: Soak, deadline: float, seed: in
 def _sampler(server_pid: int, home: Path, probe: HealthProbe, soak: Soak, every: float, stop: threading.Event):
     while not stop.is_set():
         workers = descendants(server_pid)
+        sizes = quota.runs_bytes(RunStore(home))
         latencies = probe.latencies[-int(every / probe.interval) or -1:]
         soak.samples.append({"minute": (time.monotonic() - soak.started) / 60, "server_mb": rss_mb(server_pid),
                              "workers_mb": sum(rss_mb(w) for w in workers), "processes": len(workers),
-                             "store_mb": store_mb(home), "runs": sum(1 for _ in (home / "runs").glob("[0-9a-f]*"))
-                             if (home / "runs").is_dir() else 0,
+                             "store_mb": sum(sizes.values()) / quota.MB, "runs": len(sizes),
                              "health_max": max(latencies, default=float("nan")),
                              "trainings": soak.actions.get("train and watch", 0)})
         stop.wait(every)
@@ -159,7 +155,7 @@ def report(soak: Soak, quota_mb: int, minutes: float) -> tuple[str, bool]:
                     f"{s['runs']} | {s['trainings']} | {s['health_max']:.2f} |")
     warm = max(5.0, minutes / 4)
     after = [s for s in soak.samples if s["minute"] >= warm] or soak.samples[-1:]
-    first, last = after[0], after[-1]
+    first = after[0]
     tail = [s for s in soak.samples if s["minute"] >= soak.samples[-1]["minute"] - max(1.0, minutes / 10)]
 
     def growth(key: str) -> float:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +16,16 @@ def _row(name: str, kind: str, label: str, valid: float, test: float, **extra):
     scores = {s: {"mae": v, "mase": v / 2, "smape": 10 * v} for s, v in (("valid", valid), ("test", test))}
     return {"name": name, "kind": kind, "label": label, "model": extra.pop("model", None), "metrics": scores,
             "seconds": 2.0, "fit_seconds": 1.5, "backtest": test * 1.1, "backtest_seconds": 6.0, "windows": 9, **extra}
+
+
+class DictStore(dict):
+    """The run store's get/put over a dict: what the report asks of a store."""
+
+    def get(self, key):
+        return super().get(key)
+
+    def put(self, result):
+        self[result.key] = result
 
 
 def _rows():
@@ -90,19 +101,12 @@ def test_a_second_run_trains_nothing(monkeypatch):
                                forecaster="ETS(A,N,N)",
                                predictions={"valid": np.zeros((3, 1)), "test": np.zeros((2, 1))})
 
-    class Store(dict):
-        def get(self, key):
-            return super().get(key)
-
-        def put(self, result):
-            self[result.key] = result
-
     monkeypatch.setattr(report.training, "run", fake_run)
-    store, exp = Store(), report.experiments_for("elnino_sst", epochs=1, n_steps=24, horizon=12)[2]  # ETS
-    first = report.run_row(exp, store, stream=open("/dev/null", "w"), label="t")
+    store, exp = DictStore(), report.experiments_for("elnino_sst", epochs=1, n_steps=24, horizon=12)[2]  # ETS
+    first = report.run_row(exp, store, stream=io.StringIO(), label="t")
     assert len(trained) == 1 + report.FOLDS and first["model"] == "ETS(A,N,N)" and first["windows"] == 5
     assert first["backtest"] == pytest.approx(2.0) and first["kind"] == "classical"
-    again = report.run_row(exp, store, stream=open("/dev/null", "w"), label="t")
+    again = report.run_row(exp, store, stream=io.StringIO(), label="t")
     assert len(trained) == 1 + report.FOLDS and again == first
 
 
@@ -120,15 +124,8 @@ def test_the_auto_row_is_the_search_chosen_on_validation_with_its_best_seed_and_
                                wall_seconds=1.0, train_seconds=0.5,
                                predictions={"valid": np.zeros((3, 1)), "test": np.zeros((2, 1))})
 
-    class Store(dict):
-        def get(self, key):
-            return super().get(key)
-
-        def put(self, result):
-            self[result.key] = result
-
     monkeypatch.setattr(report.training, "run", fake_run)
-    store, null = Store(), open("/dev/null", "w")
+    store, null = DictStore(), io.StringIO()
     row = report.auto_row("elnino_sst", 12, epochs=1, n_steps=None, store=store, stream=null, label="t")
     searched = report.auto.search(report.experiment_for("elnino_sst", "gru", epochs=1, n_steps=None, horizon=12))
     assert len(trained) == searched.size() + report.FOLDS and row["trainings"] == searched.size()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import io
+import json
 import logging
 import os
 import time
@@ -183,18 +184,44 @@ def test_the_summary_cache_is_bounded(home, naive_result, monkeypatch):
     assert len(runstore._SUMMARIES) == 2
 
 
-def test_usage_counts_each_kind(home, naive_result):
+def test_usage_counts_each_kind(home, naive_result, monkeypatch, tmp_path):
+    """The compilation cache is counted where the workers keep it: RNNLAB_JAX_CACHE, else beside the store."""
     store = RunStore()
     store.put(naive_result)
     (home / "datasets" / "u1").mkdir(parents=True)
     (home / "datasets" / "u1" / "series.npz").write_bytes(b"x" * 100)
     (home / "jax-cache").mkdir()
     (home / "jax-cache" / "a").write_bytes(b"y" * 300)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b").write_bytes(b"z" * 700)
+    monkeypatch.delenv("RNNLAB_JAX_CACHE", raising=False)
     used = quota.usage(store)
     assert used["runs"] == {"bytes": quota.run_bytes(store.path(naive_result.key)), "files": 1}
     assert used["uploads"] == {"bytes": 100, "files": 1}
     assert used["compilation cache"] == {"bytes": 300, "files": 1}
     assert used["damaged"] == {"bytes": 0, "files": 0}
+    monkeypatch.setenv("RNNLAB_JAX_CACHE", str(tmp_path / "elsewhere"))
+    assert quota.usage(store)["compilation cache"] == {"bytes": 700, "files": 1}
+
+
+def test_run_sizes_are_measured_once_per_folder(home, naive_result, monkeypatch):
+    """Every write checks the quota: a run already measured is not read again, a replaced folder is."""
+    store = RunStore()
+    measured = []
+    real = quota.run_bytes
+    monkeypatch.setattr(quota, "run_bytes", lambda folder: measured.append(folder.name) or real(folder))
+    runs = [variant(naive_result, i) for i in range(3)]
+    for run in runs:
+        store.put(run)  # each write measures the runs already in place, before its own goes in
+    sizes = quota.runs_bytes(store)
+    assert sorted(measured) == sorted(r.key for r in runs)  # each run once, in all
+    assert sizes == {r.key: real(store.path(r.key)) for r in runs}
+    measured.clear()
+    folder = store.path(runs[0].key)
+    os.rename(folder, home / "aside")
+    os.mkdir(folder)  # a new folder under the same key (a damaged copy replaced)
+    (folder / "x").write_bytes(b"w" * 5)
+    assert quota.runs_bytes(store)[runs[0].key] == 5 and measured == [runs[0].key]
 
 
 def test_a_result_that_cannot_be_kept_is_still_shown_with_the_reason(app, fake_manager, fake_client, naive_result,
@@ -237,7 +264,6 @@ def test_the_store_command_shows_lists_verifies_pins_and_prunes(home, naive_resu
     status, text = cli()
     assert status == 0 and "runs" in text and "3 runs" in text and "of 2,048.0 MB" in text
     status, text = cli("list", "--json")
-    import json
     assert [r["key"] for r in json.loads(text)] == [r.key for r in runs]  # least recently used first
     assert cli("pin", runs[0].key[:8], "--why", "demo")[0] == 0 and quota.pinned(store) == {runs[0].key: "demo"}
     assert cli("pin", "zz")[0] == 2  # not a key nor a prefix of one

@@ -12,7 +12,7 @@ from rnnlab import config
 from rnnlab.cli.options import CliError
 from rnnlab.config.limits import JobSettings
 from rnnlab.jobs import costs
-from rnnlab.jobs.policy import FairQueue
+from rnnlab.jobs.policy import budget_problem
 from rnnlab.jobs.progress import Progress, follow
 from rnnlab.store.runstore import RunStore, StoreWriteFailed
 from rnnlab.training.backend import backend_name
@@ -50,7 +50,7 @@ def check_budget(experiments: list[config.Experiment], args: argparse.Namespace)
         return
     coefficients, calibrated = costs.load_coefficients(home=args.home, where="here")
     estimates = [costs.estimate(e, coefficients, calibrated) for e in experiments]
-    problem = FairQueue(JobSettings.from_env()).budget_problem(estimates)
+    problem = budget_problem(JobSettings.from_env(), estimates)
     if problem:
         raise CliError(f"{problem}. For an operator's own long run, --no-limits trains it anyway")
 

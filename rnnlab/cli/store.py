@@ -32,9 +32,12 @@ def _keys(store: RunStore, given: list[str]) -> list[str]:
     out = []
     for raw in given:
         raw = raw.strip().lower()
-        if len(raw) == 64 and all(c in "0123456789abcdef" for c in raw):
+        try:
+            store.path(raw)  # a whole key: taken as is (a pin may come before its run)
             out.append(raw)
             continue
+        except ValueError:
+            pass
         matches = [k for k in stored if k.startswith(raw)] if len(raw) >= 6 else []
         if len(matches) != 1:
             why = "no stored run" if not matches else f"{len(matches)} stored runs"
@@ -105,8 +108,9 @@ def cmd_prune(args: argparse.Namespace, out: TextIO) -> int:
         raise CliError(f"--to-mb {args.to_mb}: give a number of megabytes, 0 or more")
     store, settings = RunStore(args.home), StoreSettings.from_env()
     target = (args.to_mb if args.to_mb is not None else settings.store_mb) * quota.MB
-    calibration = [e.key() for e in costs.calibration_experiments()]
-    gone = [k for k in calibration if k in set(store.keys()) and k not in quota.pinned(store) and quota.evict(store, k)]
+    stored, kept = set(store.keys()), quota.pinned(store)
+    gone = [k for k in (e.key() for e in costs.calibration_experiments())
+            if k in stored and k not in kept and quota.evict(store, k)]
     floor = ""
     try:
         evicted = quota.make_room(store, 0, target)

@@ -16,6 +16,7 @@ against measured times.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -200,6 +201,7 @@ def load_coefficients(engine: str | None = None, home: Path | None = None,
         return {}, False
 
 
+@functools.lru_cache(maxsize=4096)  # priced on every page rerun for every job queued or running
 def compiled_shape(experiment: Experiment) -> str:
     """What the compiled programs of ``experiment``'s training depend on: everything but its seeds, its number of
     epochs and its learning rate (a variable of the compiled step, not a constant). Two experiments with the same

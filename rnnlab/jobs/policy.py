@@ -127,21 +127,8 @@ class FairQueue:
 
     # -- the limits ------------------------------------------------------------------------------------------
     def budget_problem(self, estimates: list[Estimate], size: int | None = None) -> str | None:
-        """Why a request of trainings with these estimates would be refused whoever asks (a training above the
-        per-training budget, a sweep too large), or None: the pages say it before anyone presses a button.
-        ``size`` is the request's number of trainings (default: one per estimate)."""
-        settings = self.settings
-        if estimates:
-            worst = max(estimates, key=lambda e: e.total)
-            if worst.total > settings.max_job_seconds:
-                return (f"this training would take {worst.text()} on this instance ({seconds_text(worst.per_epoch)} "
-                        f"per epoch): at most {seconds_text(settings.max_job_seconds)} per training "
-                        "(RNNLAB_MAX_JOB_SECONDS). Try fewer series, epochs or units, or a shorter input")
-        size = len(estimates) if size is None else size
-        if size > settings.sweep_jobs:
-            return (f"{size} trainings in one request: at most {settings.sweep_jobs} (RNNLAB_MAX_SWEEP_JOBS); "
-                    "try fewer values or repeats, or a random sample of the grid")
-        return None
+        """:func:`budget_problem` under this queue's settings."""
+        return budget_problem(self.settings, estimates, size)
 
     def check(self, owner: str, estimates: list[Estimate], size: int | None = None) -> None:
         """Refuse a new request of ``owner`` (the new trainings' ``estimates``, ``size`` trainings in all) that
@@ -172,3 +159,21 @@ class FairQueue:
             raise JobRefused(
                 f"the training queue is full ({len(active)} jobs, at most {settings.queue_length}); "
                 "please try again in a minute")
+
+
+def budget_problem(settings: JobSettings, estimates: list[Estimate], size: int | None = None) -> str | None:
+    """Why a request of trainings with these estimates would be refused whoever asks (a training above the
+    per-training budget, a sweep too large), or None: the pages say it before anyone presses a button, and the
+    command line applies it to what it trains in its own process. ``size`` is the request's number of trainings
+    (default: one per estimate)."""
+    if estimates:
+        worst = max(estimates, key=lambda e: e.total)
+        if worst.total > settings.max_job_seconds:
+            return (f"this training would take {worst.text()} on this instance ({seconds_text(worst.per_epoch)} "
+                    f"per epoch): at most {seconds_text(settings.max_job_seconds)} per training "
+                    "(RNNLAB_MAX_JOB_SECONDS). Try fewer series, epochs or units, or a shorter input")
+    size = len(estimates) if size is None else size
+    if size > settings.sweep_jobs:
+        return (f"{size} trainings in one request: at most {settings.sweep_jobs} (RNNLAB_MAX_SWEEP_JOBS); "
+                "try fewer values or repeats, or a random sample of the grid")
+    return None

@@ -360,7 +360,7 @@ def coverage_lines(runs: list[tuple[str, int, str, Any]]) -> tuple[list[str], in
 
 def _interval_section(tables: list[list[Mapping[str, Any]]]) -> list[str]:
     """The report's intervals section: every network's 90% interval on test, and how many land in 80-97%."""
-    runs = [(r["where"].split(" h=")[0], r["horizon"], _name(r), r["result"])
+    runs = [(r["series"], r["horizon"], _name(r), r["result"])
             for rows in tables for r in rows if r["kind"] == "network" and r.get("result") is not None]
     lines, within, scored = coverage_lines(runs)
     return ["## Prediction intervals", "",
@@ -415,7 +415,7 @@ def real_series(*, epochs: int = 30, n_steps: int | None = None, only: str | Non
             rows.append(auto_row(name, horizon, epochs=epochs, n_steps=n_steps, store=store, stream=stream,
                                  label=label))
             for row in rows:
-                row.update(where=f"{name} h={horizon}", horizon=horizon)
+                row.update(series=name, horizon=horizon, where=f"{name} h={horizon}")
             timed += [(name, horizon, r) for r in rows if r["kind"] == "classical"]
             tables.append(rows)
             lines += [f"### {_horizon_title(name, horizon)}", ""] + table_lines(rows) + ["", verdict(rows), ""]

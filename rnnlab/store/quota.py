@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Iterable
 from rnnlab.lessons import guide
 from rnnlab.series import catalog
 from rnnlab.store.runs import best_per_model, group_repeats
+from rnnlab.training.backend import jax_cache_dir
 
 if TYPE_CHECKING:
     from rnnlab.store.runstore import RunStore
@@ -59,19 +60,35 @@ def run_bytes(folder: Path) -> int:
         return 0
 
 
+#: Each store's run sizes, by key, with the folder's inode: a run never changes once in place, so every write
+#: (which checks the quota) stats each folder once instead of reading every file's size again. A folder replaced
+#: (a damaged copy) has a new inode and is measured again.
+_SIZES: dict[Path, dict[str, tuple[int, int]]] = {}
+
+
 def runs_bytes(store: "RunStore") -> dict[str, int]:
     """Bytes of each stored run folder, by key."""
-    return {key: run_bytes(store.runs / key) for key in store.keys()}
+    known, fresh = _SIZES.get(store.runs, {}), {}
+    for key in store.keys():
+        folder = store.runs / key
+        try:
+            inode = folder.stat().st_ino
+        except FileNotFoundError:  # evicted meanwhile
+            continue
+        cached = known.get(key)
+        fresh[key] = cached if cached is not None and cached[0] == inode else (inode, run_bytes(folder))
+    _SIZES[store.runs] = fresh
+    return {key: size for key, (_, size) in fresh.items()}
 
 
-def usage(store: "RunStore", jax_cache: Path | None = None) -> dict[str, dict[str, int]]:
+def usage(store: "RunStore") -> dict[str, dict[str, int]]:
     """What the instance keeps on disk, by kind: ``runs`` (the run store), ``uploads`` (uploaded series),
-    ``compilation cache`` (JAX's, ``jax_cache`` or its default place beside the store) and ``damaged`` (runs
-    that failed their checks, moved aside): each ``{"bytes": ..., "files": ...}`` (``runs`` counts runs)."""
+    ``compilation cache`` (JAX's, where the workers keep it) and ``damaged`` (runs that failed their checks,
+    moved aside): each ``{"bytes": ..., "files": ...}`` (``runs`` counts runs)."""
     sizes = runs_bytes(store)
     out = {"runs": {"bytes": sum(sizes.values()), "files": len(sizes)}}
     for kind, path in (("uploads", uploads_folder(store)),
-                       ("compilation cache", jax_cache or store.root / "jax-cache"),
+                       ("compilation cache", jax_cache_dir(store.root)),
                        ("damaged", store.root / "damaged")):
         size, files = tree_bytes(path)
         out[kind] = {"bytes": size, "files": files}

@@ -131,17 +131,15 @@ class RunStore:
         try:
             return self._put(result, tmp, final)
         except OSError as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
             raise StoreWriteFailed(_reason(exc)) from exc
         except quota.StoreFull as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
             raise StoreWriteFailed(str(exc)) from exc
-        except BaseException:
+        finally:  # whatever happened, no temporary folder stays (after a success it is the run, renamed)
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
 
     def _put(self, result: RunResult, tmp: Path, final: Path) -> Path:
-        """Write ``result`` into ``tmp`` and rename it into place at ``final`` (after making room for it)."""
+        """Write ``result`` into ``tmp`` and rename it into place at ``final`` (after making room for it); what is
+        left of ``tmp`` is :meth:`put`'s to remove."""
         payloads = {
             "experiment.json": _json_bytes({"key": result.key, "experiment": result.experiment}),
             "result.json": _json_bytes(result.summary()),
@@ -156,19 +154,16 @@ class RunStore:
             _write_synced(tmp / name, blob)
         _fsync_dir(tmp)
         if final.exists():
-            if self._check(result.key, deep=True) is None:
-                self._discard(final, "replacing a damaged copy")
-            else:
-                shutil.rmtree(tmp, ignore_errors=True)
-                return final
+            if self._check(result.key, deep=True) is not None:
+                return final  # an intact copy is there already (the caller removes ours)
+            self._discard(final, "replacing a damaged copy")
         quota.make_room(self, sum(len(b) for b in payloads.values()), self.quota_bytes(), keep=[result.key])
         try:
             os.rename(tmp, final)
         except OSError:
             if self._check(result.key, deep=False) is None:
                 raise  # not a writer that won: the rename itself failed
-            # Another writer renamed the same key into place first: its copy is as good as ours.
-            shutil.rmtree(tmp, ignore_errors=True)
+            # Another writer renamed the same key into place first: its copy is as good as ours (ours is removed).
         _fsync_dir(self.runs)
         return final
 

@@ -106,6 +106,12 @@ def _configure_tensorflow(threads: int | None) -> None:
 JAX_XLA_FLAGS = ("--xla_backend_optimization_level=1",)
 
 
+def jax_cache_dir(home: Path | None = None) -> Path:
+    """Where JAX keeps compiled programs: ``RNNLAB_JAX_CACHE``, else ``jax-cache`` in the store's home (``home``,
+    default ``RNNLAB_HOME``)."""
+    return Path(os.environ.get("RNNLAB_JAX_CACHE") or (home or default_home()) / "jax-cache")
+
+
 def _configure_jax(threads: int | None) -> None:
     flags = os.environ.get("XLA_FLAGS", "").split()
     if threads == 1:  # one worker per core: XLA's CPU code keeps to its own core
@@ -116,7 +122,7 @@ def _configure_jax(threads: int | None) -> None:
     os.environ["XLA_FLAGS"] = " ".join(flags)
     import jax  # workers only: the web process never calls configure
 
-    cache = Path(os.environ.get("RNNLAB_JAX_CACHE") or default_home() / "jax-cache")
+    cache = jax_cache_dir()
     try:
         cache.mkdir(parents=True, exist_ok=True)
         jax.config.update("jax_compilation_cache_dir", str(cache))

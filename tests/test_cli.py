@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import shutil
@@ -19,14 +20,6 @@ from helpers import ROOT, child_env
 TINY = ["--n-series", "200", "--n-steps", "20", "--epochs", "1", "--batch-size", "20"]  # as helpers.tiny
 
 
-def run_cli(*args: str, env_home=None, extra_env=None) -> subprocess.CompletedProcess:
-    env = child_env(**(extra_env or {}))
-    if env_home:
-        env["RNNLAB_HOME"] = str(env_home)
-    return subprocess.run([sys.executable, "-m", "rnnlab", *args], cwd=ROOT, capture_output=True, text=True, env=env,
-                          timeout=300)
-
-
 def test_list_shows_every_model_and_its_modes():
     out = io.StringIO()
     assert main(["list", "--json"], out=out) == 0
@@ -40,10 +33,14 @@ def test_list_shows_every_model_and_its_modes():
 
 @pytest.fixture(scope="module")
 def trained_linear(tmp_path_factory) -> tuple:
-    """A store with the tiny linear model trained by ``python -m rnnlab train`` (one training for the two tests
-    below), and that command's completed process."""
+    """A store with the tiny linear model trained by the command line's ``train`` (one training for the two tests
+    below), and that command's status, stdout and stderr. It runs in this process: the claim about a fresh
+    process (no TensorFlow for a stored result) is the second command's, which does run in one of its own."""
     home = tmp_path_factory.mktemp("cli-linear") / "home"
-    return home, run_cli("train", "linear", *TINY, "--json", env_home=home)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main(["--home", str(home), "train", "linear", *TINY, "--json"], out=out)
+    return home, subprocess.CompletedProcess(["rnnlab", "train"], status, out.getvalue(), err.getvalue())
 
 
 def test_train_then_cached_without_tensorflow(trained_linear):
@@ -66,14 +63,14 @@ def test_train_then_cached_without_tensorflow(trained_linear):
     assert f"{result['metrics']['valid']['mse']:.6f}" in second.stdout
 
 
-def test_damaged_entry_is_retrained_not_a_crash(trained_linear, home):
+def test_damaged_entry_is_retrained_not_a_crash(trained_linear, home, capsys, caplog):
     shutil.copytree(trained_linear[0], home)  # the store with the tiny linear model, damaged below
     key = json.loads(trained_linear[1].stdout)["key"]
     (home / "runs" / key / "result.json").write_text("{ truncated")
-    again = run_cli("train", "linear", *TINY, "--json", env_home=home)
-    assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["cached"] is False
-    assert "damaged" in again.stderr
+    assert main(["train", "linear", *TINY, "--json"]) == 0  # in this process: RNNLAB_HOME is `home`
+    again = capsys.readouterr()
+    assert json.loads(again.out)["cached"] is False
+    assert "damaged" in caplog.text  # the store's warning (on stderr in a process of its own)
     assert RunStore(home).get(key) is not None
 
 
@@ -105,68 +102,77 @@ def test_bad_input_gives_a_clear_message_and_status_2(home, args, message, capsy
     assert list(RunStore(home).keys()) == []
 
 
-def test_reproduce_quick_prints_the_table(home):
-    proc = run_cli("reproduce", "--quick", "--only", "naive,linear", env_home=home)
-    assert proc.returncode == 0, proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("| ")]
+def test_reproduce_quick_prints_the_table(home, capsys):
+    assert main(["reproduce", "--quick", "--only", "naive,linear"]) == 0
+    proc = capsys.readouterr()
+    lines = [line for line in proc.out.splitlines() if line.startswith("| ")]
     assert lines[0].startswith("| model | mode |")
     rows = [line for line in lines[1:] if not line.startswith("|---")]
     assert [r.split(" | ")[0:2] for r in rows] == [["| naive", "one_step"], ["| linear", "one_step"],
                                                    ["| naive", "seq2vec"], ["| linear", "seq2vec"]]
-    assert "0.0202114" in proc.stdout  # the book's naive figure is printed beside ours
-    assert "[1/4] naive one_step" in proc.stderr
+    assert "0.0202114" in proc.out  # the book's naive figure is printed beside ours
+    assert "[1/4] naive one_step" in proc.err
 
 
-def test_sweep_trains_every_cell_on_the_workers_and_a_second_call_trains_nothing(home):
-    # two sizes, three seeds each: six trainings over the two workers (each new size is a compilation)
-    args = ["sweep", "deep_rnn_dense", "--grid", "units=5,10", "--repeats", "3", *TINY, "--json"]
-    env = {"RNNLAB_WORKERS": "2", "RNNLAB_CALIBRATE": "0"}
-    first = run_cli(*args, env_home=home, extra_env=env)
-    assert first.returncode == 0, first.stderr[-3000:]
-    report = json.loads(first.stdout)
-    assert (report["trainings"], report["trained"], report["from_store"]) == (6, 6, 0)
-    assert "6 trainings: 0 from the store, 6 to train on 2 workers" in first.stderr
+def test_sweep_trains_every_cell_on_the_workers_and_a_second_call_trains_nothing(home, on_shared_cluster, capsys):
+    # two sizes, two seeds each: four trainings on the cluster this test process shares (--scheduler), each new
+    # size a compilation. Two seeds are enough for a cell's mean and for telling the seeds apart; how many workers
+    # the command starts of its own (RNNLAB_WORKERS) is the repeats' test below.
+    args = ["sweep", "deep_rnn_dense", "--grid", "units=5,10", "--repeats", "2", *TINY,
+            "--scheduler", on_shared_cluster, "--json"]
+    assert main(args) == 0
+    first = capsys.readouterr()
+    report = json.loads(first.out)
+    assert (report["trainings"], report["trained"], report["from_store"]) == (4, 4, 0)
+    assert "4 trainings: 0 from the store, 4 to train on the workers" in first.err
     assert [c["units"] for c in report["cells"]] == [5, 10]
-    assert all(len(c["valid_mse"]["values"]) == 3 and len(c["keys"]) == 3 for c in report["cells"])
+    assert all(len(c["valid_mse"]["values"]) == 2 and len(c["keys"]) == 2 for c in report["cells"])
     cell = report["cells"][1]
-    assert cell["valid_mse"]["mean"] == pytest.approx(sum(cell["valid_mse"]["values"]) / 3)
+    assert cell["valid_mse"]["mean"] == pytest.approx(sum(cell["valid_mse"]["values"]) / 2)
     best = min(report["cells"], key=lambda c: c["valid_mse"]["mean"])
     assert report["best"] == {"units": best["units"]}
     store = RunStore(home)
-    assert len(list(store.keys())) == 6
-    assert sorted(r.experiment.train.seed for r in store.list() if r.experiment.model.units == 5) == [42, 43, 44]
+    assert len(list(store.keys())) == 4
+    assert sorted(r.experiment.train.seed for r in store.list() if r.experiment.model.units == 5) == [42, 43]
 
-    second = run_cli(*args[:-1], env_home=home, extra_env=env)  # the table this time
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert "6 trainings: 6 from the store, 0 to train" in second.stderr
-    assert "trained    0, from the store 6" in second.stdout
-    assert "units=5" in second.stdout and "<- best" in second.stdout
-    assert len(list(store.keys())) == 6
+    assert main(args[:-1]) == 0  # the table this time
+    second = capsys.readouterr()
+    assert "4 trainings: 4 from the store, 0 to train" in second.err
+    assert "trained    0, from the store 4" in second.out
+    assert "units=5" in second.out and "<- best" in second.out
+    assert len(list(store.keys())) == 4
 
 
 def test_train_estimate_says_how_long_without_training(home):
-    proc = run_cli("train", "lstm", "--estimate", env_home=home)
-    assert proc.returncode == 0, proc.stderr
-    assert "estimate   about" in proc.stdout and "per epoch" in proc.stdout
-    assert "shipped two-core figures" in proc.stdout  # this home has not calibrated
-    small = json.loads(run_cli("train", "lstm", "--estimate", "--json", env_home=home).stdout)
-    big = json.loads(run_cli("train", "lstm", "--estimate", "--json", "--units", "128", "--epochs", "40",
-                             env_home=home).stdout)
+    def estimate(*extra: str) -> str:
+        out = io.StringIO()
+        assert main(["train", "lstm", "--estimate", *extra], out=out) == 0
+        return out.getvalue()
+
+    text = estimate()
+    assert "estimate   about" in text and "per epoch" in text
+    assert "shipped two-core figures" in text  # this home has not calibrated
+    small = json.loads(estimate("--json"))
+    big = json.loads(estimate("--json", "--units", "128", "--epochs", "40"))
     assert 0 < small["first_epoch_seconds"] < small["seconds"] < big["seconds"]
     assert big["seconds_per_epoch"] > 4 * small["seconds_per_epoch"]  # 128 units: far more operations per step
     assert list(RunStore(home).keys()) == []
 
 
-def test_train_repeats_reports_each_seed_and_the_spread(home):
-    proc = run_cli("train", "linear", *TINY, "--repeats", "3", "--json", env_home=home,
-                   extra_env={"RNNLAB_WORKERS": "1", "RNNLAB_CALIBRATE": "0"})  # (the sweep above uses two)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(proc.stdout)
-    assert report["seeds"] == [42, 43, 44] and [r["seed"] for r in report["runs"]] == [42, 43, 44]
+def test_train_repeats_reports_each_seed_and_the_spread(home, monkeypatch, capsys):
+    """--repeats trains on the command's own embedded cluster of RNNLAB_WORKERS workers (one here). Two seeds
+    are enough for the claims: each seed reported, two different trainings, a spread and their ensemble."""
+    monkeypatch.setenv("RNNLAB_WORKERS", "1")
+    monkeypatch.delenv("RNNLAB_SCHEDULER", raising=False)
+    assert main(["train", "linear", *TINY, "--repeats", "2", "--json"]) == 0
+    proc = capsys.readouterr()
+    assert "2 trainings: 0 from the store, 2 to train on 1 workers" in proc.err
+    report = json.loads(proc.out)
+    assert report["seeds"] == [42, 43] and [r["seed"] for r in report["runs"]] == [42, 43]
     values = [r["valid_mse"] for r in report["runs"]]
-    assert report["valid_mse"]["mean"] == pytest.approx(sum(values) / 3)
+    assert report["valid_mse"]["mean"] == pytest.approx(sum(values) / 2)
     assert report["valid_mse"]["min"] == min(values) and report["valid_mse"]["std"] > 0
-    assert len(set(values)) == 3  # three seeds, three different trainings
+    assert len(set(values)) == 2  # two seeds, two different trainings
     # the mean of the seeds' forecasts: never worse than the seeds' mean MSE (the square is convex)
     assert 0 < report["ensemble"]["valid"]["mse"] <= report["valid_mse"]["mean"]
 

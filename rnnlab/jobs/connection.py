@@ -6,7 +6,7 @@ What Dask does when a scheduler goes away (distributed 2026.8): the client's rep
 cancels every one of its futures (``FutureCancelledError``, reason ``scheduler-connection-lost``), tries to
 reconnect for its ``timeout`` and then closes itself; the workers close themselves too. A new scheduler at the
 same address knows nothing of the old tasks. So the job manager fails the jobs, drops the client and makes a new
-one at the next submit (:mod:`rnnlab.jobs.manager`).
+one at the next submit (:mod:`rnnlab.jobs.dispatch`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Who trains next, and which requests are refused: the fair queue and the limits, in plain Python (no Dask).
 
-The Dask adapter (:mod:`rnnlab.jobs.manager`) keeps one :class:`FairQueue`. It :meth:`~FairQueue.check`\\ s every
+The Dask adapter (:mod:`rnnlab.jobs.dispatch`) keeps one :class:`FairQueue`. It :meth:`~FairQueue.check`\\ s every
 new request against the operator's limits (:class:`~rnnlab.config.limits.JobSettings`), :meth:`~FairQueue.add`\\ s
 the jobs it accepts, and whenever a worker is free :meth:`~FairQueue.take`\\ s the next one in fair order and hands
 it to Dask, which runs exactly what it is given.

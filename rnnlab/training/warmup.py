@@ -1,7 +1,7 @@
 """Warm a Dask worker as it starts: set up the Keras backend and import what a training needs, before the first
 job arrives (importing Keras, JAX and TensorFlow takes seconds a student would otherwise wait through).
 
-The embedded cluster loads it in every worker (``rnnlab.jobs.manager``); on a real cluster start each worker with
+The embedded cluster loads it in every worker (``rnnlab.jobs.connection``); on a real cluster start each worker with
 ``dask worker ... --preload rnnlab.training.warmup``.
 """
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from rnnlab.cli import main
 from rnnlab.config import Experiment, Limits, parse_flat
 from rnnlab.config.limits import JobSettings, StoreSettings
 from rnnlab.jobs.manager import reset_manager
 from rnnlab.models.registry import REGISTRY
 
-from helpers import ROOT, child_env
+from helpers import ROOT
 
 PAGES = sorted(f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py"))
 DECLARED = Limits.declarations()
@@ -90,18 +89,17 @@ def test_every_page_works_under_the_limits_and_says_what_they_change(monkeypatch
     reset_manager()
 
 
-def test_cli_trains_within_the_limits_and_says_what_it_lowered(tmp_path):
-    env = {**child_env(), "RNNLAB_XLA": "0", "RNNLAB_HOME": str(tmp_path),
-           "RNNLAB_MAX_EPOCHS": "1", "RNNLAB_MAX_SERIES": "200", "RNNLAB_MAX_UNITS": "8", "RNNLAB_MAX_STEPS": "20"}
-    proc = subprocess.run([sys.executable, "-m", "rnnlab", "train", "lstm", "--json"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+def test_cli_trains_within_the_limits_and_says_what_it_lowered(tmp_path, monkeypatch, capsys):
+    _set(monkeypatch, {"RNNLAB_XLA": "0", "RNNLAB_HOME": str(tmp_path), "RNNLAB_MAX_EPOCHS": "1",
+                       "RNNLAB_MAX_SERIES": "200", "RNNLAB_MAX_UNITS": "8", "RNNLAB_MAX_STEPS": "20"})
+    assert main(["train", "lstm", "--json"]) == 0  # in this process: the limits are read from its environment
+    proc = capsys.readouterr()
     for note in ("note: n_series: 10,000 is above this instance's limit of 200; using 200",
                  "note: n_steps: 50 is above this instance's limit of 20; using 20",
                  "note: units: 20 is above this instance's limit of 8; using 8",
                  "note: epochs: 20 is above this instance's limit of 1; using 1"):
-        assert proc.stderr.count(note) == 1, proc.stderr
-    result = json.loads(proc.stdout)
+        assert proc.err.count(note) == 1, proc.err
+    result = json.loads(proc.out)
     exp = result["experiment"]
     assert (exp["series"]["n_series"], exp["series"]["n_steps"], exp["model"]["units"], exp["train"]["epochs"]) == \
         (200, 20, 8, 1)

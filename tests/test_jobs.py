@@ -76,7 +76,7 @@ def test_stored_result_does_not_touch_dask(tmp_path):
 
 def test_different_experiments_run_side_by_side_up_to_the_workers(manager):
     before = manager.stats()["started"]
-    jobs = [manager.submit(slow(200 + i, epochs=4), owner=f"p{i}") for i in range(3)]
+    jobs = [manager.submit(slow(200 + i, epochs=2), owner=f"p{i}") for i in range(3)]
     # Two at once, never three: the first two go to the two workers as they are submitted, and the third waits
     # in rnnlab's queue (not Dask's) until one of them has finished.
     assert manager.stats()["started"] - before == 2
@@ -89,7 +89,7 @@ def test_different_experiments_run_side_by_side_up_to_the_workers(manager):
 
 
 def test_progress_is_live(manager):
-    job = manager.submit(slow(300, epochs=20), owner="watcher")
+    job = manager.submit(slow(300, epochs=8), owner="watcher")  # eight epochs: at least four seen, polled 20 a second
     seen = set()
     while not job.finished:
         snap = job.progress()
@@ -162,7 +162,7 @@ def test_limits_refuse_with_a_clear_message(manager):
 
 
 def test_killed_worker_fails_the_job_and_a_resubmit_works(manager):
-    exp = slow(800, epochs=12)
+    exp = slow(800, epochs=6)  # killed just after its first epoch, then trained to the end
     job = manager.submit(exp, owner="victim")
     assert wait_for(lambda: job.worker_pid is not None and job.progress()["epoch"] >= 1, 120)
     other = manager.submit(slow(801, epochs=3), owner="bystander")

@@ -33,10 +33,13 @@ import time  # noqa: E402
 from typing import Iterator  # noqa: E402
 
 import dask  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 from distributed import LocalCluster  # noqa: E402
 
 from benchmarks.load import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402,F401
 from rnnlab.config import Experiment  # noqa: E402
+from rnnlab.models import anatomy  # noqa: E402
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.05) -> bool:
@@ -58,6 +61,34 @@ def tiny(model: str = "linear", mode: str | None = None, horizon: int | None = N
     base = {"n_series": 200, "n_steps": 20, "epochs": 1, "batch_size": 20}
     base.update(changes)
     return exp.replace(**base)
+
+
+def check_trained(exp: Experiment, result, epochs_seen: list[dict]) -> None:
+    """What every training of a generated-series experiment must give, whatever its model and mode (``result`` of
+    ``fit.run(exp, on_epoch=epochs_seen.append)``): forecasts of every validation and test window, a finite error,
+    a progress event and a history row per epoch, and for a network the parameter count its formula gives (used
+    before building, for limits and the Inspect page), each layer's explained by the Inspect page's formula. For
+    tests/test_models.py's every model in every mode, and tests/test_golden.py's trainings of the book modes."""
+    entry = exp.model.entry
+    horizon = exp.series.horizon
+    n_train, n_valid, n_test = exp.series.split_sizes()
+    assert result.predictions["valid"].shape == (n_valid, horizon)
+    assert result.predictions["test"].shape == (n_test, horizon)
+    assert np.isfinite(result.metrics["valid"]["mse"]) and result.metrics["valid"]["mse"] > 0
+    if entry.trainable:
+        epochs = exp.train.epochs
+        assert [e["epoch"] for e in epochs_seen] == list(range(1, epochs + 1))
+        assert all(e["epochs"] == epochs for e in epochs_seen)
+        assert len(result.history) == epochs and all(h["seconds"] > 0 for h in result.history)
+        assert result.params_total == entry.count_params(exp)
+        assert sum(layer["params"] for layer in result.layers) == result.params_total
+        for row in anatomy.layer_table(result.layers, exp):
+            assert row["formula"] and row["formula_params"] == row["params"], row
+    else:
+        assert result.params_total == 0 and result.history == []
+        assert result.metrics["valid"]["rel_mae"] == pytest.approx(1.0) and "mase" not in result.metrics["valid"]
+    if horizon > 1:
+        assert len(result.mse_per_step["valid"]) == horizon
 
 
 #: What a child process started with a clean environment (``child_env``) still inherits from the suite: the

@@ -14,6 +14,10 @@ processor (:data:`MACHINES`): on a processor with a recording they must match it
 they must match a recording to a relative 1e-5, a hundred times the spread between processors and far below what
 any change of data, model, seeding or batching moves.
 
+Each of these trainings also checks what tests/test_models.py checks of every model in every mode
+(``helpers.check_trained``: the forecasts' shapes, the progress events and history, the parameter formulas), which
+then leaves these models' book modes to this file.
+
 320 series (224 / 64 / 32 in the three splits) make every training batch full, so each model compiles one
 training step instead of two: the test takes about 35 s of CPU time with a cold compilation cache.
 """
@@ -24,7 +28,7 @@ import pytest
 
 from rnnlab.training import fit
 
-from helpers import tiny
+from helpers import check_trained, tiny
 
 #: model -> (validation MSE, test MSE), as ``repr`` printed them, by the processor they were recorded on.
 GOLDEN = {
@@ -65,8 +69,10 @@ def processor() -> tuple[str, str, str] | None:
 @pytest.mark.parametrize("model", list(GOLDEN["first"]))
 def test_reproduction_figures_are_unchanged(model):
     exp = tiny(model, n_series=320, epochs=2, batch_size=32)  # the model's book mode, 20 steps, batches of 32
-    result = fit.run(exp, save_model=False)
+    epochs_seen = []
+    result = fit.run(exp, on_epoch=epochs_seen.append, save_model=False)
     assert result.versions["backend"] == "jax"
+    check_trained(exp, result, epochs_seen)
     figures = (result.metrics["valid"]["mse"], result.metrics["test"]["mse"])
     here = next((name for name, cpu in MACHINES.items() if cpu == processor()), None)
     if here is not None:

@@ -3,16 +3,16 @@ backtest whose folds run side by side on the cluster and are answered from the s
 
 from __future__ import annotations
 
+import io
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client
 
-from rnnlab.config import parse_flat
+from rnnlab.cli import main
+from rnnlab.config import Experiment, parse_flat
 from rnnlab.config.limits import JobSettings
 from rnnlab.jobs.manager import JobManager
 from rnnlab.models.registry import REGISTRY
@@ -21,17 +21,25 @@ from rnnlab.store.runstore import RunStore
 from rnnlab.training import fit
 from rnnlab.training.task import PROGRESS_TOPIC
 
-from helpers import ROOT, local_cluster
+from helpers import local_cluster
 
 # the classical forecasters take seconds to minutes per series: tests/test_yardstick_runs.py fits them on a small one
 def _cases() -> list[tuple[str, str]]:
-    """The baselines (no network, milliseconds) on every bundled series, and each network on one series, taken in
-    turn, so that every series is trained by one or two networks. (Every series with every network was 54
-    trainings, a sixth of the suite's time, for the same code paths: the series side is the windows, the scaling
-    and the forecast past the end, met by every series here; the network side is its layers, which
+    """The baselines (no network, milliseconds) on every bundled series, and one network of each family (its kinds
+    of layer besides the Dense output, as tests/backend_tf picks them: the SimpleRNN stacks are one family) on one
+    series, taken in turn, so that every series is trained by one or two networks. (Every series with every network
+    was 54 trainings, a sixth of the suite's time, for the same code paths: the series side is the windows, the
+    scaling and the forecast past the end, met by every series here; the network side is its layers, which
     tests/test_models.py trains in every mode.)"""
     series = catalog.bundled_names()
-    networks = [name for name, entry in REGISTRY.items() if entry.trainable]
+    seen, networks = set(), []
+    for name, entry in REGISTRY.items():
+        if not entry.trainable:
+            continue
+        kinds = frozenset(layer.kind for layer in entry.layers(Experiment.book(name))) - {"Dense"}
+        if kinds not in seen:
+            seen.add(kinds)
+            networks.append(name)
     cases = [(s, name) for s in series for name, entry in REGISTRY.items() if entry.kind == "baseline"]
     return cases + [(series[i % len(series)], name) for i, name in enumerate(networks)]
 
@@ -122,26 +130,28 @@ def test_a_backtest_runs_its_folds_side_by_side_and_once(tmp_path):
     fresh.close()
 
 
-def test_cli_trains_on_a_csv_file_and_forecasts_past_its_end(tmp_path):
+def test_cli_trains_on_a_csv_file_and_forecasts_past_its_end(tmp_path, home, capsys):
+    """``train`` and ``backtest`` on an uploaded CSV file (decimal commas, day.month.year dates). In this process:
+    the claim is the commands' (tests/test_cluster.py and the lessons' ``warm`` start ``python -m rnnlab`` as a
+    process of its own)."""
     days = pd.date_range("2021-01-01", periods=200, freq="D")
     values = [f"{100 + 10 * np.sin(i / 3.0) + i / 20:.3f}".replace(".", ",") for i in range(200)]
     csv = tmp_path / "sales.csv"
     csv.write_text("Datum;Umsatz\n" + "".join(f"{d:%d.%m.%Y};{v}\n" for d, v in zip(days, values)))
-    proc = subprocess.run([sys.executable, "-m", "rnnlab", "--home", str(tmp_path / "home"), "train", "linear",
-                           "--data", str(csv), "--n-steps", "14", "--horizon", "3", "--mode", "seq2vec",
-                           "--epochs", "2", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    result = json.loads(proc.stdout)
+    options = ["linear", "--data", str(csv), "--n-steps", "14", "--horizon", "3", "--mode", "seq2vec", "--epochs", "2",
+               "--json"]
+    out = io.StringIO()
+    assert main(["--home", str(home), "train", *options], out=out) == 0, capsys.readouterr().err[-2000:]
+    result = json.loads(out.getvalue())
     assert result["future"]["time"] == ["2021-07-20", "2021-07-21", "2021-07-22"]
     assert result["future"]["last_time"] == "2021-07-19" and len(result["future"]["value"]) == 3
     assert result["experiment"]["series"]["data"].startswith("upload-")
-    assert "decimal commas" in proc.stderr and "200 daily values" in proc.stderr
+    err = capsys.readouterr().err
+    assert "decimal commas" in err and "200 daily values" in err
     # the folds' yardsticks have their own test (test_backtest_yardsticks.py)
-    back = subprocess.run([sys.executable, "-m", "rnnlab", "--home", str(tmp_path / "home"), "backtest", "linear",
-                           "--data", str(csv), "--n-steps", "14", "--horizon", "3", "--mode", "seq2vec",
-                           "--epochs", "2", "--folds", "2", "--json", "--no-yardsticks"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-    assert back.returncode == 0, back.stderr[-2000:]
-    folds = json.loads(back.stdout)
+    back = io.StringIO()
+    assert main(["--home", str(home), "backtest", *options, "--folds", "2", "--no-yardsticks"], out=back) == 0, (
+        capsys.readouterr().err[-2000:])
+    folds = json.loads(back.getvalue())
     assert [f["fold"] for f in folds["folds"]] == [1, 2]
     assert folds["mean_test_mse"] == pytest.approx(np.mean([f["test_mse"] for f in folds["folds"]]))

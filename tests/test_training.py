@@ -101,7 +101,7 @@ def test_cancel_stops_at_the_next_check(moment):
     at epoch boundaries and during validation. Counted in checks, not seconds: a slow machine cannot fail it.
     (Checks come once per compiled call of ``steps_per_execution`` batches: 16 on JAX.)
     """
-    exp = tiny("lstm", "seq2seq", 3, n_series=4000, n_steps=50, epochs=50)
+    exp = tiny("lstm", "seq2seq", 3, n_series=4000, epochs=50)  # 140 batches an epoch: 9 checks
     requested = threading.Event()
     epochs_done = []
     checks_after_request = []
@@ -153,19 +153,29 @@ def test_diverging_training_fails_with_a_clear_message():
 
 
 def test_same_experiment_in_fresh_processes_gives_the_same_result(tmp_path):
-    """Two fresh processes (started together) train the same experiment with the registry's defaults (XLA for
-    the GRU) to the same validation MSE."""
-    code = ("import sys; from rnnlab.config import Experiment; from rnnlab.training import fit; "
-            "e = Experiment.book('gru', 'seq2seq').replace(n_series=400, epochs=2); "
-            "r = fit.run(e, save_model=False); print(repr(r.val_mse), r.jit_compile)")
-    env = {k: v for k, v in os.environ.items() if k != "RNNLAB_XLA"}  # the default: XLA for the GRU
+    """Two fresh processes (started together) on the default backend train the same experiment with the
+    registry's defaults (XLA for the GRU) to the same validation MSE. Each trains on JAX, says so in its result's
+    versions, and saves, describes and loads its model again without ever importing TensorFlow (seconds and
+    hundreds of MB per worker); the TensorFlow process of tests/test_backends.py checks RNNLAB_BACKEND=tensorflow.
+    (One pair of processes for both claims: each fresh process costs an import of Keras and a compilation.)"""
+    code = ("import sys; sys.path.insert(0, 'tests'); from helpers import tiny; from rnnlab.training import fit; "
+            "r = fit.run(tiny('gru', 'seq2seq', 3, epochs=2)); again = fit.model_from_bytes(r.model_bytes); "
+            "import keras; "
+            "print(r.versions['backend'], keras.backend.backend(), 'jax' in r.versions, "
+            "'TF_IMPORTED' if 'tensorflow' in sys.modules else 'NO_TF', again.count_params() == r.params_total); "
+            "print(repr(r.val_mse), r.jit_compile)")
+    # the defaults: XLA for the GRU, the default backend
+    env = {k: v for k, v in os.environ.items() if k not in ("RNNLAB_XLA", "RNNLAB_BACKEND", "KERAS_BACKEND")}
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env) for _ in range(2)]
+                              text=True, env={**env, "RNNLAB_HOME": str(tmp_path / f"home{i}")}) for i in range(2)]
     values = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err[-2000:]
-        value, jit = out.strip().splitlines()[-1].split()
+        engine, figure = out.strip().splitlines()[-2:]
+        # the versions name the engine; saved, described and loaded again without importing TensorFlow
+        assert engine.split() == ["jax", "jax", "True", "NO_TF", "True"], out
+        value, jit = figure.split()
         assert jit == "True"
         values.append(float(value))
     assert abs(values[0] - values[1]) < 1e-6, values

@@ -194,7 +194,14 @@ def saliency(model, X: np.ndarray, experiment: Experiment) -> list[float]:
     if keras.backend.backend() == "jax":
         import jax  # the JAX backend's own autodiff: Keras 3 has no backend-neutral gradient
 
-        grads = jax.grad(lambda inputs: first_step(model(inputs, training=False)).sum())(x)
+        def total(trainable, non_trainable, inputs):
+            out, _ = model.stateless_call(trainable, non_trainable, inputs, training=False)
+            return first_step(out).sum()
+
+        # Compiled as one program, with the weights as arguments (not constants): the compilation cache then
+        # serves every training of the same shape, and the gradient took a third of the time it took op by op.
+        grads = jax.jit(jax.grad(total, argnums=2))([v.value for v in model.trainable_variables],
+                                                    [v.value for v in model.non_trainable_variables], x)
     else:
         import tensorflow as tf  # the TensorFlow backend's
 

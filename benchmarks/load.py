@@ -575,7 +575,7 @@ def watch_epochs(sessions: int, window: float, seconds_per_epoch: float = 0.7, s
     return int((2 * window + 40 + seconds_per_session * sessions) / seconds_per_epoch)
 
 
-def next_seconds_per_session(current: float, report: "WatchReport") -> float:
+def next_seconds_per_session(current: float, report: WatchReport) -> float:
     """What opening a session should be assumed to take at the next level: the larger of ``current`` and half as
     much again as it took at the level just measured (on two cores with the training running, browsers at the
     lowest priority took 18.6 s each, not 1.5: the training then ended before the pages opened)."""

@@ -49,7 +49,7 @@ SLOW_FIRST = (
     "tests/test_real_training.py", "tests/test_jobs.py", "tests/test_app.py", "tests/test_cluster.py",
     "tests/test_export.py", "tests/test_web_process.py", "tests/test_training.py", "tests/test_models.py",
     "tests/test_golden.py", "tests/e2e/test_lessons_browser.py", "tests/e2e/test_limits_browser.py",
-"tests/test_fairness.py", "tests/test_costs.py",
+    "tests/test_fairness.py", "tests/test_costs.py",
 )
 
 

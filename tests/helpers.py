@@ -63,6 +63,23 @@ def tiny(model: str = "linear", mode: str | None = None, horizon: int | None = N
     return exp.replace(**base)
 
 
+def model_families() -> list[str]:
+    """One model per family: the first registry entry for each set of layer kinds besides its Dense output (the
+    SimpleRNN stacks are one family), among the models the generated series take (the real-series forecasters
+    have no layers). For the trainings that cover every kind of layer once (TensorFlow, the real series)."""
+    from rnnlab.models.registry import REGISTRY  # the registry's facts only: it imports no Keras
+
+    seen, out = set(), []
+    for name, entry in REGISTRY.items():
+        if entry.real_only:
+            continue
+        kinds = frozenset(layer.kind for layer in entry.layers(tiny(name, entry.book_mode))) - {"Dense"}
+        if kinds not in seen:
+            seen.add(kinds)
+            out.append(name)
+    return out
+
+
 def check_trained(exp: Experiment, result, epochs_seen: list[dict]) -> None:
     """What every training of a generated-series experiment must give, whatever its model and mode (``result`` of
     ``fit.run(exp, on_epoch=epochs_seen.append)``): forecasts of every validation and test window, a finite error,

@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 from rnnlab.jobs.manager import get_manager, reset_manager
 from rnnlab.lessons import beatbook, guide
 from rnnlab.store.runstore import RunStore
-from rnnlab.store.runstore import RunStore
 
 from helpers import ROOT, WARM_ENV, child_env, stop, warm, wait_for
 

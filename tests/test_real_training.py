@@ -12,7 +12,7 @@ import pytest
 from distributed import Client
 
 from rnnlab.cli import main
-from rnnlab.config import Experiment, parse_flat
+from rnnlab.config import parse_flat
 from rnnlab.config.limits import JobSettings
 from rnnlab.jobs.manager import JobManager
 from rnnlab.models.registry import REGISTRY
@@ -21,25 +21,18 @@ from rnnlab.store.runstore import RunStore
 from rnnlab.training import fit
 from rnnlab.training.task import PROGRESS_TOPIC
 
-from helpers import local_cluster
+from helpers import local_cluster, model_families
 
 # the classical forecasters take seconds to minutes per series: tests/test_yardstick_runs.py fits them on a small one
 def _cases() -> list[tuple[str, str]]:
-    """The baselines (no network, milliseconds) on every bundled series, and one network of each family (its kinds
-    of layer besides the Dense output, as tests/backend_tf picks them: the SimpleRNN stacks are one family) on one
+    """The baselines (no network, milliseconds) on every bundled series, and one network of each family
+    (``helpers.model_families``, as tests/backend_tf picks them: the SimpleRNN stacks are one family) on one
     series, taken in turn, so that every series is trained by one or two networks. (Every series with every network
     was 54 trainings, a sixth of the suite's time, for the same code paths: the series side is the windows, the
     scaling and the forecast past the end, met by every series here; the network side is its layers, which
     tests/test_models.py trains in every mode.)"""
     series = catalog.bundled_names()
-    seen, networks = set(), []
-    for name, entry in REGISTRY.items():
-        if not entry.trainable:
-            continue
-        kinds = frozenset(layer.kind for layer in entry.layers(Experiment.book(name))) - {"Dense"}
-        if kinds not in seen:
-            seen.add(kinds)
-            networks.append(name)
+    networks = [name for name in model_families() if REGISTRY[name].trainable]
     cases = [(s, name) for s in series for name, entry in REGISTRY.items() if entry.kind == "baseline"]
     return cases + [(series[i % len(series)], name) for i, name in enumerate(networks)]
 

@@ -14,27 +14,13 @@ import pytest
 from rnnlab.training import fit, keras_private
 from rnnlab.models.registry import REGISTRY
 
-from helpers import tiny
+from helpers import model_families, tiny
 
 pytestmark = pytest.mark.skipif(os.environ.get("RNNLAB_BACKEND") != "tensorflow",
                                 reason="runs in tests/test_backends.py's TensorFlow process")
 
 
-def _families() -> list[str]:
-    """One model per family: the first registry entry for each set of layer kinds besides its Dense output
-    (the SimpleRNN stacks are one family)."""
-    seen, out = set(), []
-    for name, entry in REGISTRY.items():
-        if entry.real_only:  # the real-series forecasters have no layers and refuse the generated series
-            continue
-        kinds = frozenset(layer.kind for layer in entry.layers(tiny(name, entry.book_mode))) - {"Dense"}
-        if kinds not in seen:
-            seen.add(kinds)
-            out.append(name)
-    return out
-
-
-FAMILIES = _families()
+FAMILIES = model_families()
 
 #: The families' trainings, made once and also compared below with XLA on and with Keras' autotuned pipeline.
 _RUNS: dict[str, object] = {}

@@ -48,6 +48,10 @@ def e2e_home(tmp_path_factory, name: str) -> Path:
     return home
 
 
+#: The file uploader's input, for ``set_input_files``.
+UPLOAD = "[data-testid='stFileUploaderDropzoneInput']"
+
+
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the page's script."""
     page.wait_for_selector(IDLE, timeout=timeout)

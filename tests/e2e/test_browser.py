@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from e2e_support import screenshot, wait_idle
+from e2e_support import UPLOAD, screenshot, wait_idle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from csv_cases import GOOD  # noqa: E402
@@ -90,7 +90,6 @@ def test_narrow_window_keeps_pages_usable(server, browser):
     context.close()
 
 
-UPLOAD = "[data-testid='stFileUploaderDropzoneInput']"
 NOT_SHARED = re.compile("is a file someone uploaded to this server, and they have not shared it")
 DONE = re.compile(r"Trained in [\d.]+ s|Stored result")
 

@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import e2e_home, screenshot, start_server, stop, wait_idle
+from e2e_support import UPLOAD, e2e_home, screenshot, start_server, stop, wait_idle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from csv_cases import BAD, GOOD  # noqa: E402
 
-UPLOAD = "[data-testid='stFileUploaderDropzoneInput']"
 DOCS = os.environ.get("RNNLAB_SCREENSHOTS") == "docs"
 #: Epochs of the trained forecast and its backtest: the documentation's screenshots show eight; the suite's two
 #: exercise the same pages.

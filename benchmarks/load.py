@@ -569,17 +569,27 @@ def run_watch(base: str, pid: int, home: Path, sessions: int, *, epochs: int, se
         probe.stop()
 
 
-def watch_epochs(sessions: int, window: float, seconds_per_epoch: float = 0.7, seconds_per_session: float = 1.5) -> int:
+#: The watched GRU's seconds per epoch under the class's load (0.5-0.7 s on two quiet cores): ``--seconds-per-epoch``.
+SECONDS_PER_EPOCH = 0.7
+#: Seconds to open one watching session, assumed for the first level: ``--seconds-per-session``. On two cores with
+#: the training running, browsers at the lowest priority took 18.6 s each (1.5 s, assumed at first, let the training
+#: end before the pages had opened).
+SECONDS_PER_SESSION = 20.0
+#: The next level assumes the opening time per session the level before measured, times this.
+OPENING_MARGIN = 1.5
+
+
+def watch_epochs(sessions: int, window: float, seconds_per_epoch: float = SECONDS_PER_EPOCH,
+                 seconds_per_session: float = SECONDS_PER_SESSION) -> int:
     """Epochs that outlast one level: start, the idle window, opening the sessions (``seconds_per_session`` each),
     the watched window, with a margin."""
     return int((2 * window + 40 + seconds_per_session * sessions) / seconds_per_epoch)
 
 
 def next_seconds_per_session(current: float, report: WatchReport) -> float:
-    """What opening a session should be assumed to take at the next level: the larger of ``current`` and half as
-    much again as it took at the level just measured (on two cores with the training running, browsers at the
-    lowest priority took 18.6 s each, not 1.5: the training then ended before the pages opened)."""
-    return max(current, 1.5 * report.open_seconds / max(1, report.sessions))
+    """What opening a session should be assumed to take at the next level: the larger of ``current`` and
+    :data:`OPENING_MARGIN` times what it took at the level just measured."""
+    return max(current, OPENING_MARGIN * report.open_seconds / max(1, report.sessions))
 
 
 def main_watch(args) -> int:
@@ -641,13 +651,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=30.0, help="--watch: seconds of each measurement window")
     parser.add_argument("--epochs", type=int, default=None,
                         help="--watch: epochs of the watched training (default: enough to outlast the level)")
-    parser.add_argument("--seconds-per-epoch", type=float, default=0.7,
+    parser.add_argument("--seconds-per-epoch", type=float, default=SECONDS_PER_EPOCH,
                         help="--watch: the GRU's pace on this machine under the class's load, to size the training "
-                             "(0.5-0.7 s on two quiet cores)")
-    parser.add_argument("--seconds-per-session", type=float, default=20.0,
+                             "(default %(default)s s)")
+    parser.add_argument("--seconds-per-session", type=float, default=SECONDS_PER_SESSION,
                         help="--watch: how long opening one watching session takes, to size the training of the first "
-                             "level (18.6 s each on two cores with the training running; later levels use what the "
-                             "level before measured, if longer)")
+                             "level (default %(default)s s; later levels use what the level before measured, with a margin, "
+                             "if longer)")
     parser.add_argument("--no-renice", action="store_true",
                         help="--watch: leave the browsers at their priority (a smoke run on a busy machine)")
     parser.add_argument("--app-root", default=None,

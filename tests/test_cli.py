@@ -63,6 +63,26 @@ def test_train_then_cached_without_tensorflow(trained_linear):
     assert f"{result['metrics']['valid']['mse']:.6f}" in second.stdout
 
 
+def test_a_shape_trained_in_this_process_is_estimated_without_its_compilation(trained_linear):
+    """After ``train`` in the command's own process, the same shape with another seed or more epochs is estimated
+    without a compilation (JAX keeps it in the store's compilation cache); another shape still pays one."""
+    home, first = trained_linear
+    assert first.returncode == 0, first.stderr
+
+    def estimate(*changes: str) -> dict:
+        out = io.StringIO()
+        assert main(["--home", str(home), "train", "linear", *TINY, *changes, "--estimate", "--json"], out=out) == 0
+        return json.loads(out.getvalue())
+
+    again, longer, other = estimate("--train-seed", "5"), estimate("--epochs", "3"), estimate("--n-steps", "24")
+    assert again["compiled"] and longer["compiled"] and not other["compiled"]
+    assert again["first_epoch_seconds"] == pytest.approx(again["seconds_per_epoch"])
+    assert other["first_epoch_seconds"] > other["seconds_per_epoch"]
+    text = io.StringIO()
+    main(["--home", str(home), "train", "linear", *TINY, "--train-seed", "5", "--estimate"], out=text)
+    assert "its shape was compiled here before" in text.getvalue()
+
+
 def test_damaged_entry_is_retrained_not_a_crash(trained_linear, home, capsys, caplog):
     shutil.copytree(trained_linear[0], home)  # the store with the tiny linear model, damaged below
     key = json.loads(trained_linear[1].stdout)["key"]
@@ -93,6 +113,7 @@ def test_damaged_entry_is_retrained_not_a_crash(trained_linear, home, capsys, ca
         (["sweep", "lstm", "--grid", "units=5,10", "--sample", "-1"], "sample=-1 is out of range: allowed 0 to 1000"),
         (["sweep", "lstm", "--grid", "units=1,2,3,4,5,6,7,8,9,10,11,12", "--grid", "layers=1,2,3"],
          "180 trainings in one request: at most 60 (RNNLAB_MAX_SWEEP_JOBS)"),
+        (["bench", "--here"], "--here goes with --estimates"),
     ],
 )
 def test_bad_input_gives_a_clear_message_and_status_2(home, args, message, capsys):

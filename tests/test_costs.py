@@ -15,6 +15,7 @@ from rnnlab.jobs.manager import JobManager
 from rnnlab.models.registry import REGISTRY
 from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import RunStore
+from rnnlab.training.backend import backend_name
 
 from fake_dask import FakeClient
 from helpers import tiny
@@ -147,23 +148,38 @@ def test_a_shape_is_charged_its_compilation_once(tmp_path):
     manager.close()
 
 
-def test_the_command_line_estimates_with_its_own_process_figures(tmp_path, capsys):
+def test_the_command_line_estimates_with_its_own_process_figures(tmp_path, capsys, monkeypatch):
     """A training in the command's own process (every core) is estimated from this process's calibration
-    (calibrate --here) when there is one, else from the workers'; with --scheduler, from the workers'."""
+    (calibrate --here) when there is one, else from the shipped figures of a process (calibrate --here
+    --shipped), else from the workers'; with --scheduler, from the workers'."""
     from rnnlab.cli import main
 
+    engine = backend_name()
     workers = {name: {"a": 1e-9, "b": 1e-4, "compile": 2.0, "post": 1.0} for name in TRUE}
     here = {name: {"a": 5e-10, "b": 5e-5, "compile": 1.0, "post": 0.5} for name in TRUE}
-    costs.save(workers, path=costs.calibration_path(home=tmp_path))
-    assert costs.load_coefficients(home=tmp_path, where="here") == (workers, True)  # no figures of its own yet
+    shipped_here = {name: {"a": 7e-10, "b": 7e-5, "compile": 1.5, "post": 0.7} for name in TRUE}
+    defaults = tmp_path / "cost_defaults.json"  # shipped: the workers' figures only, at first
+    monkeypatch.setattr(costs, "DEFAULTS_FILE", defaults)
+    costs.save(TRUE, engine=engine, path=defaults)
 
     def estimate(*extra):
         out = io.StringIO()
         assert main(["--home", str(tmp_path), "train", "gru", "--estimate", *extra], out=out) == 0
         return out.getvalue()
 
+    assert costs.load_coefficients(home=tmp_path, where="here") == (TRUE, False)
+    costs.save(workers, path=costs.calibration_path(home=tmp_path))
+    assert costs.load_coefficients(home=tmp_path, where="here") == (workers, True)  # no figures of its own yet
     text = estimate()
     assert "in this process" in text and "calibrate --here` measures it" in text
+    # the shipped figures of a process come before this instance's workers': a worker trains on one thread, the
+    # process on every core (the workers' figures overestimated it 2.2-2.8x)
+    costs.save(shipped_here, engine=engine, path=defaults, where="here")
+    assert json.loads(defaults.read_text())[f"{engine}-here"]["where"] == "here"
+    assert costs.load_coefficients(home=tmp_path, where="here") == (shipped_here, False)
+    assert costs.load_coefficients(home=tmp_path) == (workers, True)  # the workers' own, untouched
+    assert costs.load_coefficients(home=tmp_path / "elsewhere") == (TRUE, False)  # ... and the workers' shipped
+    assert "from the shipped figures of a two-core machine's process" in estimate()
     costs.save(here, path=costs.calibration_path(home=tmp_path, where="here"))
     assert costs.load_coefficients(home=tmp_path, where="here") == (here, True)
     faster, slower = json.loads(estimate("--json")), json.loads(estimate("--json", "--scheduler", "tcp://127.0.0.1:1"))
@@ -173,3 +189,23 @@ def test_the_command_line_estimates_with_its_own_process_figures(tmp_path, capsy
     assert "on one worker" in estimate("--scheduler", "tcp://127.0.0.1:1")
     with pytest.raises(ValueError, match="where="):
         costs.calibration_path(home=tmp_path, where="elsewhere")
+
+
+def test_the_estimates_benchmark_reports_new_and_repeated_shapes_apart():
+    """``bench --estimates`` trains each configuration, then again with another seed (the same compiled shape), and
+    counts the estimates within 2x for each round; the misses are named."""
+    from rnnlab.reports import bench_estimates  # Dask: only the benchmark needs it
+
+    first = bench_estimates.configurations()[:2]
+    again = bench_estimates.repeats(first)
+    assert [costs.compiled_shape(e) for e in again] == [costs.compiled_shape(e) for e in first]
+    assert {e.key() for e in again}.isdisjoint(e.key() for e in first)  # trained again, not answered by the store
+    rows = [{"experiment": e, "compiled": compiled, "estimate": 10.0, "actual": 10.0 * ratio, "ratio": ratio,
+             "est_epoch": 1.0, "epoch": ratio}
+            for (e, compiled), ratio in zip([(first[0], False), (first[1], False), (again[0], True), (again[1], True)],
+                                            (1.0, 0.6, 0.4, 1.9))]
+    text = bench_estimates.report(rows, False, 1, "here")
+    assert "`python -m rnnlab bench --estimates --here`" in text and "in the command's own process" in text
+    assert "- new shapes: **2 of 2** (100%) within a factor of 2" in text
+    assert "- repeated shapes: **1 of 2** (50%)" in text and "- all: **3 of 4** (75%)" in text
+    assert text.count("**miss**") == 1 and "Missed: linear one_step (train_seed 43), repeated (0.40)" in text

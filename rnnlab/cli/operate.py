@@ -66,8 +66,8 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO) -> int:
 def _calibrate_here(args: argparse.Namespace, out: TextIO) -> int:
     """Measure this process (every core, as ``train`` without --scheduler trains) for the command line's own
     estimates: the same short trainings, one after the other, compiled into an empty cache."""
-    if args.shipped or args.scheduler:
-        raise CliError("--here measures this process: it goes with neither --shipped nor --scheduler")
+    if args.scheduler:
+        raise CliError("--here measures this process: it does not go with --scheduler")
     if "keras" in sys.modules:
         raise CliError("--here must measure compilation into an empty cache: run it as a command of its own")
     with tempfile.TemporaryDirectory(prefix="rnnlab-calibrate-") as scratch:
@@ -82,7 +82,8 @@ def _calibrate_here(args: argparse.Namespace, out: TextIO) -> int:
             results.append(fit.run(experiment, save_model=False))
             progress.update(i + 1, len(experiments), experiment.model.name)
     families = costs.fit(results)
-    return _figures(families, costs.save(families, path=costs.calibration_path(home=args.home, where="here")), out)
+    path = costs.DEFAULTS_FILE if args.shipped else costs.calibration_path(home=args.home, where="here")
+    return _figures(families, costs.save(families, path=path, where="here"), out)
 
 
 def _figures(families: dict, path, out: TextIO) -> int:
@@ -106,5 +107,6 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                        help="measure this process instead (every core: what `train` without --scheduler uses), for "
                             "the command line's own estimates and budget")
     p_cal.add_argument("--shipped", action="store_true",
-                       help="write the figures rnnlab ships (rnnlab/cost_defaults.json) instead of this instance's")
+                       help="write the figures rnnlab ships (rnnlab/jobs/cost_defaults.json) instead of this "
+                            "instance's (with --here: the shipped figures of the command line's own process)")
     p_cal.set_defaults(func=cmd_calibrate)

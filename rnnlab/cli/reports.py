@@ -68,7 +68,7 @@ def _bench_table(args: argparse.Namespace) -> str:
     from rnnlab.reports import bench_estimates, bench_options, bench_workers  # Keras and Dask: only bench needs them
 
     if args.estimates:
-        return bench_estimates.run()
+        return bench_estimates.run(where="here" if args.here else "workers")
     if args.burst is not None:
         return bench_workers.burst(args.burst)
     if args.first_epoch:
@@ -82,6 +82,8 @@ def cmd_bench(args: argparse.Namespace, out: TextIO) -> int:
     """Measure training speed: two ways side by side, the first epoch, a burst, or the cost estimates."""
     if args.epochs < 2:
         raise CliError(f"--epochs={args.epochs}: at least 2 are needed (the first epoch includes compilation)")
+    if args.here and not args.estimates:
+        raise CliError("--here goes with --estimates (the cost estimates of a training in this process)")
     if args.burst is not None and not 1 <= args.burst <= 200:
         raise CliError(f"--burst={args.burst}: allowed 1 to 200 trainings")
     return write_report(_bench_table(args), args, out)
@@ -112,8 +114,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_bench.add_argument("--burst", type=int, default=None, metavar="N",
                          help="N distinct small trainings at once on the embedded cluster, TensorFlow then JAX")
     p_bench.add_argument("--estimates", action="store_true",
-                         help="train 20 varied configurations on the embedded cluster and compare each one's cost "
-                              "estimate with its measured time")
+                         help="train 20 varied configurations on the embedded cluster, then each again with "
+                              "another seed (its shape compiled already), and compare each one's cost estimate with "
+                              "its measured time")
+    p_bench.add_argument("--here", action="store_true",
+                         help="--estimates: train in this process instead, one at a time, with the command line's "
+                              "figures (what `train` without --scheduler estimates)")
     p_bench.add_argument("--output", default=None, help="also write the markdown table to this file")
     p_bench.set_defaults(func=cmd_bench)
 

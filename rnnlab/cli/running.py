@@ -49,7 +49,8 @@ def check_budget(experiments: list[config.Experiment], args: argparse.Namespace)
     if getattr(args, "no_limits", False):
         return
     coefficients, calibrated = costs.load_coefficients(home=args.home, where="here")
-    estimates = [costs.estimate(e, coefficients, calibrated) for e in experiments]
+    estimates = [costs.estimate(e, coefficients, calibrated, compiled=costs.is_compiled_here(e, args.home))
+                 for e in experiments]
     problem = budget_problem(JobSettings.from_env(), estimates)
     if problem:
         raise CliError(f"{problem}. For an operator's own long run, --no-limits trains it anyway")
@@ -73,6 +74,7 @@ def _train_here(experiment: config.Experiment, store: RunStore) -> dict[str, Any
         result = fit.run(experiment, on_epoch=on_epoch)
     except fit.TrainingFailed as exc:
         raise CliError(f"training failed: {exc}") from None
+    costs.note_compiled_here(experiment, store.root)  # its programs are in this store's compilation cache now
     try:
         store.put(result)
     except StoreWriteFailed as exc:

@@ -124,19 +124,25 @@ def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: Text
     ``calibrate --here``, else the workers'), or on one worker with --scheduler."""
     where = "workers" if args.scheduler else "here"
     coefficients, calibrated = costs.load_coefficients(home=args.home, where=where)
-    estimate = costs.estimate(experiment, coefficients, calibrated)
+    compiled = where == "here" and costs.is_compiled_here(experiment, args.home)
+    estimate = costs.estimate(experiment, coefficients, calibrated, compiled=compiled)
     if args.json:
         return write_json({"experiment": experiment.to_dict(), "key": experiment.key(), "seconds": estimate.total,
                            "seconds_per_epoch": estimate.per_epoch, "first_epoch_seconds": estimate.first_epoch,
-                           "calibrated": estimate.calibrated, "where": where}, out)
+                           "calibrated": estimate.calibrated, "where": where, "compiled": compiled}, out)
     place = "on one worker" if where == "workers" else "in this process"
     if where == "here" and costs.calibration_path(home=args.home, where="here").exists():
         source = "measured in this process by `python -m rnnlab calibrate --here`"
+    elif where == "here" and not estimate.calibrated:
+        source = ("from the shipped figures of a two-core machine's process: `python -m rnnlab calibrate --here` "
+                  "measures this one")
     elif estimate.calibrated:
         source = ("from this instance's workers" + ("" if where == "workers" else ": this process uses every core "
                   "and trains faster; `python -m rnnlab calibrate --here` measures it"))
     else:
         source = "from the shipped two-core figures: run `python -m rnnlab calibrate` to measure this instance"
+    if compiled:
+        source += "; its shape was compiled here before, so the first epoch is not charged a compilation"
     if not experiment.model.entry.trainable:  # no epochs: a formula from the number of windows
         out.write(f"experiment {experiment.describe()}\n"
                   f"estimate   {estimate.text()} {place} (no training: a fit on the training period and one "

@@ -17,6 +17,7 @@ against measured times.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
@@ -181,24 +182,80 @@ def calibration_path(engine: str | None = None, home: Path | None = None, where:
     return (home or default_home()) / f"costs-{engine or backend_name()}{'' if where == 'workers' else '-here'}.json"
 
 
+def shipped_key(engine: str, where: str = "workers") -> str:
+    """The entry of :data:`DEFAULTS_FILE` that holds the shipped figures of ``engine`` for ``where``."""
+    return engine if where == "workers" else f"{engine}-{where}"
+
+
 def load_coefficients(engine: str | None = None, home: Path | None = None,
                       where: str = "workers") -> tuple[dict[str, Any], bool]:
     """The per-family numbers, and whether they were measured on the instance whose run store is at ``home``
     (default: ``RNNLAB_HOME``; else they are the shipped ones). ``where="here"``: the command line's own
-    process's, when it has been calibrated (``calibrate --here``), else the workers'."""
+    process's: measured here (``calibrate --here``), else the shipped figures of a process on two cores
+    (``calibrate --here --shipped``), else this instance's workers'. (A worker trains on one thread and the
+    process on every core: the workers' figures overestimated the process's trainings by 2.2-2.8x.)"""
     engine = engine or backend_name()
-    paths = [calibration_path(engine, home, where)] + ([calibration_path(engine, home)] if where == "here" else [])
-    for path in paths:
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))["families"], True
-        except (OSError, ValueError, KeyError):
-            pass
     try:
         shipped = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
-        record = shipped.get(engine) or next(iter(shipped.values()))  # another backend's: better than nothing
-        return record["families"], False
-    except (OSError, ValueError, KeyError, StopIteration):  # no figures at all (a checkout being calibrated)
-        return {}, False
+    except (OSError, ValueError):
+        shipped = {}
+    found = [calibration_path(engine, home, where)]
+    if where == "here":
+        found += [shipped_key(engine, where), calibration_path(engine, home)]
+    found += [engine, *shipped]  # another backend's shipped figures are better than nothing
+    for source in found:
+        try:
+            if isinstance(source, Path):
+                return json.loads(source.read_text(encoding="utf-8"))["families"], True
+            return shipped[source]["families"], False
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return {}, False  # no figures at all (a checkout being calibrated)
+
+
+#: Beside a run store, the compiled shapes (:func:`compiled_shape`, hashed) of the trainings the command line
+#: made in its own process: their programs are in the store's compilation cache (on JAX, which keeps one).
+HERE_SHAPES = "compiled-here-{engine}.txt"
+#: The most shapes remembered (the oldest are dropped): a few hundred kB at most.
+HERE_SHAPES_KEPT = 5000
+
+
+def _shape_hash(experiment: Experiment) -> str:
+    return hashlib.sha1(compiled_shape(experiment).encode()).hexdigest()[:20]
+
+
+def compiled_here(home: Path | None = None, engine: str | None = None) -> set[str]:
+    """The hashed shapes the command line has trained in its own process with the store at ``home``."""
+    path = (home or default_home()) / HERE_SHAPES.format(engine=engine or backend_name())
+    try:
+        return set(path.read_text(encoding="utf-8").split())
+    except OSError:
+        return set()
+
+
+def is_compiled_here(experiment: Experiment, home: Path | None = None, engine: str | None = None) -> bool:
+    """Whether a training of ``experiment``'s shape in the command line's own process has compiled it into the
+    store's compilation cache already (JAX keeps one; TensorFlow compiles again in every process)."""
+    engine = engine or backend_name()
+    return engine == "jax" and _shape_hash(experiment) in compiled_here(home, engine)
+
+
+def note_compiled_here(experiment: Experiment, home: Path | None = None, engine: str | None = None) -> None:
+    """Remember that ``experiment``'s shape was trained in the command line's own process (best effort: a
+    store that cannot be written only costs a later estimate its accuracy)."""
+    engine = engine or backend_name()
+    path = (home or default_home()) / HERE_SHAPES.format(engine=engine)
+    try:
+        lines = path.read_text(encoding="utf-8").split() if path.exists() else []
+        shape = _shape_hash(experiment)
+        if shape in lines:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text("\n".join([*lines, shape][-HERE_SHAPES_KEPT:]) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 @functools.lru_cache(maxsize=4096)  # priced on every page rerun for every job queued or running
@@ -275,14 +332,16 @@ def fit(results: Iterable[Any]) -> dict[str, dict[str, float]]:
     return families
 
 
-def save(families: Mapping[str, Any], engine: str | None = None, path: Path | None = None) -> Path:
-    """Keep a calibration (this instance's, or the shipped defaults when ``path`` is the defaults file)."""
+def save(families: Mapping[str, Any], engine: str | None = None, path: Path | None = None,
+         where: str = "workers") -> Path:
+    """Keep a calibration (this instance's, or the shipped defaults when ``path`` is the defaults file, under
+    :func:`shipped_key` for ``where`` the trainings ran)."""
     engine = engine or backend_name()
     record = {"backend": engine, "cores": os.cpu_count(), "measured": f"{datetime.now(timezone.utc):%Y-%m-%d}",
               "families": dict(families)}
     if path is not None and path == DEFAULTS_FILE:
         shipped = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        shipped[engine] = record
+        shipped[shipped_key(engine, where)] = {**record, "where": where}
         path.write_text(json.dumps(shipped, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return path
     path = path or calibration_path(engine)

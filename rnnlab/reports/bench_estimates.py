@@ -1,13 +1,16 @@
 """How good the cost estimates are: ``python -m rnnlab bench --estimates`` trains a spread of configurations on
 the embedded cluster's workers (two at a time, as a busy instance runs them), each compiled for the first time
-(an empty compilation cache), and compares each one's estimate with the time it took on its worker (data, model,
-training, forecasts and saving; not its wait in the queue).
+(an empty compilation cache), then each again with another seed (its shape compiled already), and compares each
+one's estimate with the time it took on its worker (data, model, training, forecasts and saving; not its wait in
+the queue). ``--here`` does the same one training at a time in the command's own process, with the command
+line's figures.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import statistics
 import sys
 import tempfile
 from datetime import datetime, timezone
@@ -52,57 +55,106 @@ def configurations() -> list[Experiment]:
     ]
 
 
-def run(*, workers: int | None = None, stream=sys.stderr) -> str:
-    """Train :func:`configurations` (fresh, in a scratch store) and report estimate against measured time."""
+def repeats(experiments: list[Experiment]) -> list[Experiment]:
+    """Each of ``experiments`` again with another training seed: the same compiled shape, as a class's repeats
+    of one model are (:func:`rnnlab.jobs.costs.compiled_shape`)."""
+    return [e.replace(train_seed=e.train.seed + 1) for e in experiments]
+
+
+def run(*, where: str = "workers", workers: int | None = None, stream=sys.stderr) -> str:
+    """Train :func:`configurations`, then their :func:`repeats`, fresh in a scratch store, on the embedded
+    cluster's workers (``where="workers"``) or one after the other in this process (``"here"``, as ``train``
+    without --scheduler does), and report each one's estimate against its measured time: the first round
+    compiled into an empty cache, the second charged no compilation (its shape is compiled already)."""
+    if where not in costs.WHERE:
+        raise ValueError(f"where={where!r}: allowed {', '.join(costs.WHERE)}")
     experiments = configurations()
-    coefficients, calibrated = costs.load_coefficients()
+    again = repeats(experiments)
+    coefficients, calibrated = costs.load_coefficients(where=where)
     with tempfile.TemporaryDirectory(prefix="rnnlab-estimates-") as home:
-        # The workers compile into an empty cache: the estimates are for a model compiled the first time (a shape
-        # compiled before starts sooner than estimated).
-        settings = dataclasses.replace(JobSettings.from_env(), workers=workers or 0, calibrate=False,
-                                       sweep_jobs=1000, owner_seconds=10 ** 9, max_job_seconds=10 ** 9)
-        manager = JobManager(settings, store=RunStore(home),
-                             worker_env={"RNNLAB_JAX_CACHE": os.path.join(home, "jax-cache")})
-        try:
-            jobs = manager.submit_batch(experiments, owner="bench", fresh=True)
-            follow(jobs, Progress(stream, prefix="estimates "), count="jobs", every=1.0)
+        cache = os.path.join(home, "jax-cache")  # empty: the first round compiles every shape
+        if where == "here":
+            results, count = _here(experiments + again, cache, stream), 1
+        else:
+            results, count = _on_workers(experiments, again, home, cache, workers, stream)
+    rows = []
+    for i, (exp, result) in enumerate(zip(experiments + again, results)):
+        compiled = i >= len(experiments)
+        est = costs.estimate(exp, coefficients, calibrated, compiled=compiled)
+        rows.append({"experiment": exp, "compiled": compiled, "estimate": est.total, "actual": result.wall_seconds,
+                     "ratio": result.wall_seconds / est.total, "est_epoch": est.per_epoch,
+                     "epoch": result.seconds_per_epoch or 0.0})
+    return report(rows, calibrated, count, where)
+
+
+def _on_workers(experiments: list[Experiment], again: list[Experiment], home: str, cache: str,
+                workers: int | None, stream) -> tuple[list[Any], int]:
+    """Both rounds on the embedded cluster's workers, two at a time as a busy instance runs them."""
+    settings = dataclasses.replace(JobSettings.from_env(), workers=workers or 0, calibrate=False,
+                                   sweep_jobs=1000, owner_seconds=10 ** 9, max_job_seconds=10 ** 9)
+    manager = JobManager(settings, store=RunStore(home), worker_env={"RNNLAB_JAX_CACHE": cache})
+    results = []
+    try:
+        for label, batch in (("new shapes ", experiments), ("repeated shapes ", again)):
+            jobs = manager.submit_batch(batch, owner="bench", fresh=True)
+            follow(jobs, Progress(stream, prefix=f"estimates, {label}"), count="jobs", every=1.0)
             failed = [j for j in jobs if j.state != "done"]
             if failed:
                 raise RuntimeError(f"{len(failed)} trainings failed: {failed[0].error}")
-            results = [j.result() for j in jobs]
-        finally:
-            manager.close()
-    rows = []
-    for exp, result in zip(experiments, results):
-        est = costs.estimate(exp, coefficients, calibrated)
-        per_epoch = result.seconds_per_epoch or 0.0
-        rows.append({"experiment": exp, "estimate": est.total, "actual": result.wall_seconds,
-                     "ratio": result.wall_seconds / est.total, "est_epoch": est.per_epoch, "epoch": per_epoch})
-    return report(rows, calibrated, manager.settings.worker_count())
+            results += [j.result() for j in jobs]
+    finally:
+        manager.close()
+    return results, manager.settings.worker_count()
 
 
-def report(rows: list[dict[str, Any]], calibrated: bool, workers: int) -> str:
-    within = [r for r in rows if 1 / FACTOR <= r["ratio"] <= FACTOR]
-    misses = [r for r in rows if r not in within]
+def _here(experiments: list[Experiment], cache: str, stream) -> list[Any]:
+    """Every training one after the other in this process (every core), compiling into ``cache``."""
+    if "keras" in sys.modules:
+        raise RuntimeError("--estimates --here must compile into an empty cache: run it as a command of its own")
+    os.environ["RNNLAB_JAX_CACHE"] = cache  # read once, when Keras configures JAX
+    from rnnlab.training import fit  # Keras: only a training in this process needs it
+
+    progress = Progress(stream, prefix="estimates here ")
+    results = []
+    for i, experiment in enumerate(experiments):
+        results.append(fit.run(experiment))
+        progress.update(i + 1, len(experiments), experiment.model.name)
+    return results
+
+
+def report(rows: list[dict[str, Any]], calibrated: bool, workers: int, where: str = "workers") -> str:
     lines = ["# Cost estimates against measured times", "",
-             f"Generated by `python -m rnnlab bench --estimates` on {datetime.now(timezone.utc):%Y-%m-%d}, "
-             f"{os.cpu_count()} cores, {workers} workers training side by side; estimates from "
-             f"{'this instance' if calibrated else 'the shipped two-core'} calibration. *Measured* is the whole "
-             "job on its worker (data, model, training, forecasts, saving), not its wait in the queue.", "",
-             "| configuration | estimate | measured | measured / estimate | s/epoch est. | s/epoch measured |",
-             "|---|---:|---:|---:|---:|---:|"]
+             f"Generated by `python -m rnnlab bench --estimates{' --here' if where == 'here' else ''}` on "
+             f"{datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} cores, "
+             + (f"{workers} workers training side by side" if where == "workers" else
+                "one training at a time in the command's own process (every core)")
+             + f"; estimates from {'this instance' if calibrated else 'the shipped two-core'} calibration "
+             f"{'of a worker' if where == 'workers' else 'of the command line' + chr(39) + 's process'}. Each "
+             "configuration is trained twice: first compiled into an empty cache (*new*), then with another seed "
+             "(*repeated*: the same shape, compiled already, estimated without its compilation). *Measured* is the "
+             "whole training (data, model, training, forecasts, saving), not its wait in a queue.", "",
+             "| configuration | shape | estimate | measured | measured / estimate | s/epoch est. | s/epoch measured |",
+             "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        exp = r["experiment"]
-        name = _describe(exp)
         flag = "" if 1 / FACTOR <= r["ratio"] <= FACTOR else " **miss**"
-        lines.append(f"| {name} | {r['estimate']:.1f} s | {r['actual']:.1f} s | {r['ratio']:.2f}{flag} | "
+        lines.append(f"| {_describe(r['experiment'])} | {'repeated' if r['compiled'] else 'new'} | "
+                     f"{r['estimate']:.1f} s | {r['actual']:.1f} s | {r['ratio']:.2f}{flag} | "
                      f"{r['est_epoch']:.3f} | {r['epoch']:.3f} |")
-    ratios = sorted(r["ratio"] for r in rows)
-    lines += ["", f"**{len(within)} of {len(rows)}** ({100 * len(within) / len(rows):.0f}%) within a factor of "
-                  f"{FACTOR:g} (goal: {100 * WITHIN_SHARE:.0f}%); measured / estimate from {ratios[0]:.2f} to "
-                  f"{ratios[-1]:.2f}, median {ratios[len(ratios) // 2]:.2f}."]
+    lines.append("")
+    for label, group in (("new shapes", [r for r in rows if not r["compiled"]]),
+                         ("repeated shapes", [r for r in rows if r["compiled"]]), ("all", rows)):
+        if not group:
+            continue
+        within = [r for r in group if 1 / FACTOR <= r["ratio"] <= FACTOR]
+        ratios = sorted(r["ratio"] for r in group)
+        lines.append(f"- {label}: **{len(within)} of {len(group)}** ({100 * len(within) / len(group):.0f}%) within "
+                     f"a factor of {FACTOR:g} (goal: {100 * WITHIN_SHARE:.0f}%); measured / estimate from "
+                     f"{ratios[0]:.2f} to {ratios[-1]:.2f}, median {statistics.median(ratios):.2f}.")
+    misses = [r for r in rows if not 1 / FACTOR <= r["ratio"] <= FACTOR]
     if misses:
-        lines.append("Missed: " + "; ".join(f"{_describe(r['experiment'])} ({r['ratio']:.2f})" for r in misses) + ".")
+        lines.append("Missed: " + "; ".join(f"{_describe(r['experiment'])}, "
+                                             f"{'repeated' if r['compiled'] else 'new'} ({r['ratio']:.2f})"
+                                             for r in misses) + ".")
     return "\n".join(lines) + "\n"
 
 

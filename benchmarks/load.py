@@ -586,6 +586,13 @@ def watch_epochs(sessions: int, window: float, seconds_per_epoch: float = SECOND
     return int((2 * window + 40 + seconds_per_session * sessions) / seconds_per_epoch)
 
 
+def result_wait(epochs: int, seconds_per_epoch: float = SECONDS_PER_EPOCH) -> float:
+    """Seconds the sessions wait for the watched training's result (and for anything else): three times the
+    training's expected length, at least ten minutes. (At 20 sessions a fixed ten minutes ended before the
+    714-epoch training did, and "result shown" went unmeasured.)"""
+    return max(600.0, 3 * epochs * seconds_per_epoch)
+
+
 def next_seconds_per_session(current: float, report: WatchReport) -> float:
     """What opening a session should be assumed to take at the next level: the larger of ``current`` and
     :data:`OPENING_MARGIN` times what it took at the level just measured."""
@@ -610,8 +617,9 @@ def main_watch(args) -> int:
         else:
             base, pid, home = args.url, args.server_pid, Path(args.home)
         try:
+            # the wait for the result outlasts the training even if the class slows it to a third of its pace
             report = run_watch(base, pid, home, n, epochs=epochs, seed=100 + i, window=args.window,
-                               renice=not args.no_renice)
+                               renice=not args.no_renice, timeout_s=result_wait(epochs, args.seconds_per_epoch))
         finally:
             if proc is not None:
                 proc.terminate()

@@ -23,16 +23,15 @@ os.environ["RNNLAB_HOME"] = str(SESSION_HOME / ".rnnlab")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from helpers import ROOT, local_cluster, wait_for, warm  # noqa: E402  (importing helpers puts the project on sys.path)
+from helpers import ROOT, leave_idle, local_cluster, warm  # noqa: E402  (importing helpers puts the project on sys.path)
 
-from distributed import Client, Event  # noqa: E402
+from distributed import Client  # noqa: E402
 from fake_dask import FakeClient  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from rnnlab.config.limits import JobSettings  # noqa: E402
 from rnnlab.jobs import manager as manager_module  # noqa: E402  (its process-wide manager is replaced below)
 from rnnlab.jobs.manager import JobManager, get_manager, reset_manager  # noqa: E402
-from rnnlab.training.task import cancel_event_name  # noqa: E402
 
 #: tests/backend_tf/ runs in a TensorFlow process of its own (tests/test_backends.py), not in this one.
 collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["backend_tf"]
@@ -42,10 +41,10 @@ collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["b
 #: given whole files in collection order as it runs short of work; a long file handed out last would run alone
 #: while the other process idles. The lessons' store is warmed first (test_lessons.py), long before the lessons'
 #: browser test reads it; the many quick files come last and even out the end. (Ordered by each file's time in a
-#: whole run: the TensorFlow process of test_backends.py and the load test are single tests of over a minute.)
+#: whole run: the TensorFlow process of test_backends.py is a single test of over a minute.)
 SLOW_FIRST = (
     "tests/test_lessons.py", "tests/test_backends.py", "tests/test_cli.py", "tests/e2e/test_sweep_browser.py",
-    "tests/load/test_load.py", "tests/e2e/test_real_series_browser.py", "tests/e2e/test_browser.py",
+    "tests/e2e/test_real_series_browser.py", "tests/e2e/test_browser.py",
     "tests/test_real_training.py", "tests/test_jobs.py", "tests/test_app.py", "tests/test_cluster.py",
     "tests/test_export.py", "tests/test_web_process.py", "tests/test_training.py", "tests/test_models.py",
     "tests/test_golden.py", "tests/e2e/test_lessons_browser.py", "tests/e2e/test_limits_browser.py",
@@ -140,7 +139,7 @@ def shared_cluster(shared_jax_cache) -> Client:
 def on_shared_cluster(shared_cluster, monkeypatch) -> str:
     """Point the pages' job manager (``get_manager()``, through ``RNNLAB_SCHEDULER``) at the cluster this test
     process shares; returns its address. Afterwards the manager's unfinished jobs are cancelled and the cluster
-    is left idle, its cancel signals cleared, so the next test finds it as new."""
+    is left idle, so the next test finds it as new (each hand-over has a cancel signal of its own)."""
     address = shared_cluster.scheduler_info()["address"]
     monkeypatch.setenv("RNNLAB_SCHEDULER", address)
     reset_manager()
@@ -150,11 +149,7 @@ def on_shared_cluster(shared_cluster, monkeypatch) -> str:
         for owner in list(job.owners):
             get_manager().cancel(job.key, owner)
     reset_manager()
-    if not wait_for(lambda: not any(shared_cluster.processing().values()), 120, 0.2):
-        shared_cluster.restart()  # a training nobody can stop any more must not hold a worker
-    for job in jobs:
-        if job.task_key:
-            Event(cancel_event_name(job.task_key), client=shared_cluster).clear()
+    leave_idle(shared_cluster)
 
 
 @pytest.fixture(scope="session")

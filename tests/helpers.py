@@ -156,6 +156,14 @@ def local_cluster(n_workers: int) -> Iterator[LocalCluster]:
         yield cluster
 
 
+def leave_idle(client, timeout: float = 120.0) -> None:
+    """Wait until the cluster of ``client`` runs nothing (a cancelled training stops at its next batch); restart
+    its workers if it does not within ``timeout`` s: a training nobody can stop any more must not hold a worker
+    the next test needs."""
+    if not wait_for(lambda: not any(client.processing().values()), timeout, 0.2):
+        client.restart()
+
+
 def started(job) -> None:
     """Deliver the worker's "started" event for ``job`` (handed to a ``fake_dask.FakeClient``), as the job manager
     does."""

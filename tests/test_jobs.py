@@ -116,6 +116,32 @@ def test_cancel_stops_a_running_job(manager):
     assert manager.cancel(job.key, "impatient") is False  # nothing left to withdraw
 
 
+def test_a_training_cancelled_through_one_manager_trains_when_another_asks_for_it(shared_cluster, tmp_path):
+    """A scheduler outlives the job managers that use it (a real cluster, a server restarted, the command line's
+    --scheduler): the signal that cancelled a training must not stop the next training of the same experiment,
+    handed over by another manager under the same Dask key. (It did, at its first batch: the signal was named
+    after the task's key.)"""
+    address = shared_cluster.scheduler_info()["address"]
+    settings = JobSettings(scheduler=address, job_timeout=120, jobs_per_owner=10, queue_length=20)
+    exp = slow(450, epochs=200)
+    first = JobManager(settings, store=RunStore(tmp_path / "first"))
+    try:
+        job = first.submit(exp, owner="a")
+        assert wait_for(lambda: job.progress()["epoch"] >= 1, 120)
+        assert first.cancel(job.key, "a") and wait_for(lambda: job.future is None, 60)
+    finally:
+        first.close()
+    second = JobManager(settings, store=RunStore(tmp_path / "second"))  # the server, restarted
+    try:
+        again = second.submit(exp, owner="b")
+        assert wait_for(lambda: again.finished or again.progress()["epoch"] >= 3, 120)
+        assert again.state == "running" and again.task_key == job.task_key, again.error
+        assert second.cancel(again.key, "b") and wait_for(lambda: again.future is None, 60)
+    finally:
+        second.close()
+    assert wait_for(lambda: not any(shared_cluster.processing().values()), 60)
+
+
 def test_cancel_by_one_owner_keeps_the_job_for_the_others(manager):
     exp = slow(500, epochs=3)
     job = manager.submit(exp, owner="a")

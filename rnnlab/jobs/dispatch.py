@@ -221,8 +221,9 @@ class Dispatcher:
         attempt = self._attempts.get(job.key, 0)
         self._attempts[job.key] = attempt + 1
         job.task_key = f"train-{job.key}" if attempt == 0 else f"train-{job.key}-retry{attempt}"
+        job.cancel_event = cancel_event_name(job.task_key)
         job.future = client.submit(train_task, job.experiment.to_dict(), self.settings.job_timeout,
-                                   cancel_event_name(job.task_key), job.series, key=job.task_key, pure=False)
+                                   job.cancel_event, job.series, key=job.task_key, pure=False)
         job.series = None
         self._stats["started"] += 1
         return job

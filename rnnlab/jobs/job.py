@@ -64,6 +64,9 @@ class Job:
         self.future = None
         #: The Dask task's key (``train-<key>``, ``-retry<n>`` after a failed attempt), once handed over.
         self.task_key: str | None = None
+        #: The name of the ``distributed.Event`` that stops its task (:func:`rnnlab.training.task.cancel_event_name`),
+        #: once handed over.
+        self.cancel_event: str | None = None
 
     # -- reading ----------------------------------------------------------------------------------------
     @property

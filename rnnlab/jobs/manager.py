@@ -30,7 +30,6 @@ from rnnlab.jobs.job import Job, JobError
 from rnnlab.series import catalog
 from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import RunStore
-from rnnlab.training.task import cancel_event_name
 
 __all__ = ["JobManager", "WORKER_DIED", "get_manager", "reset_manager"]
 
@@ -222,12 +221,12 @@ class JobManager(Dispatcher):
             job.owners.discard(owner)
             if job.owners:
                 return False
-            future, task_key = job.future, job.task_key
+            future, signal = job.future, job.cancel_event
             if self._queue.withdraw(job):  # not handed to Dask yet: nothing to stop
-                task_key = None
+                signal = None
         client = self._client
-        if client is not None and task_key is not None and connected(client):
-            Event(cancel_event_name(task_key), client=client).set()
+        if client is not None and signal is not None and connected(client):
+            Event(signal, client=client).set()
         if future is not None and job.state == "queued":
             future.cancel()
         job.finish("cancelled", error="cancelled")

@@ -8,6 +8,7 @@ most every :data:`CANCEL_POLL_SECONDS` (a scheduler round trip per batch would s
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from typing import Any
 
@@ -31,8 +32,11 @@ class JobTimeout(Exception):
 
 
 def cancel_event_name(task_key: str) -> str:
-    """Name of the ``distributed.Event`` that asks the Dask task ``task_key`` to stop training."""
-    return f"rnnlab-cancel-{task_key}"
+    """A new name for the ``distributed.Event`` that asks the Dask task ``task_key`` to stop training: one of its
+    own for every hand-over. (An Event outlives its task on a scheduler that outlives the job manager: a real
+    cluster, a server restarted, the command line's --scheduler. Named after the task key alone, a cancelled
+    training's signal stopped the next training of the same experiment at its first batch.)"""
+    return f"rnnlab-cancel-{task_key}-{secrets.token_hex(8)}"
 
 
 def train_task(experiment: dict[str, Any], time_limit: float, cancel_name: str,

@@ -4,6 +4,7 @@ train in a second or two, and one Dask cluster per test process for the tests th
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -32,6 +33,22 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from rnnlab.config.limits import JobSettings  # noqa: E402
 from rnnlab.jobs import manager as manager_module  # noqa: E402  (its process-wide manager is replaced below)
 from rnnlab.jobs.manager import JobManager, get_manager, reset_manager  # noqa: E402
+
+def _scan_installed_components_once() -> None:
+    """Every new AppTest scans the metadata of every installed package for Streamlit components (v2) before its
+    first run: 0.3 s of CPU, 95% of a Train page's run in AppTest, and the suite makes hundreds of AppTests. The
+    packages do not change during a session, so the scan's answer is kept for the session: each AppTest still
+    registers what it finds, as before. (Streamlit's own module: if it moves, the scan simply runs every time.)"""
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:
+        return
+    scan = getattr(manifest_scanner, "scan_component_manifests", None)
+    if scan is not None and not hasattr(scan, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.lru_cache(maxsize=1)(scan)
+
+
+_scan_installed_components_once()
 
 #: tests/backend_tf/ runs in a TensorFlow process of its own (tests/test_backends.py), not in this one.
 collect_ignore = [] if os.environ.get("RNNLAB_BACKEND") == "tensorflow" else ["backend_tf"]

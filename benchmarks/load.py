@@ -306,6 +306,7 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     _in_fresh_thread(lambda: asyncio.run(_sessions(base, ["model=naive&n_series=200&n_steps=20"],
                                                    int(timeout_s * 1000), 0)))
     started_before = _in_fresh_thread(lambda: _read_counters(base))
+    stored_before = _stored_runs(home) if home is not None else 0  # a server that has trained before
     probe = HealthProbe(base, renice=renice)
     probe.start()
     started = time.monotonic()
@@ -323,9 +324,15 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     report.health_p50 = statistics.median(probe.latencies) if probe.latencies else 0.0
     report.slow_health = [(round(t, 1), round(lat, 2)) for t, lat in probe.slow]
     report.trainings_started = _in_fresh_thread(lambda: _read_counters(base)) - started_before
-    if home is not None:  # the warm-up's naive run is not one of the class's
-        report.stored_runs = sum(1 for p in (home / "runs").iterdir() if not p.name.startswith(".")) - 1
+    if home is not None:  # the runs the class stored (not the warm-up's, nor any stored before it)
+        report.stored_runs = _stored_runs(home) - stored_before
     return report
+
+
+def _stored_runs(home: Path) -> int:
+    """How many runs the store at ``home`` holds."""
+    runs = home / "runs"
+    return sum(1 for p in runs.iterdir() if not p.name.startswith(".")) if runs.is_dir() else 0
 
 
 # -- watching one training ------------------------------------------------------------------------------------

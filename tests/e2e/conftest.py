@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from browser_check import need_browser  # noqa: E402
-from e2e_support import CHROMIUM, CHROMIUM_ARGS, e2e_home, start_server, stop  # noqa: E402
+from e2e_support import CHROMIUM, CHROMIUM_ARGS, e2e_home, start_server, stop_server  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -25,11 +25,11 @@ def _need_browser():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, shared_cluster):
     home = e2e_home(tmp_path_factory, "e2e")
-    proc, base, log = start_server(home, trains=True)
+    proc, base, log = start_server(home, trains_on=shared_cluster)
     yield {"base": base, "home": home, "log": log}
-    stop(proc)
+    stop_server(proc, shared_cluster)
 
 
 @pytest.fixture(scope="session")

@@ -12,19 +12,24 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from browser_check import CHROMIUM  # noqa: E402,F401
 
-from helpers import CHROMIUM_ARGS, IDLE, free_port, stop, wait_healthy  # noqa: E402,F401
+from helpers import CHROMIUM_ARGS, IDLE, free_port, leave_idle, stop, wait_healthy  # noqa: E402,F401
 
 
 def start_server(home: Path, extra_env: dict[str, str] | None = None, *,
-                 trains: bool = False) -> tuple[subprocess.Popen, str, Path]:
-    """Start ``python -m rnnlab.dashboard.server`` on the store at ``home`` (one worker unless ``extra_env`` says
-    otherwise) and wait until it is healthy; stop it with :func:`helpers.stop`. A server whose tests train
-    (``trains``) starts its cluster at boot, as a deployed one does; the others never start one. Like every
-    process of the suite it does not calibrate (helpers.py). Returns the process, its address and its log."""
+                 trains_on=None) -> tuple[subprocess.Popen, str, Path]:
+    """Start ``python -m rnnlab.dashboard.server`` on the store at ``home`` and wait until it is healthy; stop it
+    with :func:`stop_server`. A server whose tests train is given ``trains_on``, the client of the cluster this
+    test process shares (conftest.py's ``shared_cluster``): it trains there, as a deployed server trains on its
+    ``RNNLAB_SCHEDULER``, and connects at boot. (A cluster of its own would be one more worker process importing
+    Keras and compiling what the shared one has compiled; the tasks carry their series, and the results come back
+    to the server's store.) The others never reach a cluster. Like every process of the suite it does not
+    calibrate (helpers.py). Returns the process, its address and its log."""
     port = free_port()
     log = home.parent / f"streamlit-{port}.log"
+    cluster = {"RNNLAB_SCHEDULER": trains_on.scheduler_info()["address"]} if trains_on is not None else {}
     env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "1", "PYTHONPATH": str(ROOT),
-           "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_START_CLUSTER": "1" if trains else "0", **(extra_env or {})}
+           "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_START_CLUSTER": "1" if cluster else "0", **cluster,
+           **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "rnnlab.dashboard.server", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
@@ -36,6 +41,14 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None, *,
         stop(proc)
         raise RuntimeError(f"{exc}\n{log.read_text()[-3000:]}") from None
     return proc, base, log
+
+
+def stop_server(proc: subprocess.Popen, trains_on=None) -> None:
+    """Stop a server from :func:`start_server`, and leave the shared cluster it trained on idle for the next
+    test (a training it cancelled stops at its next batch)."""
+    stop(proc)
+    if trains_on is not None:
+        leave_idle(trains_on)
 
 
 def e2e_home(tmp_path_factory, name: str) -> Path:

@@ -1,8 +1,9 @@
 """A student's path in a real browser: Data -> Train (live progress, then charts) -> Compare -> download; a
-narrow window; an upload that survives a reload and opens by its link only; a live curve, then Cancel.
+narrow window; an upload that survives a reload and opens by its link only; three sessions at once (the load
+benchmark's smoke run); a live curve, then Cancel.
 
-The tests share the module's training server (one worker, which imports Keras and compiles once for all of
-them), in this order: the live curve's training, cancelled, comes last, so that no test waits for the worker
+The tests share the module's training server (which trains on the one worker of the cluster this test process
+shares), in this order: the live curve's training, cancelled, comes last, so that no test waits for the worker
 to drop it."""
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from e2e_support import UPLOAD, screenshot, wait_idle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from csv_cases import GOOD  # noqa: E402
+
+from benchmarks.load import run_load  # noqa: E402
 
 TRAIN_QUERY = "model=gru&mode=seq2seq&horizon=5&n_series=2000&n_steps=30&epochs=6"
 
@@ -183,6 +187,24 @@ def test_an_upload_trained_then_reloaded_and_opened_by_its_link_only(server, bro
     friend.get_by_text(re.compile("Using sales.csv, uploaded earlier")).wait_for()
     assert friend.get_by_role("button", name="Make a new link").count() == 0  # only its maker replaces it
     friend.context.close()
+
+
+def test_three_sessions_share_work_and_the_server_keeps_answering(server):
+    """The load benchmark's smoke run on this module's server: three browser sessions at once, two of them asking
+    for the same experiment. Each session is shown the result of its own experiment, the shared one is trained
+    once, and every health probe gets an answer. (How fast it answers is the benchmark's figure,
+    ``python -m benchmarks.load``, not a pass mark here.)"""
+    from rnnlab.config import parse_flat
+
+    # renice False: beside the suite's other tests, browsers at nice 19 only wait longer for a core. The suite's
+    # tiny size: what is asserted is counted, not timed.
+    report = run_load(server["base"], 3, distinct=2, home=server["home"], timeout_s=300, renice=False,
+                      size="n_series=200&n_steps=20&epochs=2&batch_size=20")
+    expected = [parse_flat(dict(parse_qsl(q)), strict=True).experiment.key()[:12] for q in report.queries]
+    assert report.shown_keys == expected and expected[0] == expected[2] != expected[1], report
+    assert sorted(report.outcomes) in (["stored", "trained", "trained"], ["trained", "trained", "trained"])
+    assert report.trainings_started == 2 and report.stored_runs == 2  # sessions 0 and 2 shared one training
+    assert report.health_failures == 0 and report.health_checks > 10
 
 
 #: The long training whose live curve is watched, then cancelled: small epochs (a point arrives every fraction

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import UPLOAD, e2e_home, screenshot, start_server, stop, wait_idle
+from e2e_support import UPLOAD, e2e_home, screenshot, start_server, stop_server, wait_idle
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from csv_cases import BAD, GOOD  # noqa: E402
@@ -35,12 +35,12 @@ IN_BROWSER = ("too-big", "binary", "utf16-no-numbers", "formula-injection", "too
 
 
 @pytest.fixture(scope="module")
-def real_server(tmp_path_factory):
-    # One worker: the backtest's folds queue on it, and a second worker would import Keras and compile the same
-    # model again.
-    proc, base, log = start_server(e2e_home(tmp_path_factory, "e2e-real"), trains=True)
+def real_server(tmp_path_factory, shared_cluster):
+    # The shared cluster's one worker: the backtest's folds queue on it, and a second worker would import Keras and
+    # compile the same model again.
+    proc, base, log = start_server(e2e_home(tmp_path_factory, "e2e-real"), trains_on=shared_cluster)
     yield base
-    stop(proc)
+    stop_server(proc, shared_cluster)
 
 
 def open_upload_panel(page, base: str) -> None:

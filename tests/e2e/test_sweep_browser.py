@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from e2e_support import ROOT, e2e_home, screenshot, start_server, stop, wait_idle
+from e2e_support import ROOT, e2e_home, screenshot, start_server, stop_server, wait_idle
 
 #: The documentation's screenshot is taken at the book's size; the suite's sweep is tiny.
 DOCS = os.environ.get("RNNLAB_SCREENSHOTS") == "docs"
@@ -22,18 +22,19 @@ CELLS = 3 * len(UNITS.split(","))
 
 
 @pytest.fixture(scope="module")
-def sweep_server(tmp_path_factory):
+def sweep_server(tmp_path_factory, shared_cluster):
     home = e2e_home(tmp_path_factory, "e2e-sweep")
+    # the command line's sweep on the cluster this test process shares (--scheduler), as the server trains below
     cli = subprocess.run(
         [sys.executable, "-m", "rnnlab", "sweep", "deep_rnn_dense", "--grid", f"units={UNITS}", "--repeats", "3",
+         "--scheduler", shared_cluster.scheduler_info()["address"],
          *[a for k, v in SIZE.items() for a in (f"--{k.replace('_', '-')}", v)]],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env={**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": "1"})  # one worker compiles each model once
+        cwd=ROOT, capture_output=True, text=True, timeout=900, env={**os.environ, "RNNLAB_HOME": str(home)})
     assert cli.returncode == 0, cli.stderr[-3000:]
     assert f"trained    {CELLS}, from the store 0" in cli.stdout
-    proc, base, log = start_server(home, {"RNNLAB_MAX_JOB_SECONDS": "120"}, trains=True)  # one worker
+    proc, base, log = start_server(home, {"RNNLAB_MAX_JOB_SECONDS": "120"}, trains_on=shared_cluster)
     yield {"base": base, "cli": cli.stdout}
-    stop(proc)
+    stop_server(proc, shared_cluster)
 
 
 def query(**extra: str) -> str:

@@ -1,4 +1,5 @@
-"""A small load test in the suite: three concurrent browser sessions, two of them asking for the same run."""
+"""The load benchmark's own logic: the browsers' priority and the sizing of its measurements. (Its smoke run, three
+sessions at once, is in tests/e2e/test_browser.py, on that module's server.)"""
 
 from __future__ import annotations
 
@@ -7,38 +8,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-
-from benchmarks.load import run_load, start_server  # noqa: E402
-
-sys.path.insert(0, str(ROOT / "tests"))
-from browser_check import need_browser  # noqa: E402
-from helpers import stop  # noqa: E402
-
-
-def test_three_sessions_share_work_and_the_server_keeps_answering(tmp_path):
-    """Three browser sessions, two of them asking for the same experiment: each session is shown the result of
-    its own experiment, the shared one is trained once, and every health probe gets an answer. (How fast it
-    answers is the benchmark's figure, ``python -m benchmarks.load``, not a pass mark here.)"""
-    from urllib.parse import parse_qsl
-
-    from rnnlab.config import parse_flat
-
-    need_browser()
-    home = tmp_path / "home"
-    # One worker (the two distinct trainings queue; each worker process imports Keras and compiles) and the
-    # suite's tiny size: what is asserted is counted, not timed, so neither changes it.
-    proc, base = start_server(home, workers=1)
-    try:
-        # renice False: beside the suite's other tests, browsers at nice 19 only wait longer for a core
-        report = run_load(base, 3, distinct=2, home=home, timeout_s=300, renice=False,
-                          size="n_series=200&n_steps=20&epochs=2&batch_size=20")
-    finally:
-        stop(proc, 30)
-    expected = [parse_flat(dict(parse_qsl(q)), strict=True).experiment.key()[:12] for q in report.queries]
-    assert report.shown_keys == expected and expected[0] == expected[2] != expected[1], report
-    assert sorted(report.outcomes) in (["stored", "trained", "trained"], ["trained", "trained", "trained"])
-    assert report.trainings_started == 2 and report.stored_runs == 2  # sessions 0 and 2 shared one training
-    assert report.health_failures == 0 and report.health_checks > 10
 
 
 def test_browsers_lose_priority_across_autogroups(tmp_path):

@@ -136,6 +136,21 @@ def _configure_jax(threads: int | None) -> None:
     keras_private.hide_tensorflow()
 
 
+def release_memory() -> bool:
+    """Drop what finished trainings left in this process's memory; True if there was anything to drop.
+
+    On JAX, the in-memory caches of traced and compiled programs keep every training's programs: Keras makes new
+    jitted functions for every model, so they are never used again, and a worker grew by about 2 MB a training
+    (1.1 GB more after the 800 small trainings of an hour's soak). ``jax.clear_caches()`` empties them; the
+    programs stay in the persistent compilation cache on disk. (TensorFlow's functions go with their models.)"""
+    if backend_name() != "jax":
+        return False
+    import jax  # workers only: the web process never trains
+
+    jax.clear_caches()
+    return True
+
+
 def seed(value: int) -> None:
     """Seed everything a training draws from: Python, NumPy, Keras' own generator and, on the TensorFlow
     backend, TensorFlow (``keras.utils.set_random_seed``; after :func:`configure` a JAX worker's Keras knows

@@ -18,8 +18,6 @@ from rnnlab.store.runstore import RunStore
 
 def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
     """Train every lesson run that is not in the store yet (idempotent; an interrupted warm resumes)."""
-    from rnnlab.training import fit  # Keras: only the runs to train need it
-
     scale = args.scale or guide.lesson_scale()
     experiments = guide.lesson_experiments(scale)
     store = RunStore(args.home)
@@ -27,6 +25,8 @@ def cmd_warm(args: argparse.Namespace, out: TextIO) -> int:
     sys.stderr.write(f"warm: {len(experiments)} lesson runs at scale {scale!r}, {len(experiments) - len(missing)} "
                      f"already stored, {len(missing)} to train\n")
     if missing:
+        from rnnlab.training import fit  # Keras: only the runs to train need it (a warmed store starts at once)
+
         overall = Progress(prefix="warm ")
         for i, exp in enumerate(missing):
             progress = Progress(prefix=f"  [{i + 1}/{len(missing)}] {exp.model.name} {exp.model.mode}: ")

@@ -179,7 +179,7 @@ def test_the_command_line_estimates_with_its_own_process_figures(tmp_path, capsy
     assert costs.load_coefficients(home=tmp_path, where="here") == (shipped_here, False)
     assert costs.load_coefficients(home=tmp_path) == (workers, True)  # the workers' own, untouched
     assert costs.load_coefficients(home=tmp_path / "elsewhere") == (TRUE, False)  # ... and the workers' shipped
-    assert "from the shipped figures of a two-core machine's process" in estimate()
+    assert "from the shipped two-core figures of the command line's own process" in estimate()
     costs.save(here, path=costs.calibration_path(home=tmp_path, where="here"))
     assert costs.load_coefficients(home=tmp_path, where="here") == (here, True)
     faster, slower = json.loads(estimate("--json")), json.loads(estimate("--json", "--scheduler", "tcp://127.0.0.1:1"))

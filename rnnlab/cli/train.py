@@ -133,9 +133,9 @@ def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: Text
     place = "on one worker" if where == "workers" else "in this process"
     if where == "here" and costs.calibration_path(home=args.home, where="here").exists():
         source = "measured in this process by `python -m rnnlab calibrate --here`"
-    elif where == "here" and not estimate.calibrated:
-        source = ("from the shipped figures of a two-core machine's process: `python -m rnnlab calibrate --here` "
-                  "measures this one")
+    elif where == "here" and not estimate.calibrated and costs.has_shipped(where="here"):
+        source = ("from the shipped two-core figures of the command line's own process: `python -m rnnlab "
+                  "calibrate --here` measures this one")
     elif estimate.calibrated:
         source = ("from this instance's workers" + ("" if where == "workers" else ": this process uses every core "
                   "and trains faster; `python -m rnnlab calibrate --here` measures it"))

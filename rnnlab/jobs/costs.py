@@ -213,6 +213,15 @@ def load_coefficients(engine: str | None = None, home: Path | None = None,
     return {}, False  # no figures at all (a checkout being calibrated)
 
 
+def has_shipped(engine: str | None = None, where: str = "workers") -> bool:
+    """Whether rnnlab ships figures of ``engine`` (default: the configured one) measured ``where``."""
+    try:
+        shipped = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return shipped_key(engine or backend_name(), where) in shipped
+
+
 #: Beside a run store, the compiled shapes (:func:`compiled_shape`, hashed) of the trainings the command line
 #: made in its own process: their programs are in the store's compilation cache (on JAX, which keeps one).
 HERE_SHAPES = "compiled-here-{engine}.txt"

@@ -209,3 +209,15 @@ def test_the_estimates_benchmark_reports_new_and_repeated_shapes_apart():
     assert "- new shapes: **2 of 2** (100%) within a factor of 2" in text
     assert "- repeated shapes: **1 of 2** (50%)" in text and "- all: **3 of 4** (75%)" in text
     assert text.count("**miss**") == 1 and "Missed: linear one_step (train_seed 43), repeated (0.40)" in text
+
+
+def test_the_command_line_charges_a_shape_its_compilation_once_per_request_and_remembers_it(tmp_path):
+    """As the workers' pricing does: in one request (two seeds of a model) the shape is compiled once; after a
+    training in this process with this store (on JAX, which keeps the programs on disk), not at all."""
+    gru = tiny("gru")
+    first, second = costs.estimates_here([gru, gru.replace(train_seed=9)], tmp_path)
+    assert first.compile > 0 and second.compile == 0
+    costs.note_compiled_here(gru, tmp_path)
+    [again] = costs.estimates_here([gru.replace(epochs=3)], tmp_path)
+    assert again.compile == (0 if backend_name() == "jax" else first.compile)
+    assert costs.estimates_here([gru.replace(units=gru.model.units + 1)], tmp_path)[0].compile > 0

@@ -48,10 +48,7 @@ def check_budget(experiments: list[config.Experiment], args: argparse.Namespace)
     at once), unless ``--no-limits`` (an operator's own long run). On a cluster the job manager checks."""
     if getattr(args, "no_limits", False):
         return
-    coefficients, calibrated = costs.load_coefficients(home=args.home, where="here")
-    estimates = [costs.estimate(e, coefficients, calibrated, compiled=costs.is_compiled_here(e, args.home))
-                 for e in experiments]
-    problem = budget_problem(JobSettings.from_env(), estimates)
+    problem = budget_problem(JobSettings.from_env(), costs.estimates_here(experiments, args.home))
     if problem:
         raise CliError(f"{problem}. For an operator's own long run, --no-limits trains it anyway")
 

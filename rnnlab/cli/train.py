@@ -123,9 +123,12 @@ def _estimate(experiment: config.Experiment, args: argparse.Namespace, out: Text
     """How long ``experiment`` would take where it would train: in this process (its own calibration in --home,
     ``calibrate --here``, else the workers'), or on one worker with --scheduler."""
     where = "workers" if args.scheduler else "here"
-    coefficients, calibrated = costs.load_coefficients(home=args.home, where=where)
-    compiled = where == "here" and costs.is_compiled_here(experiment, args.home)
-    estimate = costs.estimate(experiment, coefficients, calibrated, compiled=compiled)
+    if where == "here":
+        [estimate] = costs.estimates_here([experiment], args.home)
+    else:
+        estimate = costs.estimate(experiment, *costs.load_coefficients(home=args.home))
+    # charged no compilation: its shape was trained in this process's store before
+    compiled = where == "here" and experiment.model.entry.trainable and estimate.compile == 0
     if args.json:
         return write_json({"experiment": experiment.to_dict(), "key": experiment.key(), "seconds": estimate.total,
                            "seconds_per_epoch": estimate.per_epoch, "first_epoch_seconds": estimate.first_epoch,

@@ -195,10 +195,7 @@ def load_coefficients(engine: str | None = None, home: Path | None = None,
     (``calibrate --here --shipped``), else this instance's workers'. (A worker trains on one thread and the
     process on every core: the workers' figures overestimated the process's trainings by 2.2-2.8x.)"""
     engine = engine or backend_name()
-    try:
-        shipped = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        shipped = {}
+    shipped = _shipped()
     found = [calibration_path(engine, home, where)]
     if where == "here":
         found += [shipped_key(engine, where), calibration_path(engine, home)]
@@ -213,13 +210,17 @@ def load_coefficients(engine: str | None = None, home: Path | None = None,
     return {}, False  # no figures at all (a checkout being calibrated)
 
 
+def _shipped() -> dict[str, Any]:
+    """The figures rnnlab ships (:data:`DEFAULTS_FILE`), by :func:`shipped_key`; empty when there are none."""
+    try:
+        return json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def has_shipped(engine: str | None = None, where: str = "workers") -> bool:
     """Whether rnnlab ships figures of ``engine`` (default: the configured one) measured ``where``."""
-    try:
-        shipped = json.loads(DEFAULTS_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return shipped_key(engine or backend_name(), where) in shipped
+    return shipped_key(engine or backend_name(), where) in _shipped()
 
 
 #: Beside a run store, the compiled shapes (:func:`compiled_shape`, hashed) of the trainings the command line
@@ -233,20 +234,32 @@ def _shape_hash(experiment: Experiment) -> str:
     return hashlib.sha1(compiled_shape(experiment).encode()).hexdigest()[:20]
 
 
-def compiled_here(home: Path | None = None, engine: str | None = None) -> set[str]:
-    """The hashed shapes the command line has trained in its own process with the store at ``home``."""
-    path = (home or default_home()) / HERE_SHAPES.format(engine=engine or backend_name())
+def _compiled_here(home: Path | None, engine: str) -> set[str]:
+    """The hashed shapes the command line has trained in its own process with the store at ``home``, whose
+    programs are in that store's compilation cache (JAX keeps one; TensorFlow compiles again in every process)."""
+    if engine != "jax":
+        return set()
     try:
-        return set(path.read_text(encoding="utf-8").split())
+        return set(((home or default_home()) / HERE_SHAPES.format(engine=engine)).read_text(encoding="utf-8").split())
     except OSError:
         return set()
 
 
-def is_compiled_here(experiment: Experiment, home: Path | None = None, engine: str | None = None) -> bool:
-    """Whether a training of ``experiment``'s shape in the command line's own process has compiled it into the
-    store's compilation cache already (JAX keeps one; TensorFlow compiles again in every process)."""
+def estimates_here(experiments: list[Experiment], home: Path | None = None,
+                   engine: str | None = None) -> list[Estimate]:
+    """What each of ``experiments`` should cost in the command line's own process, as one request: from its
+    figures (:func:`load_coefficients` ``where="here"``), a shape charged its compilation once, and not at all
+    when a training in this process with the store at ``home`` has compiled it (as :class:`Pricing` does for the
+    workers)."""
     engine = engine or backend_name()
-    return engine == "jax" and _shape_hash(experiment) in compiled_here(home, engine)
+    coefficients, calibrated = load_coefficients(engine, home, where="here")
+    seen = _compiled_here(home, engine)
+    out = []
+    for experiment in experiments:
+        shape = _shape_hash(experiment)
+        out.append(estimate(experiment, coefficients, calibrated, compiled=shape in seen))
+        seen.add(shape)
+    return out
 
 
 def note_compiled_here(experiment: Experiment, home: Path | None = None, engine: str | None = None) -> None:

@@ -134,10 +134,10 @@ def first_epochs(*, n_series: int = 10_000, only: str | None = None, stream=sys.
     for c, w, uc, uw in rows:
         lines.append(f"| {c['model']} | {c['first']:.2f} s | {w['first']:.2f} s | {uc['first']:.2f} s | "
                      f"{uw['first']:.2f} s | {c['per_epoch']:.2f} s | {c['warm']:.1f} s |")
-    ratio = sum(r["first"] for r in runs[(False, "warm")]) / sum(r["first"] for r in runs[(True, "warm")])
-    cold = sum(r["first"] for r in runs[(False, "cold")]) / sum(r["first"] for r in runs[(True, "cold")])
-    lines += ["", f"First epochs with the bound / without, summed over the models: cold cache {cold:.2f}, warm cache "
-                  f"{ratio:.2f}."]
+    bound = {state: sum(r["first"] for r in runs[(False, state)]) / sum(r["first"] for r in runs[(True, state)])
+             for state in ("cold", "warm")}
+    lines += ["", f"First epochs with the bound / without, summed over the models: cold cache {bound['cold']:.2f}, "
+                  f"warm cache {bound['warm']:.2f}."]
     return "\n".join(lines) + "\n"
 
 

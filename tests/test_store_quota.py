@@ -16,12 +16,16 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.config import experiment_key, stored_experiment
-from rnnlab.config.limits import StoreSettings
+from rnnlab.config.limits import JobSettings, StoreSettings
+from rnnlab.dashboard import run_view
+from rnnlab.jobs import manager as manager_module
+from rnnlab.jobs.manager import JobManager
 from rnnlab.lessons import guide
 from rnnlab.store import quota, runstore
 from rnnlab.store.runstore import RunStore, StoreWriteFailed
 from rnnlab.training import fit as training
 
+from fake_dask import FakeClient
 from helpers import tiny
 
 
@@ -182,6 +186,43 @@ def test_the_summary_cache_is_bounded(home, naive_result, monkeypatch):
         store.put(variant(naive_result, i))
     assert len(store.list()) == 4
     assert len(runstore._SUMMARIES) == 2
+
+
+def test_the_summary_cache_keeps_the_experiment_and_listing_not_the_whole_result(home, naive_result, monkeypatch):
+    monkeypatch.setattr(runstore, "_SUMMARIES", runstore.OrderedDict())
+    store = RunStore()
+    store.put(naive_result)
+    assert [run.key for run in store.list()] == [naive_result.key]
+    (_, experiment, listing), = runstore._SUMMARIES.values()
+    assert experiment == naive_result.experiment  # not result.json's layers, inspection and the rest
+    assert listing.metrics == naive_result.metrics
+    again = store.get(naive_result.key)  # a whole run is read from its files
+    assert again.layers == naive_result.layers and again.inspect == naive_result.inspect
+
+
+def test_the_manager_keeps_only_its_newest_results_in_memory_and_reads_the_others_from_the_store(
+        home, naive_result, monkeypatch):
+    monkeypatch.setattr(manager_module, "KEEP_RESULTS", 2)
+    client = FakeClient(workers=4)
+    manager = JobManager(JobSettings(calibrate=False), store=RunStore(), client=client)
+    runs = {r.key: r for r in (variant(naive_result, i) for i in range(5))}
+    first, last = list(runs)[:4], list(runs)[4]
+    jobs = manager.submit_batch([stored_experiment(runs[k].experiment) for k in first], owner="a")
+    assert len(client.futures) == 4
+    for future in client.futures:  # in the order they were handed over
+        future.finish(runs[stored_experiment(future.experiment).key()])
+    assert all(j.state == "done" and j.result() is not None for j in jobs)
+    manager.submit(stored_experiment(runs[last].experiment), owner="b")  # a submit prunes
+    kept = [j.result() is not None for j in jobs]
+    assert kept == [False, False, True, True]  # the two finished first were released
+    for job in jobs:
+        shown = run_view.finished_run(job.key, manager.get(job.key))
+        assert shown is not None and shown.key == job.key and shown.metrics == runs[job.key].metrics
+    hits = manager.stats()["store_hits"]
+    again = manager.submit(jobs[0].experiment, owner="c")  # a released result is answered from the store
+    assert again.state == "done" and again.result().key == jobs[0].key
+    assert manager.stats()["store_hits"] == hits + 1 and len(client.futures) == 5
+    manager.close()
 
 
 def test_usage_counts_each_kind(home, naive_result, monkeypatch, tmp_path):

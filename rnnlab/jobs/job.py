@@ -108,6 +108,15 @@ class Job:
         """The finished run (None unless the job is done)."""
         return self._result
 
+    def release_result(self) -> bool:
+        """Drop the finished result from memory when the store keeps it (readers then load it from the store);
+        True if it was dropped. A result that could not be stored, and a calibration's, stay."""
+        with self._lock:
+            if self._result is None or self.store_error is not None or self.background:
+                return False
+            self._result = None
+            return True
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job finishes or ``timeout`` seconds pass; True if it finished."""
         return self._finished.wait(timeout)

@@ -35,6 +35,11 @@ __all__ = ["JobManager", "WORKER_DIED", "get_manager", "reset_manager"]
 
 log = logging.getLogger(__name__)
 
+#: Finished jobs a manager remembers (older ones are answered from the store), and how many of the newest keep
+#: their result in memory (the others read it from the store when asked).
+KEEP_FINISHED = 500
+KEEP_RESULTS = 50
+
 
 class JobManager(Dispatcher):
     """Submits trainings to Dask and tracks them.
@@ -181,11 +186,16 @@ class JobManager(Dispatcher):
         self._stats["joins"] += 1
         return job
 
-    def _prune(self, keep: int = 500) -> None:
-        """Forget the oldest finished jobs beyond ``keep`` (their results stay in the store)."""
+    def _prune(self) -> None:
+        """Forget the oldest finished jobs beyond :data:`KEEP_FINISHED`, and the in-memory results of those beyond
+        the newest :data:`KEEP_RESULTS` (the store has them: about 40 kB each that a term's server would otherwise
+        hold)."""
+        keep, keep_results = KEEP_FINISHED, KEEP_RESULTS
         finished = sorted((j for j in self._jobs.values() if j.finished), key=lambda j: j.finished_at or 0)
         for job in finished[: max(0, len(finished) - keep)]:
             self._jobs.pop(job.key, None)
+        for job in finished[max(0, len(finished) - keep): max(0, len(finished) - keep_results)]:
+            job.release_result()
 
     def get(self, key: str) -> Job | None:
         """The job of experiment ``key`` known to this manager, if any."""

@@ -53,6 +53,8 @@ ORPHAN_SECONDS = 600.0
 #: store (the Compare page, the class board every few seconds) re-reads only runs whose files changed. The
 #: least recently used entries beyond :data:`SUMMARY_CACHE_RUNS` are dropped (a term's store can hold more runs
 #: than the web process should keep in memory).
+#: Each entry keeps the run's experiment (as stored) and its listing view, not the whole ``result.json`` (about a
+#: tenth of the memory: readers of a whole run read the file again).
 _SUMMARIES: OrderedDict[Path, tuple[tuple[int, ...], dict[str, Any], RunSummary]] = OrderedDict()
 SUMMARY_CACHE_RUNS = 5000
 
@@ -239,7 +241,7 @@ class RunStore:
         return result
 
     def _cached(self, key: str) -> tuple[dict[str, Any], RunSummary] | None:
-        """``result.json`` of an intact run and its listing view, verified once per change of its files."""
+        """The stored experiment of an intact run and its listing view, verified once per change of its files."""
         folder = self.path(key)
         try:
             stamp = tuple((folder / name).stat().st_mtime_ns for name in (MANIFEST, *FILES))
@@ -254,15 +256,11 @@ class RunStore:
             _SUMMARIES.pop(folder, None)
             return None
         if stamp is not None:
-            _SUMMARIES[folder] = (stamp, summary, run)
+            _SUMMARIES[folder] = (stamp, summary["experiment"], run)
             _SUMMARIES.move_to_end(folder)
             while len(_SUMMARIES) > SUMMARY_CACHE_RUNS:
                 _SUMMARIES.popitem(last=False)
-        return summary, run
-
-    def _summary(self, key: str) -> dict[str, Any] | None:
-        cached = self._cached(key)
-        return None if cached is None else cached[0]
+        return summary["experiment"], run
 
     def summary(self, key: str) -> RunSummary | None:
         """The listing view of run ``key``, or None if it is missing or damaged."""
@@ -275,7 +273,7 @@ class RunStore:
 
     def has(self, key: str) -> bool:
         """True if an intact run ``key`` is stored."""
-        return _is_key(key) and self._summary(key) is not None
+        return _is_key(key) and self._cached(key) is not None
 
     def get(self, key: str, *, with_model: bool = False) -> RunResult | None:
         """The stored run ``key``, or None if it is missing or damaged (damage is logged).
@@ -286,7 +284,7 @@ class RunStore:
         """
         if not _is_key(key):
             return None
-        summary = self._check(key, deep=True) if with_model else self._summary(key)
+        summary = self._check(key, deep=with_model)
         if summary is None:
             return None
         folder = self.path(key)
@@ -341,7 +339,7 @@ class RunStore:
             cached = self._cached(key)
             if cached is None:
                 continue
-            exp = cached[0]["experiment"]
+            exp = cached[0]
             data = exp["series"]
             if backtests and "fold" not in data:
                 continue

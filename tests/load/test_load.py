@@ -64,12 +64,23 @@ def test_watch_figures_are_the_servers_own_per_session_and_minute():
     assert 10 < rss_mb(os.getpid()) < 10_000
     idle = Window(seconds=30.0, cpu=1.5, rss=200.0, health=[0.002])
     watching = Window(seconds=30.0, cpu=7.5, rss=260.0, health=[0.003, 0.4])
-    report = WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 20)
+    arrived = dict(sent_delays=[1.0] * 19 + [4.0], alone_seconds=2.5)
+    report = WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[30.0] * 20, **arrived)
     assert report.per_watcher == (15.0 - 3.0) / 20 and report.rss_per_session == 3.0
-    assert report.ok() and "| 20 | ? | 3.0 s | 15.0 s | **0.60 s** | 100 |" in report.markdown()
-    assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 19 + [25.0]).ok()
+    assert report.on_own_browsers() == 4.0 + 2.5  # the last session's message, plus one page drawing it alone
+    line = report.markdown()
+    assert report.ok() and "| 20 | ? | 3.0 s | 15.0 s | **0.60 s** | 100 |" in line
+    assert "| 1.0 s / 4.0 s | 2.5 s | 6.5 s | 30.0 s / 30.0 s |" in line
+    # the result must reach every session, in time, and every page must show it
+    late = dict(sent_delays=[1.0] * 19 + [18.0], alone_seconds=2.5)
+    assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 20, **late).ok()
+    lost = dict(sent_delays=[1.0] * 19 + [None], alone_seconds=2.5)
+    assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 20, **lost).ok()
+    assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 19 + [None],
+                           **arrived).ok()
+    assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 20).ok()  # unmeasured
     assert not WatchReport(sessions=20, idle=idle, watching=watching, still_running=False,
-                           result_delays=[3.0] * 20).ok()
+                           result_delays=[3.0] * 20, **arrived).ok()
 
 
 def test_the_watched_training_outlasts_the_sessions_opening_as_measured():

@@ -605,10 +605,13 @@ async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, pro
         finally:
             await browser.close()
     stored = poller.stored_at
-    delays = [None if at is None or stored is None else max(at - stored, 0.0) for at in shown_at]
-    sent = [None if at is None or stored is None else max(at - stored, 0.0) for at in sent_at]
+
+    def since_stored(moments: list[float | None]) -> list[float | None]:
+        return [None if at is None or stored is None else max(at - stored, 0.0) for at in moments]
+
     return WatchReport(sessions=sessions, idle=idle, watching=watching, still_running=still_running,
-                       result_delays=delays, sent_delays=sent, alone_seconds=alone, open_seconds=open_seconds,
+                       result_delays=since_stored(shown_at), sent_delays=since_stored(sent_at), alone_seconds=alone,
+                       open_seconds=open_seconds,
                        epochs=int(re.search(r"epochs=(\d+)", query).group(1)),
                        train_seconds=trained[0] if trained else None)
 
@@ -694,15 +697,19 @@ def main_watch(args) -> int:
                           "window_s": round(report.watching.seconds, 1), "rss_idle": round(report.idle.rss),
                           "rss_watch": round(report.watching.rss),
                           "health_failures": report.watching.health_failures,
-                          "result_delays": [None if d is None else round(d, 1) for d in report.result_delays],
-                          "sent_delays": [None if d is None else round(d, 1) for d in report.sent_delays],
-                          "alone_s": None if report.alone_seconds is None else round(report.alone_seconds, 1)}),
+                          "result_delays": [_tenths(d) for d in report.result_delays],
+                          "sent_delays": [_tenths(d) for d in report.sent_delays],
+                          "alone_s": _tenths(report.alone_seconds)}),
               file=sys.stderr, flush=True)
     print(f"Served from {root}; {os.cpu_count()} cores; window {args.window:.0f} s.")
     print(WATCH_HEADER)
     for report in reports:
         print(report.markdown())
     return 0 if all(r.ok() for r in reports) else 1
+
+
+def _tenths(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 1)
 
 
 def _session_counts(text: str) -> list[int]:

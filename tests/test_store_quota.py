@@ -202,17 +202,20 @@ def test_the_summary_cache_keeps_the_experiment_and_listing_not_the_whole_result
 
 def test_the_manager_keeps_only_its_newest_results_in_memory_and_reads_the_others_from_the_store(
         home, naive_result, monkeypatch):
-    monkeypatch.setattr(manager_module, "KEEP_RESULTS", 2)
+    monkeypatch.setattr(manager_module, "KEEP_RESULTS", 6)  # above the 4 that finish below, under 8
     client = FakeClient(workers=4)
     manager = JobManager(JobSettings(calibrate=False), store=RunStore(), client=client)
-    runs = {r.key: r for r in (variant(naive_result, i) for i in range(5))}
-    first, last = list(runs)[:4], list(runs)[4]
+    runs = {r.key: r for r in (variant(naive_result, i) for i in range(6))}
+    first, later = list(runs)[:4], list(runs)[4:]
     jobs = manager.submit_batch([stored_experiment(runs[k].experiment) for k in first], owner="a")
     assert len(client.futures) == 4
     for future in client.futures:  # in the order they were handed over
         future.finish(runs[stored_experiment(future.experiment).key()])
     assert all(j.state == "done" and j.result() is not None for j in jobs)
-    manager.submit(stored_experiment(runs[last].experiment), owner="b")  # a submit prunes
+    manager.submit(stored_experiment(runs[later[0]].experiment), owner="b")  # a submit prunes...
+    assert all(j.result() is not None for j in jobs)  # ...nothing while fewer than KEEP_RESULTS have finished
+    monkeypatch.setattr(manager_module, "KEEP_RESULTS", 2)
+    manager.submit(stored_experiment(runs[later[1]].experiment), owner="b")
     kept = [j.result() is not None for j in jobs]
     assert kept == [False, False, True, True]  # the two finished first were released
     for job in jobs:
@@ -221,7 +224,7 @@ def test_the_manager_keeps_only_its_newest_results_in_memory_and_reads_the_other
     hits = manager.stats()["store_hits"]
     again = manager.submit(jobs[0].experiment, owner="c")  # a released result is answered from the store
     assert again.state == "done" and again.result().key == jobs[0].key
-    assert manager.stats()["store_hits"] == hits + 1 and len(client.futures) == 5
+    assert manager.stats()["store_hits"] == hits + 1 and len(client.futures) == 6
     manager.close()
 
 

@@ -35,10 +35,10 @@ def load_result(key: str) -> RunResult | None:
 
 def finished_run(key: str, job) -> RunResult | None:
     """The run of ``key`` with ``job`` (the manager's job of that key, or None): a finished job's result, else the
-    store's (a reloaded page, or a run made by an earlier server); None while the job is queued or running, or
-    when it never ran."""
+    store's (a reloaded page, a run made by an earlier server, or a result the manager no longer keeps in memory);
+    None while the job is queued or running, or when it never ran."""
     if job is not None and job.state == "done" and (result := job.result()) is not None:
-        return result  # a result the manager no longer keeps in memory is read from the store
+        return result
     return None if job is not None and not job.finished else load_result(key)
 
 

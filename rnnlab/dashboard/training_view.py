@@ -57,12 +57,7 @@ def section(experiment: Experiment, manager: JobManager, owner: str) -> None:
     entry = experiment.model.entry
     job = manager.get(key)
     running = job is not None and not job.finished
-    # A recently finished job of this process holds its result; otherwise the store has it (an earlier run, or a
-    # job whose result the manager no longer keeps in memory).
-    if job is None or job.state == "done":
-        result = (job.result() if job is not None else None) or run_view.load_result(key)
-    else:
-        result = None
+    result = run_view.finished_run(key, job)
 
     st.subheader(f"{entry.display_name} · {experiment.describe().split(' · ', 1)[1]}")
     n_params = entry.count_params(experiment)

@@ -105,17 +105,15 @@ class Job:
                     "fraction": 1.0 if self._state == "done" else done / epochs}
 
     def result(self) -> RunResult | None:
-        """The finished run (None unless the job is done)."""
+        """The finished run (None unless the job is done, and once :meth:`release_result` has dropped it)."""
         return self._result
 
-    def release_result(self) -> bool:
-        """Drop the finished result from memory when the store keeps it (readers then load it from the store);
-        True if it was dropped. A result that could not be stored, and a calibration's, stay."""
+    def release_result(self) -> None:
+        """Drop the finished result from memory when the store keeps it (readers then load it from the store). A
+        result that could not be stored, and a calibration's (never stored), stay."""
         with self._lock:
-            if self._result is None or self.store_error is not None or self.background:
-                return False
-            self._result = None
-            return True
+            if self.store_error is None and not self.background:
+                self._result = None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job finishes or ``timeout`` seconds pass; True if it finished."""

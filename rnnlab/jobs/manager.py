@@ -190,11 +190,11 @@ class JobManager(Dispatcher):
         """Forget the oldest finished jobs beyond :data:`KEEP_FINISHED`, and the in-memory results of those beyond
         the newest :data:`KEEP_RESULTS` (the store has them: about 40 kB each that a term's server would otherwise
         hold)."""
-        keep, keep_results = KEEP_FINISHED, KEEP_RESULTS
         finished = sorted((j for j in self._jobs.values() if j.finished), key=lambda j: j.finished_at or 0)
-        for job in finished[: max(0, len(finished) - keep)]:
+        forget = max(0, len(finished) - KEEP_FINISHED)
+        for job in finished[:forget]:
             self._jobs.pop(job.key, None)
-        for job in finished[max(0, len(finished) - keep): max(0, len(finished) - keep_results)]:
+        for job in finished[forget: max(forget, len(finished) - KEEP_RESULTS)]:
             job.release_result()
 
     def get(self, key: str) -> Job | None:

@@ -126,7 +126,7 @@ def test_the_train_page_submits_the_final_model_and_captions_its_forecast(app, f
     assert [c.value for c in at.caption if c.value.startswith("Made by")] == [
         "Made by the final model: Linear model refit on all 732 observations, to 2010-12-01 (this run's settings, "
         "trained on every window of the whole series), from the last input window. The bands are 80%, 95% "
-        "intervals from the validation errors of the evaluated run (the final model has no validation period)."]
+        "intervals from the validation and test errors of the evaluated run (the final model has none of its own)."]
     # Its CSV is made with the page, not on the click, and a click does not rerun the page: a rerun between the
     # click and the file (the yardsticks' progress reruns the page when they finish) cancelled the download.
     download = at.download_button(key=f"dl-future-{final.key()}")

@@ -11,8 +11,9 @@ from rnnlab.forecasting.intervals import bands, conformal_halfwidths, ensemble, 
 
 
 def test_module_exports_exactly_the_public_api():
-    assert sorted(intervals.__all__) == ["DEFAULT_LEVELS", "LEVELS", "bands", "conformal_halfwidths", "ensemble",
-                                        "ensemble_scores", "interval_scores", "min_windows", "of_run"]
+    assert sorted(intervals.__all__) == ["DEFAULT_LEVELS", "GAMMA", "LEVELS", "bands", "conformal_halfwidths",
+                                        "ensemble", "ensemble_scores", "interval_scores", "min_windows", "of_run",
+                                        "online_halfwidths"]
 
 
 def test_residuals_one_to_nine_give_the_eighth_smallest_at_80_percent():
@@ -81,6 +82,67 @@ def test_coverage_on_fresh_data_is_close_to_the_level():
     # the Gaussian half-width at 80 % is about 1.2816 sigma, at 95 % about 1.96 sigma
     np.testing.assert_allclose(hw[80], 1.2816 * scales, rtol=0.08)
     np.testing.assert_allclose(hw[95], 1.96 * scales, rtol=0.08)
+
+
+def test_online_halfwidths_use_only_the_errors_known_at_each_origin():
+    """Two steps ahead, no adaptation: window j's step k sees the test errors of windows i with origins[i] + k <
+    origins[j]. Validation errors are 10 (9 of them, the fewest a 90% band needs, so the band is their largest
+    until a larger error is known); test errors grow 11, 12, 13, 14 on step 0 and 21.. on step 1."""
+    from rnnlab.forecasting.intervals import online_halfwidths
+
+    valid = np.full((9, 2), 10.0)
+    test_err = np.array([[11.0, 21.0], [12.0, 22.0], [13.0, 23.0], [14.0, 24.0]])
+    origins = np.array([100, 101, 102, 104])  # a gap before the last window
+    widths, future = online_halfwidths(valid, np.zeros((9, 2)), test_err, np.zeros((4, 2)), origins, 90, gamma=0)
+    # k = ceil((n + 1) * 0.9) of n = 9 + known is n itself up to n = 18: the largest error known
+    np.testing.assert_array_equal(widths[:, 0], [10.0, 11.0, 12.0, 13.0])  # step 0: 0, 1, 2, 3 errors known
+    np.testing.assert_array_equal(widths[:, 1], [10.0, 10.0, 21.0, 23.0])  # step 1: 0, 0, 1, 3 known (102 < 104)
+    np.testing.assert_array_equal(future, [14.0, 24.0])  # at the end every error is known
+
+
+def test_online_intervals_hold_their_level_when_the_errors_grow_after_validation():
+    """Noise of spread 1 on validation, then 2 on test: split conformal (validation alone) covers far less than
+    90%; online, with each error as it is known, the coverage comes back near 90% (adaptation helps it)."""
+    from rnnlab.forecasting.intervals import online_halfwidths
+
+    rng = np.random.default_rng(7)
+    valid = rng.normal(size=(200, 1))
+    test = rng.normal(scale=2.0, size=(400, 1))
+    split = conformal_halfwidths(valid, np.zeros_like(valid), 90)[90]
+    assert np.mean(np.abs(test) <= split) < 0.65
+    for gamma, lowest in ((0.0, 0.75), (0.005, 0.85)):
+        widths, _ = online_halfwidths(valid, np.zeros_like(valid), test, np.zeros_like(test), np.arange(400), 90,
+                                      gamma=gamma)
+        coverage = np.mean(np.abs(test) <= widths)
+        assert lowest <= coverage <= 0.95, (gamma, coverage)
+    steady = rng.normal(size=(2000, 1))  # same noise throughout: near the level, as split conformal
+    widths, _ = online_halfwidths(valid, np.zeros_like(valid), steady, np.zeros_like(steady), np.arange(2000), 90)
+    assert abs(np.mean(np.abs(steady) <= widths) - 0.90) <= 0.02
+
+
+@pytest.mark.parametrize(
+    ("origins", "level", "gamma", "message"),
+    [
+        (np.arange(3), 90, 0.005, r"origins must give one ascending index per test window \(4\), got 3"),
+        (np.array([0, 2, 1, 3]), 90, 0.005, r"got 4 out of order"),
+        (np.arange(4), 100, 0.005, r"level must be strictly between 0 and 100"),
+        (np.arange(4), 90, -0.1, r"gamma must be non-negative, got -0.1"),
+    ],
+)
+def test_online_halfwidths_errors(origins, level, gamma, message):
+    from rnnlab.forecasting.intervals import online_halfwidths
+
+    with pytest.raises(ValueError, match=message):
+        online_halfwidths(np.zeros((10, 1)), np.zeros((10, 1)), np.zeros((4, 1)), np.zeros((4, 1)), origins, level,
+                          gamma=gamma)
+
+
+def test_online_halfwidths_with_too_few_validation_windows_are_unbounded():
+    from rnnlab.forecasting.intervals import online_halfwidths
+
+    widths, future = online_halfwidths(np.ones((8, 2)), np.zeros((8, 2)), np.ones((3, 2)), np.zeros((3, 2)),
+                                       np.arange(3), 90)  # 9 needed for 90%
+    assert widths.shape == (3, 2) and np.isinf(widths).all() and np.isinf(future).all()
 
 
 def test_min_windows():
@@ -276,7 +338,8 @@ def test_min_windows_errors(level):
 # --------------------------------------------------------------------------------------------------
 def _real_run(**changes: str):
     """A stored linear run on El Niño (monthly, one step, 12 inputs) whose forecasts are the actual values plus a
-    known error: +1, -2, +3, ... on validation, a constant +0.5 on test; with its dataset."""
+    known error: +1, -2, +3, ... on validation, +0.5, +0.501, +0.502, ... on test (distinct, so that no band's edge
+    ties a value, which float32 rounding would decide); with its dataset."""
     from rnnlab.config import Experiment
     from rnnlab.series.dataset import make_dataset
     from rnnlab.store.runs import RunResult
@@ -287,7 +350,7 @@ def _real_run(**changes: str):
     n = len(ds.actual("valid"))
     errors = (np.arange(1, n + 1) * np.where(np.arange(n) % 2, -1.0, 1.0))[:, None]
     predicted = {"valid": (ds.actual("valid") + errors).astype(np.float32),
-                 "test": (ds.actual("test") + 0.5).astype(np.float32)}
+                 "test": (ds.actual("test") + 0.5 + 0.001 * np.arange(len(ds.actual("test")))[:, None]).astype(np.float32)}
     scores = {split: {"mse": 1.0, "mae": 1.0, "rmse": 1.0, "mase": 0.5, "smape": 1.0, "rel_mae": 0.5}
               for split in ("valid", "test")}
     future = {"time": ["2011-01-01"], "value": [24.0], "last_time": "2010-12-01", "rolled_forward": False}
@@ -298,19 +361,29 @@ def _real_run(**changes: str):
     return exp, result, ds, n
 
 
-def test_a_runs_intervals_are_calibrated_on_validation_and_scored_on_test(home):
+def test_a_runs_intervals_are_calibrated_on_validation_then_online_on_test(home):
+    """Validation errors 1..n give the first test window the k-th smallest, k; every test error is about 0.5, so as
+    they become known the bands narrow: window j (one step ahead, origins one apart) knows the j errors before it."""
+    from rnnlab.forecasting.intervals import online_halfwidths
     from rnnlab.models import export
 
     _, result, ds, n = _real_run()
     found = export.intervals(result, ds, (80, 95))
     k80, k95 = -(-(n + 1) * 80 // 100), -(-(n + 1) * 95 // 100)  # the k-th smallest of |errors| = 1..n is k
-    assert found["windows"] == n and found["calibrated_on"] == "validation"
-    assert found["levels"]["80"]["halfwidth"] == [pytest.approx(k80)]  # float32 forecasts: to their precision
-    assert found["levels"]["95"]["halfwidth"] == [pytest.approx(k95)]
-    assert found["levels"]["80"]["test"]["coverage"] == 1.0  # a 0.5 error is inside ±k80
-    assert found["levels"]["80"]["test"]["mean_width"] == pytest.approx(2 * k80)
-    assert found["levels"]["95"]["future_lower"] == [pytest.approx(24.0 - k95)]
-    assert found["levels"]["95"]["future_upper"] == [pytest.approx(24.0 + k95)]
+    assert found["windows"] == n and found["calibrated_on"] == "validation, then test errors as known"
+    assert found["levels"]["80"]["valid_halfwidth"] == [pytest.approx(k80)]  # float32 forecasts: to their precision
+    assert found["levels"]["95"]["valid_halfwidth"] == [pytest.approx(k95)]
+    online = np.asarray(found["levels"]["80"]["test_halfwidth"])
+    m = len(ds.actual("test"))
+    assert online.shape == (m, 1) and online[0, 0] == pytest.approx(k80)
+    assert (np.diff(online[:, 0]) <= 1e-4).all() and online[-1, 0] < online[0, 0] - 10  # 0.5s fill the low ranks
+    assert found["levels"]["80"]["test"]["coverage"] == 1.0  # a 0.5-0.6 error is inside every band
+    assert found["levels"]["80"]["test"]["mean_width"] == pytest.approx(2 * online.mean())
+    _, future = online_halfwidths(ds.actual("valid"), result.predictions["valid"], ds.actual("test"),
+                                  result.predictions["test"], ds.origins["test"], 95)
+    assert found["levels"]["95"]["halfwidth"] == [pytest.approx(future[0])] and future[0] < k95
+    assert found["levels"]["95"]["future_lower"] == [pytest.approx(24.0 - future[0])]
+    assert found["levels"]["95"]["future_upper"] == [pytest.approx(24.0 + future[0])]
 
 
 def test_the_csvs_carry_each_levels_bounds(home):
@@ -323,11 +396,17 @@ def test_the_csvs_carry_each_levels_bounds(home):
     rows = list(csv.DictReader(io.StringIO(export.predictions_csv(result, ds, (80,)))))
     k80 = -(-(n + 1) * 80 // 100)
     assert list(rows[0]) == ["split", "series", "step", "time", "actual", "predicted", "lower_80", "upper_80"]
-    first = rows[0]
-    assert float(first["upper_80"]) - float(first["predicted"]) == pytest.approx(k80, rel=1e-5)
-    future = list(csv.reader(io.StringIO(export.future_csv(result, export.intervals(result, ds, (80, 95))))))
+    width = [float(r["upper_80"]) - float(r["predicted"]) for r in rows]
+    valid = [w for r, w in zip(rows, width) if r["split"] == "valid"]
+    assert valid == pytest.approx([k80] * n, rel=1e-5)  # validation rows: the validation half-width
+    found = export.intervals(result, ds, (80, 95))
+    test = [w for r, w in zip(rows, width) if r["split"] == "test"]  # test rows: each window's own, online
+    assert test == pytest.approx(np.asarray(found["levels"]["80"]["test_halfwidth"])[:, 0], rel=1e-5, abs=1e-4)
+    assert test[0] > test[-1]
+    future = list(csv.reader(io.StringIO(export.future_csv(result, found))))
+    last = found["levels"]["80"]["halfwidth"][0]
     assert future[0] == ["time", "value", "lower_80", "upper_80", "lower_95", "upper_95"]
-    assert future[1][:4] == ["2011-01-01", "24", f"{24 - k80:.7g}", f"{24 + k80:.7g}"]
+    assert future[1][:4] == ["2011-01-01", "24", f"{24 - last:.7g}", f"{24 + last:.7g}"]
     assert export.future_csv(result).splitlines()[0] == "time,value"  # no intervals asked: the old columns
 
 
@@ -337,6 +416,8 @@ def test_the_train_page_shows_the_bands_and_the_test_coverage(app, fake_manager)
     from dataclasses import replace
 
     from rnnlab.forecasting import yardsticks
+    from rnnlab.models import export
+    from rnnlab.series.dataset import make_dataset
     from rnnlab.store.runstore import RunStore
 
     exp, result, _, n = _real_run(valid_fraction="0.05")  # fewer than the 99 windows a 99% interval needs
@@ -350,12 +431,16 @@ def test_the_train_page_shows_the_bands_and_the_test_coverage(app, fake_manager)
     [picker] = [m for m in at.multiselect if m.label == "Prediction intervals"]
     assert picker.value == [80, 95]
     table = next(d.value for d in at.dataframe if "test coverage" in d.value)
-    assert list(table["level"]) == ["80%", "95%"] and list(table["test coverage"]) == ["100%", "100%"]
+    scored = export.intervals(RunStore().get(exp.key()), make_dataset(exp), (80, 95))["levels"]  # as the page reads it
+    assert list(table["level"]) == ["80%", "95%"]
+    assert list(table["test coverage"]) == [f"{scored[level]['test']['coverage']:.0%}" for level in ("80", "95")]
     assert any("Test period: one step ahead, with its intervals" in c.proto.spec for c in at.get("plotly_chart"))
     [future] = [c for c in at.get("plotly_chart") if "The next 1 values" in c.proto.spec]
     assert '"80% interval"' in future.proto.spec and '"95% interval"' in future.proto.spec
-    assert any("from the validation errors of the evaluated run (the final model has no validation period)"
+    assert any("from the validation and test errors of the evaluated run (the final model has none of its own)"
                in c.value for c in at.caption)
+    assert list(table.columns) == ["level", "± at first", "± now", "test coverage", "mean width", "Winkler"]
+    assert table["± now"][0] < table["± at first"][0]  # the test errors of about 0.5 narrowed it
     picker.set_value([50, 99]).run()
     table = next(d.value for d in at.dataframe if "test coverage" in d.value)
     assert list(table["level"]) == ["50%"]  # 99% needs 99 validation windows: said instead of a band
@@ -374,9 +459,11 @@ def test_train_prints_the_intervals_and_refuses_bad_levels(home, capsys):
     out = __import__("json").loads(capsys.readouterr().out)
     assert out["cached"] is True and list(out["intervals"]["levels"]) == ["90"]
     assert out["intervals"]["levels"]["90"]["test"]["coverage"] == 1.0
+    assert "test_halfwidth" not in out["intervals"]["levels"]["90"]  # per window: in the predictions CSV
     assert cli.main(argv) == 0
     text = capsys.readouterr().out
-    assert f"split conformal, calibrated on {n} validation windows" in text and "interval   95%: ±" in text
+    assert (f"conformal, calibrated on {n} validation windows, then on each test error as its value is known"
+            in text and "interval   95%: ±" in text and "(from validation alone ±" in text)
     for bad, message in (("85", "the levels allowed are 50, 80, 90, 95, 99"), ("", "the levels allowed are"),
                          ("eighty", "give whole percentages separated by commas, from 50, 80, 90, 95, 99")):
         assert cli.main(argv + ["--levels", bad]) == 2
@@ -448,4 +535,4 @@ def test_a_classical_runs_own_intervals_stand_beside_the_conformal_ones(app, fak
     assert cli.main(["train", "ets", "--dataset", "elnino_sst", "--n-steps", "12", "--no-yardsticks"]) == 0
     text = capsys.readouterr().out
     assert "own        80%: test coverage 50%, mean width 1, Winkler 3 (ETS(A,N,A)'s own interval)" in text
-    assert text.index("split conformal, calibrated on") < text.index("own        95%: test coverage 75%")
+    assert text.index("conformal, calibrated on") < text.index("own        95%: test coverage 75%")

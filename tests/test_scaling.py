@@ -3,6 +3,8 @@ forecast the zero output, the field refused on the generated series and leaving 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -168,8 +170,10 @@ def test_the_scalings_report_chooses_on_validation_and_reports_interval_coverage
     assert "| difference (chosen) | 0.250 | 0.250 | 2 of 2 |" in text  # error 1 over the naive forecast's 4
     assert "| 2 seasons (chosen) | 0.125 |" in text and "Chosen: **2 seasons**." in text
     assert len(trained) == 2 * (4 + 4)  # two horizons: four scalings, then 48 steps and three rules
-    # every error is exactly ±1 × 0.5 (two seasons, difference) on validation and ±1 on test: a 90% interval of
-    # half-width 0.5 misses every test value
-    assert "| elnino_sst | 1 | linear | **0.0%** | 1 |" in text  # outside 80-97%: in bold
+    # every error is exactly ±1 × 0.5 (two seasons, difference) on validation and ±1 on test: the validation
+    # errors' half-width 0.5 alone would miss every test value; online, the test errors of 1 widen the band as
+    # they become known, so after the first misses it holds them (not in bold: within 80-97%)
+    row = re.search(r"\| elnino_sst \| 1 \| linear \| ([\d.]+)% \| ([\d.]+) \|", text)
+    assert row and 80 <= float(row.group(1)) <= 97 and 1.8 < float(row.group(2)) <= 2.0, text[-600:]
     with pytest.raises(ValueError, match="no bundled series of that name; they are co2_mauna_loa"):
         report.scalings(only="atlantis")

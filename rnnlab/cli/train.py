@@ -191,9 +191,10 @@ def _levels(text: str) -> tuple[int, ...]:
 
 def _intervals(experiment: config.Experiment, summary: dict[str, Any], levels: tuple[int, ...],
                args: argparse.Namespace) -> dict[str, Any] | None:
-    """On a real series, the run's split-conformal intervals at ``levels``: calibrated on its validation
-    forecasts, scored on its test forecasts, around the forecast past the end (the final model's, when it made
-    it). None on the generated series."""
+    """On a real series, the run's conformal intervals at ``levels``: calibrated on its validation forecasts,
+    then online over its test windows and scored there, around the forecast past the end (the final model's,
+    when it made it); without each test window's half-widths (they are in the predictions CSV). None on the
+    generated series."""
     if not experiment.series.real:
         return None
     from rnnlab.models import export  # pandas (the series' dataset): only a real series needs it
@@ -202,7 +203,11 @@ def _intervals(experiment: config.Experiment, summary: dict[str, Any], levels: t
     result = RunStore(args.home).get(summary["key"])
     if result is None:  # trained on a cluster whose store this process cannot read
         return None
-    return export.intervals(result, make_dataset(experiment), levels, future=summary.get("future"))
+    found = export.intervals(result, make_dataset(experiment), levels, future=summary.get("future"))
+    if found is not None:
+        for entry in found["levels"].values():
+            entry.pop("test_halfwidth", None)
+    return found
 
 
 def _interval_lines(bands: dict[str, Any] | None, summary: dict[str, Any]) -> list[str]:
@@ -217,9 +222,11 @@ def _interval_lines(bands: dict[str, Any] | None, summary: dict[str, Any]) -> li
         test = entry["test"]
         scored = "" if test is None else (f"; test coverage {test['coverage']:.0%}, mean width "
                                           f"{test['mean_width']:.4g}, Winkler {test['winkler']:.4g}")
-        lines.append(f"interval   {level}%: ±{entry['halfwidth'][0]:.4g} one step ahead{scored}")
+        lines.append(f"interval   {level}%: ±{entry['halfwidth'][0]:.4g} one step ahead (from validation alone "
+                     f"±{entry['valid_halfwidth'][0]:.4g}){scored}")
     if lines:
-        lines.append(f"           split conformal, calibrated on {bands['windows']} validation windows")
+        lines.append(f"           conformal, calibrated on {bands['windows']} validation windows, then on each test "
+                     "error as its value is known")
     return lines + [f"own        {level}%: test coverage {s['coverage']:.0%}, mean width {s['mean_width']:.4g}, "
                     f"Winkler {s['winkler']:.4g} ({summary.get('forecaster')}'s own interval)"
                     for level, s in (summary.get("own_intervals") or {}).items()]
@@ -418,8 +425,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p_train.add_argument("--json", action="store_true", help="print the result as JSON (with the forecast past "
                                                             "the end of a real series)")
     p_train.add_argument("--levels", default=",".join(map(str, intervals.DEFAULT_LEVELS)), metavar="L1,L2",
-                         help="on a real series, the prediction intervals' levels in percent (split conformal, from "
-                              f"the validation errors); allowed {', '.join(map(str, intervals.LEVELS))}; default "
+                         help="on a real series, the prediction intervals' levels in percent (conformal, from the "
+                              f"validation errors, then the test errors as known); allowed {', '.join(map(str, intervals.LEVELS))}; default "
                               f"%(default)s")
     p_train.add_argument("--force", action="store_true", help="train again even if the result is stored")
     p_train.add_argument("--no-yardsticks", action="store_true",

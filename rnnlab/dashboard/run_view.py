@@ -216,8 +216,9 @@ def interval_levels() -> tuple[int, ...]:
     picked = st.multiselect(
         "Prediction intervals", intervals.LEVELS, default=list(intervals.DEFAULT_LEVELS),
         format_func=lambda level: f"{level}%", key="interval_levels",
-        help="Bands around the forecasts: split conformal, from the model's own errors on the validation windows "
-             "(each step ahead its own width). An 80% interval should hold about 80% of the values that follow; "
+        help="Bands around the forecasts, from the model's own errors (each step ahead its own width): first its "
+             "errors on the validation windows, then each test error as soon as its value is known, widening after "
+             "misses and narrowing after hits. An 80% interval should hold about 80% of the values that follow; "
              "the test period shows how many it did.")
     return tuple(sorted(picked))
 
@@ -240,9 +241,9 @@ def future_view(result: RunResult, experiment: Experiment, ds: Dataset, *, level
     note = (" A one-step model makes it by feeding each forecast back in as the next input." if future["rolled_forward"]
             else "")
     if bands:
-        note += (f" The bands are {', '.join(f'{level}%' for level in bands)} intervals from the validation errors of "
-                 + ("the evaluated run (the final model has no validation period)." if calibration is not None
-                    else "this run."))
+        note += (f" The bands are {', '.join(f'{level}%' for level in bands)} intervals from the validation and test "
+                 "errors of " + ("the evaluated run (the final model has none of its own)." if calibration is not None
+                                 else "this run."))
     st.caption(_made_by(future, experiment) + note)
     # A few rows, made now: a callable's file is made on the click and dropped by a rerun of the page in between
     # (the yardsticks' progress reruns it when they finish), which cancelled the download in the browser.
@@ -253,9 +254,10 @@ def future_view(result: RunResult, experiment: Experiment, ds: Dataset, *, level
 
 
 def intervals_view(result: RunResult, experiment: Experiment, ds: Dataset, levels: tuple[int, ...]) -> None:
-    """How sure the run is: its test forecasts (one step ahead) with the intervals at ``levels`` as bands, and per
-    level the half-width and how the test period scored it (coverage, mean width, Winkler score), in words when
-    the coverage falls well short of the level."""
+    """How sure the run is: its test forecasts (one step ahead) with the intervals at ``levels`` as bands (each
+    window's own, calibrated online), and per level the half-width from validation alone and the one the
+    forecast past the end gets, and how the test period scored it (coverage, mean width, Winkler score), in words
+    when the coverage falls well short of the level."""
     found = export.intervals(result, ds, levels)
     if found is None:
         return
@@ -268,18 +270,23 @@ def intervals_view(result: RunResult, experiment: Experiment, ds: Dataset, level
                     f"has {found['windows']}. Pick a lower level, or give the series a longer validation period.",
                     icon=":material/info:")
             continue
-        width, scores = entry["halfwidth"], entry["test"]
-        bands[int(level)] = (test[:, 0] - width[0], test[:, 0] + width[0]) if test is not None and len(test) else None
-        rows.append({"level": f"{level}%", "half-width, first step": width[0], "half-width, last step": width[-1],
+        width, scores, online = entry["halfwidth"], entry["test"], entry["test_halfwidth"]
+        if online is not None:
+            first = np.asarray(online)[:, 0]
+            bands[int(level)] = (test[:, 0] - first, test[:, 0] + first)
+        else:
+            bands[int(level)] = None
+        rows.append({"level": f"{level}%", "± at first": entry["valid_halfwidth"][0], "± now": width[0],
+                     "± now, last step": width[-1],
                      "test coverage": None if scores is None else f"{scores['coverage']:.0%}",
                      "mean width": None if scores is None else scores["mean_width"],
-                     "Winkler score": None if scores is None else scores["winkler"]})
+                     "Winkler": None if scores is None else scores["winkler"]})
         if scores is not None and scores["coverage"] < int(level) / 100 - 0.1:
             short.append(f"the {level}% interval held only {scores['coverage']:.0%} of the test values")
     for level, scores in (result.own_intervals or {}).items():
-        rows.append({"level": f"{level}% ({result.forecaster or 'the model'}'s own)", "half-width, first step": None,
-                     "half-width, last step": None, "test coverage": f"{scores['coverage']:.0%}",
-                     "mean width": scores["mean_width"], "Winkler score": scores["winkler"]})
+        rows.append({"level": f"{level}% ({result.forecaster or 'the model'}'s own)", "± at first": None,
+                     "± now": None, "± now, last step": None, "test coverage": f"{scores['coverage']:.0%}",
+                     "mean width": scores["mean_width"], "Winkler": scores["winkler"]})
     if not rows:
         return
     if test is not None and len(test) and all(b is not None for b in bands.values()):
@@ -287,19 +294,26 @@ def intervals_view(result: RunResult, experiment: Experiment, ds: Dataset, level
         st.plotly_chart(interval_forecast(times, ds.actual("test")[:, 0], test[:, 0], bands, unit=ds.series.unit,
                                           title="Test period: one step ahead, with its intervals"),
                         key=f"intervals-{result.key}", theme=None)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-        "half-width, first step": st.column_config.NumberColumn(format="%.4g", help="± this much around the forecast "
-                                                                "one step ahead"),
-        "half-width, last step": st.column_config.NumberColumn(format="%.4g", help="± this much around the forecast "
-                                                               "of the last step ahead"),
+    table = pd.DataFrame(rows)
+    if experiment.series.horizon == 1:  # one step: the last step is the first
+        table = table.drop(columns="± now, last step")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "± at first": st.column_config.NumberColumn(format="%.4g", help="The half-width one step ahead from the "
+                                                    "validation errors alone: what the first test window got"),
+        "± now": st.column_config.NumberColumn(format="%.4g", help="± this much around the next forecast one step "
+                                               "ahead, after every test error is known (the forecast past the end "
+                                               "gets it)"),
+        "± now, last step": st.column_config.NumberColumn(format="%.4g", help="± this much around the next forecast "
+                                                          "of the last step ahead"),
         "test coverage": st.column_config.TextColumn(help="Share of the test values inside the interval: close to "
                                                           "the level is right"),
         "mean width": st.column_config.NumberColumn(format="%.4g", help="Narrower is better at the same coverage"),
-        "Winkler score": st.column_config.NumberColumn(format="%.4g", help="The width plus a penalty for each value "
-                                                       "outside: one number, lower is better")})
-    st.caption(f"Split conformal: each step's half-width is a quantile of this run's absolute errors on its "
-               f"{found['windows']} validation windows, so about that share of future values should fall inside "
-               "if the series behaves as it did then.")
+        "Winkler": st.column_config.NumberColumn(format="%.4g", help="The Winkler (interval) score: the width plus "
+                                                 "a penalty for each value outside; one number, lower is better")})
+    st.caption(f"Conformal, online: each step's half-width is a quantile of this run's absolute errors, first on its "
+               f"{found['windows']} validation windows, then with each test error added as soon as its value is "
+               "known; after a miss the next bands widen a little, after a hit they narrow, so the share inside "
+               "stays near the level even when the series changes. The forecast past the end gets the last widths.")
     if short:
         st.warning("Too narrow: " + "; ".join(short) + ". The series behaved differently in the test period than "
                    "in the validation period (a trend or a change of level widens the errors later).",

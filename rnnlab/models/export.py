@@ -24,21 +24,24 @@ from rnnlab.store.runs import RunResult
 
 def intervals(result: RunResult, dataset: Dataset, levels=conformal.DEFAULT_LEVELS,
               future: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """The run's split-conformal intervals (:func:`rnnlab.forecasting.intervals.of_run`): calibrated on its
-    validation forecasts, scored on its test forecasts, around ``future`` (a forecast past the end: this run's
-    own by default, or a final model's); None for a run without validation forecasts (a final model)."""
+    """The run's conformal intervals (:func:`rnnlab.forecasting.intervals.of_run`): calibrated on its validation
+    forecasts, then, on a real series, online over its test windows as each error becomes known, and scored
+    there; around ``future`` (a forecast past the end: this run's own by default, or a final model's); None for
+    a run without validation forecasts (a final model)."""
     valid, test = result.predictions.get("valid"), result.predictions.get("test")
     if valid is None or not len(valid):
         return None
     future = result.future if future is None else future
+    origins = dataset.origins["test"] if dataset.origins is not None and test is not None else None
     return conformal.of_run(dataset.actual("valid"), valid, dataset.actual("test") if test is not None else None,
-                            test, future["value"] if future else None, levels=levels)
+                            test, future["value"] if future else None, levels=levels, origins=origins)
 
 
 def predictions_csv(result: RunResult, dataset: Dataset, levels=conformal.DEFAULT_LEVELS) -> str:
     """CSV with one row per forecast value: ``split, series, step, actual, predicted`` (and ``time``, the time of
     the forecast value, on a real series), in the series' own units; then ``lower_80, upper_80``... for each of
-    ``levels`` on a real series (the split-conformal interval calibrated on validation: :func:`intervals`).
+    ``levels`` on a real series (:func:`intervals`: a validation row gets the half-width calibrated on the whole
+    validation period, a test row the one its window had online, from the errors known at its origin).
 
     ``series`` is the index within the split; ``step`` counts steps ahead from 1.
     """
@@ -46,9 +49,13 @@ def predictions_csv(result: RunResult, dataset: Dataset, levels=conformal.DEFAUL
     writer = csv.writer(out, lineterminator="\n")
     real = dataset.series is not None
     found = intervals(result, dataset, levels) if real else None
-    widths = {int(level): np.asarray(entry["halfwidth"]) for level, entry in (found or {"levels": {}})["levels"].items()
-              if entry["halfwidth"] is not None}
-    bounds = [f"{side}_{level}" for level in widths for side in ("lower", "upper")]
+    shown = {int(level): entry for level, entry in (found or {"levels": {}})["levels"].items()
+             if entry["halfwidth"] is not None}
+    widths = {"valid": {level: np.broadcast_to(entry["valid_halfwidth"], result.predictions["valid"].shape)
+                        for level, entry in shown.items()},
+              "test": {level: np.asarray(entry["test_halfwidth"]) for level, entry in shown.items()
+                       if entry["test_halfwidth"] is not None}}
+    bounds = [f"{side}_{level}" for level in shown for side in ("lower", "upper")]
     writer.writerow(["split", "series", "step", *(["time"] if real else []), "actual", "predicted", *bounds])
     for split in ("valid", "test"):
         actual, predicted = dataset.actual(split), result.predictions[split]
@@ -62,7 +69,7 @@ def predictions_csv(result: RunResult, dataset: Dataset, levels=conformal.DEFAUL
             for step in range(actual.shape[1]):
                 when = [times[i, step]] if real else []
                 guess = predicted[i, step]
-                band = [f"{guess + sign * width[step]:.7g}" for width in widths.values() for sign in (-1, 1)]
+                band = [f"{guess + sign * width[i, step]:.7g}" for width in widths[split].values() for sign in (-1, 1)]
                 writer.writerow([split, i, step + 1, *when, f"{actual[i, step]:.7g}", f"{guess:.7g}", *band])
     return out.getvalue()
 

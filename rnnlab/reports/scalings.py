@@ -9,8 +9,8 @@ the test period only reports how that choice did.
 
 A second table measures the input length the same way, with the chosen scaling: the rules of
 :data:`rnnlab.series.windows.INPUT_RULES` (one, two or four seasons, within a quarter of the training period)
-beside the fixed ``--n-steps``. A third reports, for those chosen, how often each run's 90% split-conformal interval
-(:mod:`rnnlab.forecasting.intervals`, calibrated on validation) held the test values.
+beside the fixed ``--n-steps``. A third reports, for those chosen, how often each run's 90% conformal interval
+(:mod:`rnnlab.forecasting.intervals`, calibrated on validation, then online on test) held the test values.
 """
 
 from __future__ import annotations
@@ -103,8 +103,8 @@ def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, mo
         *lengths, "",
         f"Chosen: **{rule}**.", "",
         "## Intervals", "",
-        f"With {chosen} scaling and {rule} of input, each run's 90% interval (split conformal: the validation "
-        "errors' quantile per step ahead) against its test values: the share it held (pooled over every step "
+        f"With {chosen} scaling and {rule} of input, each run's 90% interval (conformal: per step ahead, the "
+        "quantile of the validation errors and of the test errors known at each origin) against its test values: the share it held (pooled over every step "
         "ahead), its mean width in the series' units, and its Winkler score.", "",
         *coverage_lines(chosen_runs)[0], "",
     ]

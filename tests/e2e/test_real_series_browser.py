@@ -115,7 +115,7 @@ def test_a_real_series_trained_forecast_and_backtested(real_server, page):
     assert lines[1].startswith("2011-01-01,") and len(lines) == 13
     screenshot(page, "real-forecast", at=page.get_by_text(re.compile(r"The next 12 values after")).first)
     page.get_by_role("heading", name="How sure is it?").wait_for()
-    page.get_by_text(re.compile(r"Split conformal: each step's half-width")).wait_for()
+    page.get_by_text(re.compile(r"Conformal, online: each step's half-width")).wait_for()
     screenshot(page, "real-intervals", at=page.get_by_role("heading", name="How sure is it?"))
     page.get_by_text(re.compile(r"Does it just copy the last value\?")).wait_for()
     page.get_by_text(re.compile(r"What is left\? .*Ljung-Box p")).wait_for()

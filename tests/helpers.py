@@ -110,8 +110,8 @@ def check_trained(exp: Experiment, result, epochs_seen: list[dict]) -> None:
 
 #: What a child process started with a clean environment (``child_env``) still inherits from the suite: the
 #: session's home folder (conftest.py), its shared JAX compilation cache, no calibration or boot-time cluster, and
-#: one thread for XLA (the flags the cache is keyed by).
-INHERITED = ("HOME", "RNNLAB_JAX_CACHE", "RNNLAB_CALIBRATE", "RNNLAB_START_CLUSTER", "RNNLAB_TF_THREADS")
+#: XLA's flags and one thread for it (what the cache is keyed by).
+INHERITED = ("HOME", "RNNLAB_JAX_CACHE", "RNNLAB_CALIBRATE", "RNNLAB_START_CLUSTER", "RNNLAB_TF_THREADS", "XLA_FLAGS")
 
 
 def child_env(**env: str) -> dict[str, str]:

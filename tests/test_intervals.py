@@ -449,6 +449,29 @@ def test_the_train_page_shows_the_bands_and_the_test_coverage(app, fake_manager)
     assert fake_manager.jobs() == []  # drawn from the stored run: nothing trains
 
 
+def test_the_page_calibrates_a_runs_intervals_once_for_every_rerun_and_session(app, fake_manager, monkeypatch):
+    """Online calibration passes over every test window: the bands, the table and the forecast's bands of one run
+    come from one computation, kept while the page reruns and for the next session; other levels are another."""
+    from rnnlab.dashboard import run_view
+    from rnnlab.dashboard.state import to_query
+    from rnnlab.models import export
+
+    exp, _, _, _ = _real_run()
+    calls = []
+    real = export.intervals
+    monkeypatch.setattr(export, "intervals", lambda *a, **k: calls.append(a[2]) or real(*a, **k))
+    run_view._conformal.clear()
+    at = app("pages/train.py", **to_query(exp))
+    assert not at.exception and "How sure is it?" in [h.value for h in at.subheader]
+    at.run()
+    assert not at.exception and calls == [(80, 95)]
+    again = app("pages/train.py", **to_query(exp))  # another session
+    assert not again.exception and calls == [(80, 95)]
+    [picker] = [m for m in again.multiselect if m.label == "Prediction intervals"]
+    picker.set_value([90]).run()
+    assert calls == [(80, 95), (90,)]
+
+
 def test_train_prints_the_intervals_and_refuses_bad_levels(home, capsys):
     from rnnlab import cli
 

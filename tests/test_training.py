@@ -31,6 +31,11 @@ def test_result_is_plain_data_that_pickles():
         {"name": "rnn", "type": "SimpleRNN", "output_shape": "(batch, 1)", "params": 3}]
     assert set(again.inspect["weights"]) == {"w_x", "w_y", "b"}
     assert np.array(again.inspect["hidden_states"]["rnn"]).shape == (20, 1)
+    w, h, unrolled = again.inspect["weights"], 0.0, []  # the neuron by hand: h_t = tanh(w_x x_t + w_y h_t-1 + b)
+    for x in again.inspect["sample_input"]:
+        h = np.tanh(w["w_x"] * x + w["w_y"] * h + w["b"])
+        unrolled.append(h)
+    np.testing.assert_allclose(np.array(again.inspect["hidden_states"]["rnn"])[:, 0], unrolled, atol=2e-6)
     assert again.model_bytes[:2] == b"PK"  # a .keras file is a zip archive
     assert {"python", "numpy", "backend", "keras", again.versions["backend"]} <= set(again.versions)
     assert again.versions["backend"] == "jax"  # the default (RNNLAB_BACKEND)
@@ -181,23 +186,18 @@ def test_same_experiment_in_fresh_processes_gives_the_same_result(tmp_path):
     assert abs(values[0] - values[1]) < 1e-6, values
 
 
-def test_tensorflow_start_up_lines_stay_off_stderr():
-    """TensorFlow's native start-up lines (absl, oneDNN, no CUDA driver) ignore TF_CPP_MIN_LOG_LEVEL; they are
-    silenced, unless TF_CPP_MIN_LOG_LEVEL=0 asks for every log line."""
+def test_tensorflow_start_up_lines_are_printed_when_every_log_line_is_asked_for():
+    """TensorFlow's native start-up lines (absl, oneDNN, no CUDA driver) ignore TF_CPP_MIN_LOG_LEVEL, so rnnlab
+    silences them; TF_CPP_MIN_LOG_LEVEL=0 asks for every log line and gets them. (That they stay off stderr by
+    default is checked on the TensorFlow suite's own process: tests/test_backends.py. This shows that they would
+    be there, so that check cannot pass for want of lines.)"""
     code = ("from rnnlab.training import backend; backend.configure(); import tensorflow as tf; "
             "print(float(tf.constant(2.0) * 3))")
-    outputs = {}
-    for level in ("", "0"):
-        env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-        env["RNNLAB_BACKEND"] = "tensorflow"
-        if level:
-            env["TF_CPP_MIN_LOG_LEVEL"] = level
-        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                              check=True, timeout=120)
-        assert done.stdout.strip() == "6.0"
-        outputs[level] = done.stderr
-    assert "absl" not in outputs[""] and "I0000" not in outputs[""], outputs[""]
-    assert "I0000" in outputs["0"]  # what is silenced by default
+    env = {**os.environ, "RNNLAB_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "0"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "6.0"
+    assert "I0000" in done.stderr  # what is silenced by default
 
 
 def test_the_saliency_of_a_model_reading_only_its_last_input_is_all_on_that_input():

@@ -51,6 +51,24 @@ def dataset(series: dict) -> Dataset:
     return make_dataset(stored_experiment({"series": series, "model": {"name": "naive", "mode": mode}}))
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _conformal(key: str, stamp: tuple[float, float], levels: tuple[int, ...], future: tuple[float, ...] | None,
+               _result: RunResult, _ds: Dataset) -> dict | None:
+    """:func:`rnnlab.models.export.intervals` of one stored run, kept for every session: online calibration is a
+    pass over every test window (0.1-0.7 s on a long series), and a page draws the bands twice per rerun. Keyed
+    by the run, its timings (a retrained run under the same key is another result), the levels and the forecast
+    the bands go around. Read-only: callers must not change what it returns."""
+    return export.intervals(_result, _ds, levels, future=None if future is None else {"value": list(future)})
+
+
+def run_intervals(result: RunResult, ds: Dataset, levels: tuple[int, ...],
+                  future: dict | None = None) -> dict | None:
+    """The run's intervals at ``levels`` around ``future`` (its own forecast past the end by default), cached."""
+    future = result.future if future is None else future
+    return _conformal(result.key, (result.train_seconds, result.wall_seconds), tuple(levels),
+                      None if not future else tuple(future["value"]), result, ds)
+
+
 def describe_data(experiment: Experiment) -> str:
     """The experiment's data in a sentence (generated: the generator's settings; real: the series' name)."""
     s = experiment.series
@@ -229,7 +247,7 @@ def future_view(result: RunResult, experiment: Experiment, ds: Dataset, *, level
     the intervals at ``levels``, calibrated on the validation errors of ``calibration`` (the evaluated run, when
     the forecast comes from a final model that has no validation period) or of this run."""
     future, series = result.future, ds.series
-    found = export.intervals(calibration or result, ds, levels, future=future) if levels else None
+    found = run_intervals(calibration or result, ds, levels, future) if levels else None
     bands = {int(level): (entry["future_lower"], entry["future_upper"]) for level, entry in found["levels"].items()
              if entry["future_lower"] is not None} if found else {}
     shown = np.arange(max(0, len(series) - HISTORY_SHOWN), len(series))
@@ -258,7 +276,7 @@ def intervals_view(result: RunResult, experiment: Experiment, ds: Dataset, level
     window's own, calibrated online), and per level the half-width from validation alone and the one the
     forecast past the end gets, and how the test period scored it (coverage, mean width, Winkler score), in words
     when the coverage falls well short of the level."""
-    found = export.intervals(result, ds, levels)
+    found = run_intervals(result, ds, levels)
     if found is None:
         return
     st.subheader("How sure is it?")

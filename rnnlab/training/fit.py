@@ -213,28 +213,37 @@ def saliency(model, X: np.ndarray, experiment: Experiment) -> list[float]:
     return np.abs(np.asarray(grads))[..., 0].mean(axis=0).astype(float).round(8).tolist()
 
 
-def _inspect(model, experiment: Experiment, sample: np.ndarray, windows: np.ndarray) -> dict[str, Any]:
-    """Hidden states of every recurrent layer over one sample series, a single neuron's three weights, and the
-    saliency of the input steps over a few ``windows``."""
+def hidden_states(model, sample: np.ndarray) -> dict[str, list]:
+    """Every recurrent layer's hidden state at each time step of one input window ``sample`` (``[time, 1]``):
+    ``{layer name: [time][units]}``. Each layer is cloned with ``return_sequences`` and its trained weights and
+    fed what the layer itself is fed, all in one model run once (one compilation, weights as arguments; it had
+    been a model and a predict per layer, then the clone run op by op, each op compiled on its own)."""
     import keras  # workers only: the web process never imports TensorFlow
 
-    out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(), "hidden_states": {}}
-    if len(windows):
-        out["saliency"] = saliency(model, windows, experiment)
-        out["saliency_windows"] = min(len(windows), SALIENCY_WINDOWS)
-    for layer in model.layers:
-        if type(layer).__name__ not in RECURRENT_TYPES:
-            continue
+    layers = [layer for layer in model.layers if type(layer).__name__ in RECURRENT_TYPES]
+    if not layers:
+        return {}
+    outputs = []
+    for layer in layers:
         config = layer.get_config()
         config["return_sequences"] = True
         config["name"] = f"{layer.name}_unrolled"
         clone = type(layer).from_config(config)
-        feed = keras.Model(model.inputs, layer.input)
-        layer_input = feed.predict(sample[np.newaxis], verbose=0)
-        clone.build(layer_input.shape)
+        outputs.append(clone(layer.input))  # on the trained model's own graph: fed what the layer is fed
         clone.set_weights(layer.get_weights())
-        states = np.asarray(clone(layer_input))[0]  # [time, units]
-        out["hidden_states"][layer.name] = states.astype(float).round(6).tolist()
+    states = keras.Model(model.inputs, outputs).predict(sample[np.newaxis], verbose=0)
+    states = states if isinstance(states, (list, tuple)) else [states]
+    return {layer.name: np.asarray(values)[0].astype(float).round(6).tolist() for layer, values in zip(layers, states)}
+
+
+def _inspect(model, experiment: Experiment, sample: np.ndarray, windows: np.ndarray) -> dict[str, Any]:
+    """Hidden states of every recurrent layer over one sample series, a single neuron's three weights, and the
+    saliency of the input steps over a few ``windows``."""
+    out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(), "hidden_states": {}}
+    if len(windows):
+        out["saliency"] = saliency(model, windows, experiment)
+        out["saliency_windows"] = min(len(windows), SALIENCY_WINDOWS)
+    out["hidden_states"] = hidden_states(model, sample)
     neuron = experiment.model.entry.single_neuron(experiment)
     if neuron is not None:
         kernel, recurrent_kernel, bias = model.get_layer(neuron).get_weights()

@@ -281,19 +281,50 @@ def _in_fresh_thread(fn):
     return box["value"]
 
 
-def _read_counters(base: str) -> int | None:
-    """'Trainings started' from the Home page, read in a browser (the counters live in the server)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(base)
-        page.wait_for_selector(IDLE)
+async def _read_counters(browser, base: str) -> int:
+    """'Trainings started' from the Home page, read in a page of ``browser`` (the counters live in the server)."""
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    try:
+        page = await context.new_page()
+        await page.goto(base)
+        await page.wait_for_selector(IDLE)
         metric = page.get_by_test_id("stMetric").filter(has_text="Trainings started")
-        value = metric.get_by_test_id("stMetricValue").inner_text()
-        browser.close()
-        return int(value.strip())
+        return int((await metric.get_by_test_id("stMetricValue").inner_text()).strip())
+    finally:
+        await context.close()
+
+
+async def _class(base: str, queries: list[str], timeout_ms: int, stagger: float, probe: "HealthProbe",
+                 home: Path | None):
+    """One browser for a whole level: a warm-up training, the counters before (trainings started; runs in the
+    store at ``home``), the sessions at once (with ``probe`` running), the trainings counter after. Returns the
+    sessions' outcomes, their seconds, the trainings they started and the runs stored before them. (Four browsers
+    had been launched for this; each launch is seconds of CPU beside the server.)"""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            # The class arrives at a running server: one visitor has already trained something, so the workers
+            # are up. Starting the cluster is a one-off cost the probe should not count as the class's load.
+            await _session(browser, base, "model=naive&n_series=200&n_steps=20", timeout_ms)
+            before = await _read_counters(browser, base)
+            stored = _stored_runs(home) if home is not None else 0  # a server that has trained before
+
+            async def delayed(i, q):
+                await asyncio.sleep(i * stagger)
+                return await _session(browser, base, q, timeout_ms)
+
+            probe.start()
+            started = time.monotonic()
+            try:
+                outcomes = await asyncio.gather(*(delayed(i, q) for i, q in enumerate(queries)))
+            finally:
+                probe.stop()
+            seconds = time.monotonic() - started
+            return outcomes, seconds, await _read_counters(browser, base) - before, stored
+        finally:
+            await browser.close()
 
 
 def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Path | None = None,
@@ -305,20 +336,10 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     that what it measures is the server, while a test beside other tests would only wait longer for them."""
     distinct = distinct or max(2, sessions // 3)
     queries = [experiment_query(i % distinct, *([size] if size else [])) for i in range(sessions)]
-    # The class arrives at a running server: one visitor has already trained something, so the workers are
-    # up. Starting the cluster is a one-off cost the probe should not count as the class's load.
-    _in_fresh_thread(lambda: asyncio.run(_sessions(base, ["model=naive&n_series=200&n_steps=20"],
-                                                   int(timeout_s * 1000), 0)))
-    started_before = _in_fresh_thread(lambda: _read_counters(base))
-    stored_before = _stored_runs(home) if home is not None else 0  # a server that has trained before
     probe = HealthProbe(base, renice=renice)
-    probe.start()
-    started = time.monotonic()
-    try:
-        outcomes = _in_fresh_thread(lambda: asyncio.run(_sessions(base, queries, int(timeout_s * 1000), stagger)))
-    finally:
-        probe.stop()
-    report = LoadReport(sessions=sessions, distinct=distinct, seconds=time.monotonic() - started)
+    outcomes, seconds, started, stored_before = _in_fresh_thread(
+        lambda: asyncio.run(_class(base, queries, int(timeout_s * 1000), stagger, probe, home)))
+    report = LoadReport(sessions=sessions, distinct=distinct, seconds=seconds)
     report.outcomes = [o for o, _, _ in outcomes]
     report.session_seconds = [s for _, s, _ in outcomes]
     report.queries, report.shown_keys = queries, [k for _, _, k in outcomes]
@@ -327,7 +348,7 @@ def run_load(base: str, sessions: int, *, distinct: int | None = None, home: Pat
     report.health_max = max(probe.latencies, default=0.0)
     report.health_p50 = statistics.median(probe.latencies) if probe.latencies else 0.0
     report.slow_health = [(round(t, 1), round(lat, 2)) for t, lat in probe.slow]
-    report.trainings_started = _in_fresh_thread(lambda: _read_counters(base)) - started_before
+    report.trainings_started = started
     if home is not None:  # the runs the class stored (not the warm-up's, nor any stored before it)
         report.stored_runs = _stored_runs(home) - stored_before
     return report

@@ -24,7 +24,7 @@ os.environ["RNNLAB_HOME"] = str(SESSION_HOME / ".rnnlab")
 
 # XLA at optimisation level 0 in every process of the suite (set before anything imports JAX; the workers, servers
 # and subprocesses inherit it, and the shared compilation cache is keyed by it): a tiny model compiles about a
-# quarter faster, and the suite's CPU went down by 7% (a whole run, 598 s against 556 s on two cores). The numbers
+# quarter faster, and a whole run of the suite took 556 s instead of 598 s on two cores. The numbers
 # stay those of the default level to about 1e-5 (six of the seven golden models to the last digit), which is why
 # the golden figures are trained in a process of their own at XLA's default level (test_golden.py).
 XLA_TEST_FLAGS = "--xla_backend_optimization_level=0"

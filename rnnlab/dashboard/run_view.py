@@ -55,7 +55,8 @@ def dataset(series: dict) -> Dataset:
 def _conformal(key: str, stamp: tuple[float, float], levels: tuple[int, ...], future: tuple[float, ...] | None,
                _result: RunResult, _ds: Dataset) -> dict | None:
     """:func:`rnnlab.models.export.intervals` of one stored run, kept for every session: online calibration is a
-    pass over every test window (0.1-0.7 s on a long series), and a page draws the bands twice per rerun. Keyed
+    pass over every test window (0.02 s for 480 windows of 12 steps at two levels, 0.1 s for 2,000 of 14), and a
+    page draws the bands twice per rerun. Keyed
     by the run, its timings (a retrained run under the same key is another result), the levels and the forecast
     the bands go around. Read-only: callers must not change what it returns."""
     return export.intervals(_result, _ds, levels, future=None if future is None else {"value": list(future)})

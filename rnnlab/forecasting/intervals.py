@@ -332,20 +332,20 @@ def online_halfwidths(valid_actual, valid_predicted, test_actual, test_predicted
     future = np.empty(horizon)
     for k in range(horizon):
         ordered = sorted(valid_err[:, k].tolist())
-        alpha, known = target, 0
-
-        def reveal(upto: int) -> None:  # add test errors 0..upto-1 of step k, adapting alpha
-            nonlocal alpha, known
-            for i in range(known, upto):
+        alpha = target
+        # window i's step-k error is known at window j's origin when at[i] + k < at[j], i.e. at[i] < at[j] - k
+        known_at = np.append(np.searchsorted(at, at - k, side="left"), n)  # the last: after the series' end
+        known = 0
+        for j, upto in enumerate(known_at):
+            for i in range(known, upto):  # the errors that became known since the last window, in order
                 bisect.insort(ordered, float(test_err[i, k]))
                 alpha += gamma * (target - float(test_err[i, k] > widths[i, k]))
-            known = max(known, upto)
-
-        for j in range(n):
-            reveal(int(np.searchsorted(at + k, at[j], side="left")))  # windows whose step-k target is before origin j
-            widths[j, k] = _rank_value(ordered, 1 - alpha)
-        reveal(n)  # at the end of the series every test value is known
-        future[k] = _rank_value(ordered, 1 - alpha)
+            known = upto
+            width = _rank_value(ordered, 1 - alpha)
+            if j < n:
+                widths[j, k] = width
+            else:
+                future[k] = width
     return widths, future
 
 

@@ -239,11 +239,11 @@ def hidden_states(model, sample: np.ndarray) -> dict[str, list]:
 def _inspect(model, experiment: Experiment, sample: np.ndarray, windows: np.ndarray) -> dict[str, Any]:
     """Hidden states of every recurrent layer over one sample series, a single neuron's three weights, and the
     saliency of the input steps over a few ``windows``."""
-    out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(), "hidden_states": {}}
+    out: dict[str, Any] = {"sample_input": sample[:, 0].astype(float).tolist(),
+                           "hidden_states": hidden_states(model, sample)}
     if len(windows):
         out["saliency"] = saliency(model, windows, experiment)
         out["saliency_windows"] = min(len(windows), SALIENCY_WINDOWS)
-    out["hidden_states"] = hidden_states(model, sample)
     neuron = experiment.model.entry.single_neuron(experiment)
     if neuron is not None:
         kernel, recurrent_kernel, bias = model.get_layer(neuron).get_weights()

@@ -58,7 +58,12 @@ if states:
 else:
     st.info("This model has no recurrent layer, so it has no hidden state to show.")
 influence = run.inspect.get("saliency")
-if influence:
+if influence and not any(influence):
+    st.subheader("Which past steps drive the forecast?")
+    st.info("None: this network kept its start, its zero output (it did not beat it on validation by more than "
+            "chance), so no input step moves what it adds to the scaling's zero. With first differences or relative "
+            "scaling that zero is the naive forecast: the last value, repeated.")
+elif influence:
     st.subheader("Which past steps drive the forecast?")
     st.plotly_chart(inspection.input_saliency(influence, windows=run.inspect.get("saliency_windows")),
                     key="saliency", theme=None)

@@ -56,7 +56,8 @@ def test_the_cli_backtest_fits_each_folds_yardsticks_on_its_very_windows(home, t
             assert "error" not in stick, (name, stick)
             run = store.get(stick["key"])
             # the same fold of the same series: the same test targets, as many and at the same origins
-            assert run.spec.series == dataclasses.replace(network.spec.series, scaling="global")  # units: global
+            # (in the series' units, global, and starting nowhere: no network)
+            assert run.spec.series == dataclasses.replace(network.spec.series, scaling="global", start="random")
             assert run.spec.series.fold == row["fold"]
             assert run.predictions["test"].shape == network.predictions["test"].shape
             assert np.array_equal(make_dataset(run.spec).origins["test"], make_dataset(network.spec).origins["test"])

@@ -31,7 +31,7 @@ TIGHT = {"RNNLAB_MAX_EPOCHS": "10", "RNNLAB_MAX_SERIES": "5000", "RNNLAB_MAX_UNI
 LIMIT_SETS = {"default": {}, "tight": TIGHT}
 #: A model and mode under which each field can take every value of its range (the others at their defaults).
 CONTEXT = {"stride": {"data": "sunspots"}, "season": {"data": "sunspots"}, "final": {"data": "sunspots"},
-           "scaling": {"data": "sunspots"},
+           "scaling": {"data": "sunspots"}, "start": {"data": "sunspots"},
            "folds": {"data": "sunspots", "fold": "1"}, "fold": {"data": "sunspots", "folds": "5"},
            "dilations": {"model": "wavenet"}, "kernel_size": {"model": "conv_gru"}, "strides": {"model": "conv_gru"},
            "filters": {"model": "conv_gru"}, "horizon": {"model": "lstm", "mode": "seq2seq"},

@@ -97,7 +97,7 @@ def test_a_second_run_trains_nothing(monkeypatch):
     def fake_run(experiment, on_epoch=None):
         trained.append(experiment.key())
         scores = {"valid": {"mae": 1.0}, "test": {"mae": 2.0}}
-        return SimpleNamespace(key=experiment.key(), metrics=scores, wall_seconds=1.0, train_seconds=0.5,
+        return SimpleNamespace(key=experiment.key(), start=None, metrics=scores, wall_seconds=1.0, train_seconds=0.5,
                                forecaster="ETS(A,N,N)",
                                predictions={"valid": np.zeros((3, 1)), "test": np.zeros((2, 1))})
 
@@ -120,7 +120,7 @@ def test_the_auto_row_is_the_search_chosen_on_validation_with_its_best_seed_and_
         trained.append(experiment.key())
         second_seed = experiment.train.seed != 42
         valid = {"mse": 1.0 if experiment.series.scaling == "relative" else 2.0, "mae": 0.4 if second_seed else 0.5}
-        return SimpleNamespace(key=experiment.key(), metrics={"valid": valid, "test": {"mse": 3.0, "mae": 0.7}},
+        return SimpleNamespace(key=experiment.key(), start=None, metrics={"valid": valid, "test": {"mse": 3.0, "mae": 0.7}},
                                wall_seconds=1.0, train_seconds=0.5,
                                predictions={"valid": np.zeros((3, 1)), "test": np.zeros((2, 1))})
 

@@ -172,7 +172,9 @@ def cmd_train(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         return write_json({**summary, "cached": cached, **({"intervals": bands} if bands else {}),
                            **({"yardsticks": found} if found else {})}, out)
-    out.write("\n".join(_summary_lines(summary, cached) + _interval_lines(bands, summary)
+    kept = yardsticks.start_note(summary.get("start"), experiment.series.scaling,
+                                 name=experiment.model.entry.display_name)
+    out.write("\n".join(_summary_lines(summary, cached) + ([kept] if kept else []) + _interval_lines(bands, summary)
                         + _yardstick_lines(found, experiment.series.real)) + "\n")
     return 0
 

@@ -31,6 +31,9 @@ MODE_LABELS = {
 }
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "nadam": "Nadam"}
 OPTIMIZERS = tuple(OPTIMIZER_LABELS)
+#: Where a network on a real series starts (the ``start`` field; rnnlab.training.fit.start_at_zero).
+START_LABELS = {"zero": "Zero output (the naive forecast), kept unless training beats it",
+                "random": "Random weights, kept whatever validation says"}
 #: Longest text accepted for one value (URL parameters and CLI options are untrusted).
 MAX_TEXT = 200
 
@@ -370,6 +373,18 @@ _TABLE = (
           default="global", choices=scaling.SCALINGS, choice_label=scaling.LABELS.__getitem__, group="real",
           applies="real", since=2, real_default=scaling.REAL_DEFAULT,
           refused="scaling applies to a real series: the generated series are already on a common scale; use "
+                  "--dataset NAME or --data FILE.csv"),
+    Field("start", "series", "choice", "Network starts from",
+          "Where a network's training starts. Zero output: its last layer starts at zero, so before training it "
+          "forecasts the scaling's zero, which is the naive forecast with first differences or relative scaling "
+          "(the mean with the others); it keeps what training taught it only if that beats the start on "
+          "validation, and otherwise keeps the start (on a series that moves like a random walk nothing beats "
+          "the naive forecast, and a network that tries only learns the noise). A final model has no "
+          "validation: it keeps what it learned. Random: Keras' random initial weights, kept whatever the "
+          "validation says (the book's way).",
+          default="random", choices=tuple(START_LABELS), choice_label=START_LABELS.__getitem__, group="real",
+          applies="real", since=2, real_default="zero",
+          refused="start applies to a real series (a network's fallback to the naive forecast); use "
                   "--dataset NAME or --data FILE.csv"),
     Field("folds", "series", "int", "Backtest folds",
           "Rolling-origin backtest: the test period is cut into this many folds; each fold is forecast by a "

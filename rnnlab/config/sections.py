@@ -40,6 +40,11 @@ def fill(spec: Any, section: str, lim: Limits, entry: ModelEntry | None = None, 
         object.__setattr__(spec, f.attribute, f.check(value, lim))
 
 
+#: The series fields that say how a network sees and starts on the windows, not which windows: a network with any
+#: of them and the yardsticks forecast the same targets, and rank on one board.
+NETWORK_SIDE = ("scaling", "start")
+
+
 @dataclass(frozen=True)
 class SeriesSpec:
     """Which series, how it is split and windowed (defaults: the book's generated series).
@@ -73,6 +78,9 @@ class SeriesSpec:
     season: int | None = None
     #: How the windows are scaled (:mod:`rnnlab.series.scaling`); None (the generated series) is global.
     scaling: str | None = None
+    #: Where a network starts (``zero``: its zero output, kept unless training beats it on validation); None (the
+    #: generated series) is Keras' random weights.
+    start: str | None = None
     folds: int | None = None
     fold: int | None = None
     #: True: the final model's data, every window of the whole series (no validation or test period).

@@ -56,6 +56,9 @@ class Experiment:
             # a forecaster without a network forecasts in the series' own units: whatever scaling the page's
             # widgets held, one run (and key) per set of windows, the one the yardsticks make
             object.__setattr__(self, "series", dataclasses.replace(self.series, scaling="global"))
+        if self.series.real and not entry.trainable and self.series.start != FIELDS["start"].default:
+            # nor does it start anywhere: one key for it, whatever the page's widgets held
+            object.__setattr__(self, "series", dataclasses.replace(self.series, start=FIELDS["start"].default))
         if mode == "iterative" and self.series.scaling in ("relative", "window"):
             raise FieldError("scaling", f"scaling={self.series.scaling!r} frames each window by its own last value "
                                         "or mean, which a forecast fed back as the next input would shift; with "

@@ -249,6 +249,9 @@ def show_result(experiment: Experiment, job: Job | None, result: RunResult, mana
                    icon=":material/inventory_2:")
     else:
         st.success(f"Trained in {result.train_seconds:.1f} s.", icon=":material/check_circle:")
+    kept = yardsticks.start_note(result.start, experiment.series.scaling, name=experiment.model.entry.display_name)
+    if kept:
+        st.info(kept, icon=":material/undo:")
     run_view.show_result(result, experiment, beside=lambda: yardstick_section(experiment, result, manager),
                          future=lambda ds, levels: future_section(experiment, result, manager, ds, levels))
     run_view.downloads(result, experiment)

@@ -16,6 +16,7 @@ from rnnlab.config import Experiment
 from rnnlab.config.sections import ModelSpec
 from rnnlab.errors import FieldError
 from rnnlab.models.registry import REGISTRY
+from rnnlab.series import scaling as scalings
 
 #: The yardsticks, in the order pages show them (registry names).
 NAMES = ("naive", "seasonal_naive", "ets", "arima", "theta")
@@ -137,6 +138,28 @@ def verdict(network_scores: Mapping[str, Any], yardstick_scores: Mapping[str, Ma
     naive_text = f", though it beats the naive forecast ({number(naive)})" if naive is not None else ""
     return (f"This {name} forecasts worse than {best_text} (test MAE {number(mine)} against {number(classical)})"
             f"{naive_text}: a classical model of the series' level, trend and season forecasts it better.")
+
+
+def kept_start(start: Mapping[str, Any] | None, scaling: str | None) -> str | None:
+    """Short words for a network that kept its start (a table's cell: "kept its start, the naive forecast"), or
+    None when it kept what it learned, started at random, or is an older run."""
+    if not start or not start.get("kept"):
+        return None
+    return "kept its start, " + ("the naive forecast" if scaling in scalings.NAIVE_AT_ZERO else "its zero output")
+
+
+def start_note(start: Mapping[str, Any] | None, scaling: str | None, *, name: str = "network") -> str | None:
+    """The words a page and the CLI show when a network that started at zero (the ``start`` field) kept its start
+    because training did not beat it on validation (its run's ``start``); None otherwise."""
+    if not kept_start(start, scaling):
+        return None
+    zero = ("the naive forecast (the last value repeated)" if scaling in scalings.NAIVE_AT_ZERO
+            else "the mean the scaling takes off")
+    return (f"This {name} did not beat its starting point on validation by more than chance (validation MSE "
+            f"{number(start['end_valid_mse'])} after training against {number(start['start_valid_mse'])} at the "
+            f"start), so it keeps the start: its zero output, which here is {zero}. Its forecasts are that "
+            "forecast's. On a series that moves like a random walk nothing does better, and a network that tries "
+            "only learns the noise.")
 
 
 def description(result: Any) -> str | None:

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from rnnlab.config import FIELDS, Experiment, Limits, using_limits
+from rnnlab.config.sections import NETWORK_SIDE
 from rnnlab.errors import SettingError
 
 #: ``small``: 320 series split into 224 / 64 / 32 windows, whole batches of the book's 32 (on JAX a partial last
@@ -202,7 +203,7 @@ def lesson_series(scale: str | None = None) -> list[dict]:
     real series' lesson's windows."""
     specs: dict[str, dict] = {}
     for exp in lesson_experiments(scale):
-        # one board per set of windows: the scaling is how a network sees them (RunStore.list ignores it)
-        spec = {k: v for k, v in exp.to_dict()["series"].items() if k != "scaling"}
+        # one board per set of windows: the scaling and start are how a network sees them (RunStore.list too)
+        spec = {k: v for k, v in exp.to_dict()["series"].items() if k not in NETWORK_SIDE}
         specs.setdefault(json.dumps(spec, sort_keys=True), spec)
     return list(specs.values())

@@ -34,6 +34,9 @@ SCALINGS = tuple(LABELS)
 #: linear model and a GRU on every bundled series, one step and at its natural horizon; first differences had the
 #: lowest median validation MAE over the naive forecast's (0.939; global 1.056).
 REAL_DEFAULT = "difference"
+#: The scalings whose zero output is the naive forecast: a network started at zero (the ``start`` field) starts as
+#: the naive forecast under them.
+NAIVE_AT_ZERO = ("relative", "difference")
 
 
 @dataclass(frozen=True)

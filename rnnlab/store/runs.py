@@ -55,6 +55,11 @@ class RunResult:
     #: A classical forecaster's own prediction intervals (statsmodels') scored on the test windows:
     #: ``{"80": {"coverage", "mean_width", "winkler"}, "95": {...}}``; None otherwise.
     own_intervals: dict[str, Any] | None = None
+    #: A network that started at zero (the ``start`` field): ``{"kept": True}`` when its training did not beat the
+    #: start on validation by more than chance and it kept the start (its forecasts are the zero output's), with
+    #: the start's and the trained network's validation MSE and the mean gain per window with its standard error
+    #: (rnnlab.training.fit); None otherwise.
+    start: dict[str, Any] | None = None
 
     def summary(self) -> dict[str, Any]:
         """The result without predictions and model bytes: what ``result.json`` holds."""

@@ -36,6 +36,7 @@ import numpy as np
 
 from rnnlab.config import experiment_key
 from rnnlab.config.limits import StoreSettings
+from rnnlab.config.sections import NETWORK_SIDE
 from rnnlab.paths import default_home
 from rnnlab.store import quota
 from rnnlab.store.runs import RunResult, RunSummary
@@ -329,14 +330,12 @@ class RunStore:
 
         Args:
             series: keep runs whose experiment's ``series`` section equals this (``SeriesSpec`` as a dict), but for
-                its scaling (how a network sees the same windows).
+                its scaling and start (how a network sees and starts on the same windows: ``NETWORK_SIDE``).
             model: keep runs of this registry model.
             mode: keep runs in this forecast mode.
             backtests: instead, keep the backtest folds on that series (its section but for the fold).
         """
-        # the scaling is how a network sees the windows, not which windows: a network with any scaling and the
-        # yardsticks (global) forecast the same targets and rank on one board
-        ignored = ("folds", "fold", "scaling") if backtests else ("scaling",)
+        ignored = ("folds", "fold", *NETWORK_SIDE) if backtests else NETWORK_SIDE
         if series is not None:
             series = {k: v for k, v in series.items() if k not in ignored}
         out = []

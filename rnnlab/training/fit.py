@@ -296,6 +296,7 @@ def run(
     keras.backend.clear_session()
     backend.seed(experiment.train.seed)
     model = build_model(experiment)
+    start = start_at_zero(model) if experiment.series.start == "zero" else None
     optimizer = keras.optimizers.get({"class_name": experiment.train.optimizer,
                                       "config": {"learning_rate": experiment.train.learning_rate}})
     if engine == "jax":
@@ -312,6 +313,7 @@ def run(
     model.fit(**_fit_data(dataset, batch_size, data_autotune), epochs=experiment.train.epochs,
               callbacks=[callback], verbose=0)
     train_seconds = time.perf_counter() - train_started
+    start_kept = _keep_start_unless_beaten(model, start, dataset, experiment, history)
 
     # a final model (trained on all the data) has nothing left to score: no predictions, empty metrics
     splits = () if experiment.series.final else ("valid", "test")
@@ -332,7 +334,53 @@ def run(
         train_seconds=train_seconds, versions=versions(), jit_compile=bool(jit_compile),
         inspect=_inspect(model, experiment, dataset.valid.X[0] if len(dataset.valid) else dataset.train.X[-1],
                          dataset.valid.X if len(dataset.valid) else dataset.train.X[-SALIENCY_WINDOWS:]),
-        model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines, future=future)
+        model_bytes=model_to_bytes(model) if save_model else None, created=_now(), baselines=baselines, future=future,
+        start=start_kept)
+
+
+def start_at_zero(model) -> list:
+    """Set the last layer that has weights to zero, so that the network's output is zero whatever its input (no
+    output activation follows it in any model of the registry: tests/test_models.py checks every model), and
+    return the weights it now has, to go back to. On a real series scaled by first differences or relative to
+    the last input, the zero output is the naive forecast: the network starts from it."""
+    last = [layer for layer in model.layers if layer.weights][-1]
+    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+    return model.get_weights()
+
+
+#: Blocks of consecutive validation windows whose mean paired errors estimate the noise of a training's gain over
+#: its start (batch means: neighbouring windows overlap and their errors are correlated), and the one-sided 95%
+#: quantile of Student's t with one degree of freedom fewer.
+START_BLOCKS, START_T = 10, 1.833
+
+
+def _keep_start_unless_beaten(model, start: list | None, dataset: data_mod.Dataset, experiment: Experiment,
+                              history: list[dict[str, float]]) -> dict[str, Any] | None:
+    """After a training that started at zero (``start``, :func:`start_at_zero`): keep what it learned only if it
+    beats the start on the validation windows by more than chance, and otherwise put the start's weights back.
+
+    Each validation window's squared error (in the series' units) is paired with the start's (its zero output's),
+    and the learned weights stay when the mean difference is below zero by more than
+    :data:`START_T` standard errors, estimated from :data:`START_BLOCKS` blocks of consecutive windows: a one-sided
+    test at 5%, as a forecaster compares two forecasts on the same windows. On a random walk a training that fits
+    the noise moves the validation loss by a hair either way; the test keeps the start then. What was decided, or
+    None for a random start and for a final model (no validation windows to decide on: it keeps what it learned).
+    """
+    n = len(dataset.valid)
+    if start is None or n < 2 * START_BLOCKS or not history:
+        return None
+    actual = dataset.actual("valid").astype(np.float64)
+    learned = dataset.unscale(forecast(model, dataset.valid.X, experiment), "valid").astype(np.float64)
+    at_start = dataset.unscale(np.zeros_like(learned, dtype=np.float32), "valid").astype(np.float64)
+    gain = np.mean(np.square(learned - actual), axis=1) - np.mean(np.square(at_start - actual), axis=1)
+    blocks = np.array([block.mean() for block in np.array_split(gain, START_BLOCKS)])
+    error = float(blocks.std(ddof=1) / np.sqrt(START_BLOCKS))
+    kept = not float(gain.mean()) + START_T * error < 0
+    if kept:
+        model.set_weights(start)
+    return {"kept": kept, "start_valid_mse": round(float(np.mean(np.square(at_start - actual))), 8),
+            "end_valid_mse": round(float(np.mean(np.square(learned - actual))), 8),
+            "gain": round(float(gain.mean()), 8), "gain_error": round(error, 8)}
 
 
 def _naive_result(experiment: Experiment, dataset: data_mod.Dataset, started: float) -> RunResult:

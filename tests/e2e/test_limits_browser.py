@@ -4,6 +4,7 @@ settings the limits lower."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e_support import e2e_home, screenshot, start_server, stop, wait_idle
 
@@ -33,5 +34,7 @@ def test_every_page_notes_the_lowered_defaults(limited_server, page):
         if path == "train":
             assert "units: 20 is above this instance's limit of 8; using 8" in text
             epochs = page.get_by_role("spinbutton", name="Epochs")
-            assert epochs.input_value() == "10" and epochs.get_attribute("max") == "10"
+            # awaited, not read once: a run of the suite read "1" while the page was still drawing the box
+            expect(epochs).to_have_value("10")
+            expect(epochs).to_have_attribute("max", "10")
             screenshot(page, "train-limits")

@@ -209,8 +209,9 @@ def test_mse_by_step_rejects_mismatched_lengths(per_step, naive, message):
 @pytest.mark.parametrize("value, baseline, text", [
     (0.0026, 0.0202, "-87.1% vs naive"),
     (0.03, 0.02, "+50.0% vs naive"),
-    (0.02, 0.02, "+0.0% vs naive"),
-    (0.0199999, 0.02, "+0.0% vs naive"),  # rounds to zero: no "-0.0%"
+    (0.02, 0.02, "same as naive"),
+    (0.0199999, 0.02, "same as naive"),  # rounds to zero: no "-0.0%", nor a "+0.0%" drawn as a loss
+    (0.02002, 0.02, "+0.1% vs naive"),
 ])
 def test_metric_delta(value, baseline, text):
     assert training.metric_delta(value, baseline) == text

@@ -9,6 +9,8 @@ import pytest
 from rnnlab.cli import main
 from rnnlab.config import Experiment, parse_flat
 from rnnlab.errors import FieldError
+from rnnlab.figures import training as training_figures
+from rnnlab.forecasting import yardsticks
 from rnnlab.models.registry import REGISTRY, build_model
 from rnnlab.series import catalog
 from rnnlab.series.prepare import RawSeries, prepare
@@ -110,3 +112,14 @@ def test_the_train_and_inspect_pages_say_the_network_kept_its_start(kept_run, ap
     at = app("pages/inspect.py", **to_query(exp))
     assert not at.exception, at.exception
     assert any(i.value.startswith("None: this network kept its start") for i in at.info)
+
+
+def test_a_network_that_kept_its_start_ties_the_naive_forecast_and_is_not_called_worse(kept_run):
+    """Regression: the Train page called a network that kept its start "worse than the naive forecast (test MAE
+    0.248 against 0.248)" and drew "+0.0% vs naive" as a loss: its float32 forecasts score within 1e-7 of the
+    naive forecast's."""
+    _, run = kept_run
+    naive = {"test": {"mae": run.naive_metrics["test"]["mae"] * (1 + 1e-7)}, "valid": run.naive_metrics["valid"]}
+    assert yardsticks.verdict(run.metrics, {"naive": naive}, name="GRU") is None
+    assert training_figures.metric_delta(run.metrics["test"]["mse"], run.naive_metrics["test"]["mse"]) \
+        == "same as naive"

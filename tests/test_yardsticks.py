@@ -8,6 +8,7 @@ import dataclasses
 from types import SimpleNamespace
 
 from rnnlab.config import Experiment
+from rnnlab.config.sections import NETWORK_SIDE
 from rnnlab.forecasting import yardsticks
 from rnnlab.models.registry import REGISTRY
 
@@ -27,9 +28,10 @@ def test_the_yardsticks_keep_the_series_and_take_the_mode_from_the_horizon():
     found = yardsticks.experiments(exp)
     assert [e.model.name for e in found] == ["naive", "seasonal_naive", "ets", "arima", "theta"]
     # same data, windows, horizon, periods, season; forecasts in the series' units, so global whatever the network's
+    # scaling, and no start (no network)
     assert exp.series.scaling == "difference" and {e.series.scaling for e in found} == {"global"}
-    assert all(e.series == dataclasses.replace(exp.series, scaling="global") for e in found)
-    assert all(e.to_dict()["series"] == {k: v for k, v in exp.to_dict()["series"].items() if k != "scaling"}
+    assert all(e.series == dataclasses.replace(exp.series, scaling="global", start="random") for e in found)
+    assert all(e.to_dict()["series"] == {k: v for k, v in exp.to_dict()["series"].items() if k not in NETWORK_SIDE}
                for e in found)
     assert {e.model.mode for e in found} == {"seq2vec"}
     assert [REGISTRY[e.model.name].kind for e in found] == ["baseline", "baseline", "classical", "classical",

@@ -17,7 +17,7 @@ from rnnlab.figures.inspection import bptt_diagram, dilated_convolutions, unroll
 from rnnlab.figures.series import series_preview
 from rnnlab.figures.sweeps import repeat_spread
 from rnnlab.figures.training import loss_curves, mse_bars, mse_by_step
-from rnnlab.forecasting import intervals
+from rnnlab.forecasting import intervals, metrics, yardsticks
 from rnnlab.lessons import beatbook, guide
 from rnnlab.lessons.guide import Lesson, LessonRun
 from rnnlab.models import anatomy
@@ -138,11 +138,17 @@ def real_series(done: list[Done], present: bool) -> None:
     if not networks:
         return
     naive = networks[0][2].naive_metrics["test"]["mae"]
-    for run, _, result in networks:
+    for run, exp, result in networks:
         mae = result.metrics["test"]["mae"]
-        st.markdown(f"- **{run.label}**: test MAE {mae:.4g}, " + (
-            f"**{mae / naive:.1f} times** the naive forecast's ({naive:.4g}): it loses to repeating the last value."
-            if mae > naive else f"{1 - mae / naive:.0%} below the naive forecast's ({naive:.4g}): it earns its place."))
+        kept = yardsticks.kept_start(result.start, exp.series.scaling)
+        if kept:
+            verdict = f"{kept}: training did not beat it on validation by more than chance."
+        elif metrics.worse(mae, naive):
+            verdict = (f"**{mae / naive:.1f} times** the naive forecast's ({naive:.4g}): it loses to repeating the "
+                       "last value.")
+        else:
+            verdict = f"{1 - mae / naive:.0%} below the naive forecast's ({naive:.4g}): it earns its place."
+        st.markdown(f"- **{run.label}**: test MAE {mae:.4g}, {verdict}")
     run, exp, result = min(networks, key=lambda d: d[2].val_mse)  # chosen on validation
     st.subheader(f"The best on validation: {run.label}")
     ds = run_view.dataset(exp.to_dict()["series"])

@@ -148,10 +148,11 @@ def headline(result: RunResult, experiment: Experiment) -> None:
     valid, test = result.metrics["valid"], result.metrics["test"]
     naive_valid, naive_test = result.naive_metrics["valid"]["mse"], result.naive_metrics["test"]["mse"]
     cols = st.columns(3) + st.columns(3)
-    cols[0].metric("Validation MSE", fmt(valid["mse"]), training.metric_delta(valid["mse"], naive_valid),
-                   delta_color="inverse", help=f"Naive forecast: {fmt(naive_valid)}")
-    cols[1].metric("Test MSE", fmt(test["mse"]), training.metric_delta(test["mse"], naive_test), delta_color="inverse",
-                   help=f"Naive forecast: {fmt(naive_test)}")
+    for col, label, mine, naive in ((cols[0], "Validation MSE", valid["mse"], naive_valid),
+                                    (cols[1], "Test MSE", test["mse"], naive_test)):
+        delta = training.metric_delta(mine, naive)
+        col.metric(label, fmt(mine), delta, delta_color="off" if delta == training.SAME_AS_NAIVE else "inverse",
+                   help=f"Naive forecast: {fmt(naive)}")
     cols[2].metric("Validation MAE", fmt(valid["mae"]), help="Mean absolute error, in the series' own unit.")
     if experiment.series.real:
         cols[3].metric("MASE", fmt(valid.get("mase"), 3), help=(

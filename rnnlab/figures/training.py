@@ -286,6 +286,10 @@ def prediction_scatter(actual, predicted, *, title: str = "Predicted vs actual")
     return finish(fig, title)
 
 
+#: What :func:`metric_delta` says when the change rounds to zero.
+SAME_AS_NAIVE = "same as naive"
+
+
 def metric_delta(value: float, baseline: float) -> str:
     """The relative change of a metric against the naive baseline, e.g. ``"-87.1% vs naive"``.
 
@@ -294,7 +298,8 @@ def metric_delta(value: float, baseline: float) -> str:
         baseline: the naive forecast's metric, positive.
 
     Returns:
-        The change in percent with one decimal and an explicit sign, followed by "vs naive".
+        The change in percent with one decimal and an explicit sign, followed by "vs naive"; :data:`SAME_AS_NAIVE`
+        when it rounds to zero.
 
     Raises:
         ValueError: when ``baseline <= 0`` (a relative change is undefined) or either number is not finite.
@@ -303,5 +308,7 @@ def metric_delta(value: float, baseline: float) -> str:
     baseline = number(baseline, "baseline")
     if baseline <= 0:
         raise ValueError(f"baseline must be positive to compute a relative change, got {baseline}")
-    change = round((value / baseline - 1.0) * 100.0, 1) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0.0%"
+    change = round((value / baseline - 1.0) * 100.0, 1)
+    if change == 0:  # no "+0.0%" drawn as a loss (a network that kept its start, the naive forecast)
+        return SAME_AS_NAIVE
     return f"{change:+.1f}% vs naive"

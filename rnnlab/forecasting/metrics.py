@@ -8,6 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Two errors closer than this (relative) are the same number: forecasts are kept as float32, so a network that
+#: forecasts exactly what the naive forecast does (one that kept its start) scores within about 1e-7 of it.
+TIE = 1e-6
+
+
+def worse(error: float, than: float) -> bool:
+    """True when the error ``error`` is above ``than`` by more than :data:`TIE` (a tie is not a loss)."""
+    return error > than * (1 + TIE)
+
 
 def _pair(actual, predicted) -> tuple[np.ndarray, np.ndarray]:
     a = np.asarray(actual, dtype=np.float64)

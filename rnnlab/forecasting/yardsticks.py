@@ -16,6 +16,7 @@ from rnnlab.config import Experiment
 from rnnlab.config.sections import ModelSpec
 from rnnlab.errors import FieldError
 from rnnlab.models.registry import REGISTRY
+from rnnlab.forecasting import metrics
 from rnnlab.series import scaling as scalings
 
 #: The yardsticks, in the order pages show them (registry names).
@@ -121,8 +122,8 @@ def verdict(network_scores: Mapping[str, Any], yardstick_scores: Mapping[str, Ma
     naive = _score(yardstick_scores.get("naive"), "test")
     best = best_classical(yardstick_scores)
     classical = _score(yardstick_scores.get(best), "test") if best else None
-    lost_naive = naive is not None and mine > naive
-    lost_classical = classical is not None and mine > classical
+    lost_naive = naive is not None and metrics.worse(mine, naive)
+    lost_classical = classical is not None and metrics.worse(mine, classical)
     if not (lost_naive or lost_classical):
         return None
     best_text = f"the best classical forecaster, {_display(best)} ({number(classical)})" if best and classical \

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from rnnlab.config import Experiment, parse_flat
-from rnnlab.forecasting import yardsticks
+from rnnlab.forecasting import metrics, yardsticks
 from rnnlab.jobs import auto
 from rnnlab.jobs.progress import Progress
 from rnnlab.models.registry import REGISTRY
@@ -204,7 +204,7 @@ def _judge(rows: list[Mapping[str, Any]]) -> dict[str, Any] | None:
     classical = _score(by_name[best]["metrics"], "test") if best else None
     def worse(r: Mapping[str, Any], than: float | None) -> bool:
         mine = _score(r["metrics"], "test")
-        return None not in (than, mine) and mine > than
+        return None not in (than, mine) and metrics.worse(mine, than)
 
     return {"scored": scored, "chosen": chosen, "best": by_name.get(best), "networks": networks,
             "naive": by_name.get("naive"),

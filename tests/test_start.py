@@ -101,6 +101,9 @@ def test_the_train_and_inspect_pages_say_the_network_kept_its_start(kept_run, ap
     [note] = [i.value for i in at.info if "did not beat its starting point" in i.value]
     assert note.startswith("This GRU did not beat its starting point on validation by more than chance")
     assert "which here is the naive forecast (the last value repeated)" in note
+    made_by = [c.value for c in at.caption if c.value.startswith("Made by")]
+    assert made_by and "kept its start, the naive forecast: from the last input window, with no final model" \
+        in made_by[0], made_by
     at = app("pages/inspect.py", **to_query(exp))
     assert not at.exception, at.exception
     assert any(i.value.startswith("None: this network kept its start") for i in at.info)
@@ -120,8 +123,12 @@ def test_a_network_that_kept_its_start_ties_the_naive_forecast_and_is_not_called
 def test_the_cli_says_when_a_network_kept_its_start(kept_run, home, capsys):
     RunStore().put(kept_run[1])  # the same experiment, stored: the CLI shows it without training it again
     assert main(["train", "gru", "--dataset", STOCK, "--horizon", "1", "--n-steps", "10", "--epochs", "2",
-                 "--units", "8", "--no-yardsticks", "--no-final"]) == 0
-    out = capsys.readouterr().out
+                 "--units", "8", "--no-yardsticks"]) == 0
+    out, err = capsys.readouterr()
     assert "(cached: stored result, not retrained)" in out
+    # no final model: the start's forecast past the end, the last value, learns nothing from more data
+    assert "final model: none, the network kept its start, the naive forecast" in err
+    [line] = [line for line in out.splitlines() if line.startswith("forecast ")]
+    assert line.endswith(f" {catalog.load(STOCK).filled()[-1]:.5g}"), line  # the last close, repeated
     assert "This GRU did not beat its starting point on validation by more than chance" in out
     assert "which here is the naive forecast (the last value repeated)" in out

@@ -239,6 +239,11 @@ def _with_final(experiment: config.Experiment, summary: dict[str, Any], args: ar
     on all the data after it, from the store when it was before; --no-final skips it), saying what made it, and
     ``final``: that run's key and whether it came from the store."""
     final = None if args.no_final else yardsticks.final_experiment(experiment)
+    kept = yardsticks.kept_start(summary.get("start"), experiment.series.scaling)
+    if final is not None and kept:
+        sys.stderr.write(f"final model: none, the network {kept}: its forecast past the end, from the last window, "
+                         "learns nothing from more data\n")
+        return summary
     if final is None:
         return summary
     sys.stderr.write("final model: the same settings on all the data, for the forecast past the end\n")

@@ -379,9 +379,9 @@ _TABLE = (
           "forecasts the scaling's zero, which is the naive forecast with first differences or relative scaling "
           "(the mean with the others); it keeps what training taught it only if that beats the start on "
           "validation, and otherwise keeps the start (on a series that moves like a random walk nothing beats "
-          "the naive forecast, and a network that tries only learns the noise). A final model has no "
-          "validation: it keeps what it learned. Random: Keras' random initial weights, kept whatever the "
-          "validation says (the book's way).",
+          "the naive forecast, and a network that tries only learns the noise); one that keeps its start "
+          "forecasts past the end from the last window, with no final model. Random: Keras' random initial "
+          "weights, kept whatever the validation says (the book's way).",
           default="random", choices=tuple(START_LABELS), choice_label=START_LABELS.__getitem__, group="real",
           applies="real", since=2, real_default="zero",
           refused="start applies to a real series (a network's fallback to the naive forecast); use "

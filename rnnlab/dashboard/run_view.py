@@ -370,6 +370,9 @@ def _made_by(future: dict[str, Any], experiment: Experiment) -> str:
         return (f"Made by the final model: {future['made_by']} (this run's settings, trained on every window of "
                 "the whole series), from the last input window.")
     entry = experiment.model.entry
+    if future.get("kept_start"):  # a network that kept its start: no final model to refit
+        return (f"Made by this run's model, which {future['kept_start']}: from the last input window, with no final "
+                "model to refit (the start learns nothing from more data).")
     if future.get("model") or not entry.trainable:  # a forecaster's: fitted on all the data by its own run
         return f"Made by {future.get('model') or entry.display_name}, from all the data."
     return "Made by this run's model from the last input window, as trained on the training period."

@@ -5,6 +5,8 @@ submitted with it."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 import time
 from collections import OrderedDict
@@ -346,11 +348,14 @@ def future_section(experiment: Experiment, result: RunResult, manager: JobManage
     """The forecast past the end of a real series: a network's from its final model (trained on all the data),
     with a caption naming it; while that trains, a line saying so instead of a chart (the evaluated run's own
     forecast, from a model that never saw the last 30% of the series, is not shown as if it were the forecast). A
-    forecaster's own future already comes from all the data."""
-    final = yardsticks.final_experiment(experiment)
+    forecaster's own future already comes from all the data, and so does a network's that kept its start (the naive
+    forecast from the last window, with first differences): its final model, trained beside it, is not shown."""
+    kept = yardsticks.kept_start(result.start, experiment.series.scaling)
+    final = None if kept else yardsticks.final_experiment(experiment)
     if final is None:
         if result.future:
-            run_view.future_view(result, experiment, ds, levels=levels)
+            future = {**result.future, "kept_start": kept} if kept else result.future
+            run_view.future_view(dataclasses.replace(result, future=future), experiment, ds, levels=levels)
         return
     found, job = _final_result(final, manager)
     if found is not None and found.future:

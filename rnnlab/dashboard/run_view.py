@@ -151,7 +151,8 @@ def headline(result: RunResult, experiment: Experiment) -> None:
     for col, label, mine, naive in ((cols[0], "Validation MSE", valid["mse"], naive_valid),
                                     (cols[1], "Test MSE", test["mse"], naive_test)):
         delta = training.metric_delta(mine, naive)
-        col.metric(label, fmt(mine), delta, delta_color="off" if delta == training.SAME_AS_NAIVE else "inverse",
+        tie = delta == training.SAME_AS_NAIVE  # grey, and no arrow
+        col.metric(label, fmt(mine), delta, delta_color="off" if tie else "inverse", delta_arrow="off" if tie else "auto",
                    help=f"Naive forecast: {fmt(naive)}")
     cols[2].metric("Validation MAE", fmt(valid["mae"]), help="Mean absolute error, in the series' own unit.")
     if experiment.series.real:

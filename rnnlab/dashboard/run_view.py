@@ -152,8 +152,8 @@ def headline(result: RunResult, experiment: Experiment) -> None:
                                     (cols[1], "Test MSE", test["mse"], naive_test)):
         delta = training.metric_delta(mine, naive)
         tie = delta == training.SAME_AS_NAIVE  # grey, and no arrow
-        col.metric(label, fmt(mine), delta, delta_color="off" if tie else "inverse", delta_arrow="off" if tie else "auto",
-                   help=f"Naive forecast: {fmt(naive)}")
+        col.metric(label, fmt(mine), delta, delta_color="off" if tie else "inverse",
+                   delta_arrow="off" if tie else "auto", help=f"Naive forecast: {fmt(naive)}")
     cols[2].metric("Validation MAE", fmt(valid["mae"]), help="Mean absolute error, in the series' own unit.")
     if experiment.series.real:
         cols[3].metric("MASE", fmt(valid.get("mase"), 3), help=(

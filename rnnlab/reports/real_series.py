@@ -296,7 +296,7 @@ def _best_network_lines(tables: list[list[Mapping[str, Any]]]) -> tuple[str, str
         naive = facts["naive"]
         mine = _score(best["metrics"], "test", "mase")
         theirs = _score(naive["metrics"], "test", "mase") if naive else None
-        if None in (mine, theirs) or mine <= theirs:
+        if None in (mine, theirs) or not metrics.worse(mine, theirs):  # a tie (a network that kept its start) holds
             beat += 1
         else:
             classical = [_score(r["metrics"], "test", "mase") for r in facts["scored"] if r["kind"] == "classical"]

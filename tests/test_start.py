@@ -30,10 +30,11 @@ def _series(values: np.ndarray) -> str:
     return data_id
 
 
-def _experiment(data: str, model: str = "gru", **changes: str) -> Experiment:
+def _experiment(data: str, model: str = "gru", **changes: str | None) -> Experiment:
+    """A small GRU one step ahead on ``data``, started at zero (``start=None``: the field left out)."""
     values = {"model": model, "data": data, "mode": "one_step", "horizon": "1", "n_steps": "10", "epochs": "2",
-              "units": "8", **changes}
-    return parse_flat(values, strict=True).experiment
+              "units": "8", "start": "zero", **changes}
+    return parse_flat({k: v for k, v in values.items() if v is not None}, strict=True).experiment
 
 
 #: A share price (bundled): it moves like a random walk, and no network beats the naive forecast on it.
@@ -43,13 +44,13 @@ CYCLE = _series(10 + 3 * np.sin(2 * np.pi * np.arange(600) / 7)
                 + np.random.default_rng(8).normal(scale=0.1, size=600))
 
 
-def test_a_real_series_starts_at_zero_and_every_other_key_stays():
+def test_a_real_series_starts_at_random_unless_asked_and_every_stored_key_stays():
     exp = _experiment(STOCK)
     assert exp.series.start == "zero" and exp.to_dict()["series"]["start"] == "zero"
-    random = _experiment(STOCK, start="random")
-    assert "start" not in random.to_dict()["series"] and random.key() != exp.key()
-    # a run stored before the field existed started at random, and is read back so, under its own key
-    assert Experiment.from_dict(random.to_dict()).series.start == "random"
+    default = _experiment(STOCK, start=None)  # left out, as every link and stored run before the field
+    assert default.series.start == "random" and "start" not in default.to_dict()["series"]
+    assert default.key() == _experiment(STOCK, start="random").key() != exp.key()
+    assert Experiment.from_dict(default.to_dict()).series.start == "random"
     assert Experiment.book("gru").series.start is None and "start" not in Experiment.book("gru").to_dict()["series"]
     with pytest.raises(FieldError, match="start applies to a real series"):
         Experiment.book("gru").replace(start="zero")
@@ -123,7 +124,7 @@ def test_a_network_that_kept_its_start_ties_the_naive_forecast_and_is_not_called
 def test_the_cli_says_when_a_network_kept_its_start(kept_run, home, capsys):
     RunStore().put(kept_run[1])  # the same experiment, stored: the CLI shows it without training it again
     assert main(["train", "gru", "--dataset", STOCK, "--horizon", "1", "--n-steps", "10", "--epochs", "2",
-                 "--units", "8", "--no-yardsticks"]) == 0
+                 "--units", "8", "--start", "zero", "--no-yardsticks"]) == 0
     out, err = capsys.readouterr()
     assert "(cached: stored result, not retrained)" in out
     # no final model: the start's forecast past the end, the last value, learns nothing from more data

@@ -381,9 +381,10 @@ _TABLE = (
           "validation, and otherwise keeps the start (on a series that moves like a random walk nothing beats "
           "the naive forecast, and a network that tries only learns the noise); one that keeps its start "
           "forecasts past the end from the last window, with no final model. Random: Keras' random initial "
-          "weights, kept whatever the validation says (the book's way).",
+          "weights, kept whatever the validation says (the book's way, and the default: README, 'Where a network "
+          "starts', says why).",
           default="random", choices=tuple(START_LABELS), choice_label=START_LABELS.__getitem__, group="real",
-          applies="real", since=2, real_default="zero",
+          applies="real", since=2,
           refused="start applies to a real series (a network's fallback to the naive forecast); use "
                   "--dataset NAME or --data FILE.csv"),
     Field("folds", "series", "int", "Backtest folds",

@@ -451,11 +451,7 @@ def _header(epochs: int, n_steps: int | None, started: datetime) -> list[str]:
         f"one step: one vector of the whole horizon from each window) are trained for {epochs} epochs on the "
         "training period (70%) with the book's settings and a real series' defaults, first differences and "
         + (f"{n_steps} inputs" if n_steps is not None else "two seasons of input (docs/scalings.md chose both)")
-        + ", tuned on nothing. Each network starts at its zero output (under first differences, the naive "
-        "forecast) and keeps what training taught it only if that beats the start on validation by more than "
-        "chance (a one-sided test at 5% on the paired errors of its validation windows; the `start` field); a "
-        "network marked \"kept its start\" forecasts as the naive forecast does. The auto-search row is what "
-        "`python -m rnnlab auto "
+        + ", tuned on nothing; the auto-search row is what `python -m rnnlab auto "
         f"{AUTO_MODEL}` (the Train page's \"Find a good model for me\") finds with its default budget: "
         f"{auto.CONFIGURATIONS} configurations of scaling, input length and size, {auto.SEEDS} seeds each, the "
         "configuration with the lowest mean validation MSE and its seed with the lowest validation MAE. All are "

@@ -32,8 +32,7 @@ MODE_LABELS = {
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop", "nadam": "Nadam"}
 OPTIMIZERS = tuple(OPTIMIZER_LABELS)
 #: Where a network on a real series starts (the ``start`` field; rnnlab.training.fit.start_at_zero).
-START_LABELS = {"zero": "Zero output (the naive forecast), kept unless training beats it",
-                "random": "Random weights, kept whatever validation says"}
+START_LABELS = {"zero": "Zero (naive)", "random": "Random (book)"}
 #: Longest text accepted for one value (URL parameters and CLI options are untrusted).
 MAX_TEXT = 200
 

@@ -8,6 +8,7 @@ from rnnlab.models import anatomy
 
 from rnnlab.figures import inspection
 from rnnlab.dashboard import run_view, state
+from rnnlab.forecasting import yardsticks
 
 st.title("Inspect a model")
 experiment = state.current_experiment()
@@ -58,7 +59,7 @@ if states:
 else:
     st.info("This model has no recurrent layer, so it has no hidden state to show.")
 influence = run.inspect.get("saliency")
-if influence and not any(influence):
+if yardsticks.kept_start(run.start, run_exp.series.scaling):
     st.subheader("Which past steps drive the forecast?")
     st.info("None: this network kept its start, its zero output (it did not beat it on validation by more than "
             "chance), so no input step moves what it adds to the scaling's zero. With first differences or relative "

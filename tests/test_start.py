@@ -115,8 +115,11 @@ def test_a_network_that_kept_its_start_ties_the_naive_forecast_and_is_not_called
     0.248 against 0.248)" and drew "+0.0% vs naive" as a loss: its float32 forecasts score within 1e-7 of the
     naive forecast's."""
     _, run = kept_run
-    naive = {"test": {"mae": run.naive_metrics["test"]["mae"] * (1 + 1e-7)}, "valid": run.naive_metrics["valid"]}
+    # the naive forecast a hair below the network (float32 rounding): a tie, not a loss
+    naive = {"test": {"mae": run.naive_metrics["test"]["mae"] * (1 - 1e-7)}, "valid": run.naive_metrics["valid"]}
     assert yardsticks.verdict(run.metrics, {"naive": naive}, name="GRU") is None
+    naive["test"]["mae"] = run.naive_metrics["test"]["mae"] * (1 - 1e-5)  # beyond the tie: a loss, said
+    assert yardsticks.verdict(run.metrics, {"naive": naive}, name="GRU").startswith("This GRU forecasts worse")
     assert training_figures.metric_delta(run.metrics["test"]["mse"], run.naive_metrics["test"]["mse"]) \
         == "same as naive"
 

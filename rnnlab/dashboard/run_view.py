@@ -13,7 +13,7 @@ from rnnlab.config import Experiment, stored_experiment
 from rnnlab.figures import training
 from rnnlab.figures.diagnostics import residual_acf
 from rnnlab.figures.series import future_forecast, interval_forecast, series_preview
-from rnnlab.forecasting import diagnostics, intervals, metrics
+from rnnlab.forecasting import diagnostics, intervals, metrics, yardsticks
 from rnnlab.models import export
 from rnnlab.series import catalog, windows
 from rnnlab.series.dataset import Dataset, make_dataset
@@ -265,7 +265,7 @@ def future_view(result: RunResult, experiment: Experiment, ds: Dataset, *, level
         note += (f" The bands are {', '.join(f'{level}%' for level in bands)} intervals from the validation and test "
                  "errors of " + ("the evaluated run (the final model has none of its own)." if calibration is not None
                                  else "this run."))
-    st.caption(_made_by(future, experiment) + note)
+    st.caption(_made_by(result, experiment) + note)
     # A few rows, made now: a callable's file is made on the click and dropped by a rerun of the page in between
     # (the yardsticks' progress reruns it when they finish), which cancelled the download in the browser.
     st.download_button("Forecast (CSV)", export.future_csv(result, found), key=f"dl-future-{result.key}",
@@ -365,15 +365,17 @@ def diagnostics_view(result: RunResult, experiment: Experiment, ds: Dataset) -> 
     st.markdown(f"**What is left?** {left.sentence()}")
 
 
-def _made_by(future: dict[str, Any], experiment: Experiment) -> str:
-    """Which model made a forecast past the end and on which data, in a sentence."""
+def _made_by(result: RunResult, experiment: Experiment) -> str:
+    """Which model made ``result``'s forecast past the end and on which data, in a sentence."""
+    future = result.future
     if future.get("made_by"):  # a final model's
         return (f"Made by the final model: {future['made_by']} (this run's settings, trained on every window of "
                 "the whole series), from the last input window.")
     entry = experiment.model.entry
-    if future.get("kept_start"):  # a network that kept its start: no final model to refit
-        return (f"Made by this run's model, which {future['kept_start']}: from the last input window, with no final "
-                "model to refit (the start learns nothing from more data).")
+    kept = yardsticks.kept_start(result.start, experiment.series.scaling)
+    if kept:  # no final model to refit
+        return (f"Made by this run's model, which {kept}: from the last input window, with no final model to refit "
+                "(the start learns nothing from more data).")
     if future.get("model") or not entry.trainable:  # a forecaster's: fitted on all the data by its own run
         return f"Made by {future.get('model') or entry.display_name}, from all the data."
     return "Made by this run's model from the last input window, as trained on the training period."

@@ -5,8 +5,6 @@ submitted with it."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import threading
 import time
 from collections import OrderedDict
@@ -354,8 +352,7 @@ def future_section(experiment: Experiment, result: RunResult, manager: JobManage
     final = None if kept else yardsticks.final_experiment(experiment)
     if final is None:
         if result.future:
-            future = {**result.future, "kept_start": kept} if kept else result.future
-            run_view.future_view(dataclasses.replace(result, future=future), experiment, ds, levels=levels)
+            run_view.future_view(result, experiment, ds, levels=levels)
         return
     found, job = _final_result(final, manager)
     if found is not None and found.future:

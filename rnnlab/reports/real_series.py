@@ -100,7 +100,8 @@ def run_row(experiment: Experiment, store: RunStore, stream, label: str) -> dict
         return {**row, "error": str(exc)}
     maes = [f.metrics["test"]["mae"] for f in folds]
     kept = yardsticks.kept_start(result.start, experiment.series.scaling)
-    return {**row, "model": yardsticks.description(result) or (f"({kept})" if kept else None), "metrics": result.metrics,
+    return {**row, "model": yardsticks.description(result) or (f"({kept})" if kept else None),
+            "metrics": result.metrics,
             "seconds": result.wall_seconds, "fit_seconds": result.train_seconds,
             "backtest": sum(maes) / len(maes), "backtest_seconds": sum(f.wall_seconds for f in folds),
             "windows": sum(len(result.predictions[s]) for s in ("valid", "test")),

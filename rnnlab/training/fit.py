@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import numpy as np
+from scipy.special import stdtrit
 
 from rnnlab.training import backend, keras_private
 from rnnlab.series import dataset as data_mod, windows
@@ -313,12 +314,14 @@ def run(
     model.fit(**_fit_data(dataset, batch_size, data_autotune), epochs=experiment.train.epochs,
               callbacks=[callback], verbose=0)
     train_seconds = time.perf_counter() - train_started
-    start_kept = _keep_start_unless_beaten(model, start, dataset, experiment, history)
 
     # a final model (trained on all the data) has nothing left to score: no predictions, empty metrics
     splits = () if experiment.series.final else ("valid", "test")
-    predictions = {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=data_autotune), s)
-                   for s in splits}
+    predictions = _split_forecasts(model, dataset, experiment, splits, data_autotune)
+    start_kept = _start_beaten(dataset, predictions["valid"]) if start is not None and splits else None
+    if start_kept is not None and start_kept["kept"]:
+        model.set_weights(start)  # back to the start, and its forecasts
+        predictions = _split_forecasts(model, dataset, experiment, splits, data_autotune)
     for split, values in predictions.items():
         if not np.isfinite(values).all():
             raise TrainingFailed(f"the model's {split} forecasts are not finite: try a smaller learning rate")
@@ -340,47 +343,52 @@ def run(
 
 def start_at_zero(model) -> list:
     """Set the last layer that has weights to zero, so that the network's output is zero whatever its input (no
-    output activation follows it in any model of the registry: tests/test_models.py checks every model), and
-    return the weights it now has, to go back to. On a real series scaled by first differences or relative to
-    the last input, the zero output is the naive forecast: the network starts from it."""
+    output activation follows it in any model of the registry: tests/test_start.py checks every family), and
+    return the weights it now has, to go back to (:func:`_start_beaten` decides). On a real series scaled by first
+    differences or relative to the last input, the zero output is the naive forecast: the network starts from it."""
     last = [layer for layer in model.layers if layer.weights][-1]
     last.set_weights([np.zeros_like(w) for w in last.get_weights()])
     return model.get_weights()
 
 
 #: Blocks of consecutive validation windows whose mean paired errors estimate the noise of a training's gain over
-#: its start (batch means: neighbouring windows overlap and their errors are correlated), and the one-sided 95%
-#: quantile of Student's t with one degree of freedom fewer.
-START_BLOCKS, START_T = 10, 1.833
+#: its start (batch means: neighbouring windows overlap and their errors are correlated).
+START_BLOCKS = 10
+#: The one-sided 95% quantile of Student's t with one degree of freedom fewer than the blocks (1.833).
+START_T = float(stdtrit(START_BLOCKS - 1, 0.95))
 
 
-def _keep_start_unless_beaten(model, start: list | None, dataset: data_mod.Dataset, experiment: Experiment,
-                              history: list[dict[str, float]]) -> dict[str, Any] | None:
-    """After a training that started at zero (``start``, :func:`start_at_zero`): keep what it learned only if it
-    beats the start on the validation windows by more than chance, and otherwise put the start's weights back.
+def _split_forecasts(model, dataset: data_mod.Dataset, experiment: Experiment, splits: tuple[str, ...],
+                     autotune: bool) -> dict[str, np.ndarray]:
+    """The model's forecasts of each split's windows, in the series' own units."""
+    return {s: dataset.unscale(forecast(model, getattr(dataset, s).X, experiment, autotune=autotune), s)
+            for s in splits}
 
-    Each validation window's squared error (in the series' units) is paired with the start's (its zero output's),
-    and the learned weights stay when the mean difference is below zero by more than
-    :data:`START_T` standard errors, estimated from :data:`START_BLOCKS` blocks of consecutive windows: a one-sided
-    test at 5%, as a forecaster compares two forecasts on the same windows. On a random walk a training that fits
-    the noise moves the validation loss by a hair either way; the test keeps the start then. What was decided, or
-    None for a random start and for a final model (no validation windows to decide on: it keeps what it learned).
+
+def _start_beaten(dataset: data_mod.Dataset, learned: np.ndarray) -> dict[str, Any] | None:
+    """Whether a training that started at zero (:func:`start_at_zero`) beat its start on the validation windows by
+    more than chance, from its validation forecasts ``learned`` (series units): ``kept`` True when it did not,
+    and the start's weights are to be put back.
+
+    Each validation window's squared error is paired with the start's (its zero output's), and what was learned
+    stays when the mean difference is below zero by more than :data:`START_T` standard errors, estimated from
+    :data:`START_BLOCKS` blocks of consecutive windows: a one-sided test at 5%, as a forecaster compares two
+    forecasts on the same windows. On a random walk a training that fits the noise moves the validation loss by a
+    hair either way; the test keeps the start then. None with too few validation windows to decide on (it keeps
+    what it learned).
     """
-    n = len(dataset.valid)
-    if start is None or n < 2 * START_BLOCKS or not history:
+    if len(learned) < 2 * START_BLOCKS:
         return None
     actual = dataset.actual("valid").astype(np.float64)
-    learned = dataset.unscale(forecast(model, dataset.valid.X, experiment), "valid").astype(np.float64)
-    at_start = dataset.unscale(np.zeros_like(learned, dtype=np.float32), "valid").astype(np.float64)
-    gain = np.mean(np.square(learned - actual), axis=1) - np.mean(np.square(at_start - actual), axis=1)
+    at_start = dataset.unscale(np.zeros(learned.shape, dtype=np.float32), "valid").astype(np.float64)
+    mine = np.mean(np.square(learned.astype(np.float64) - actual), axis=1)
+    theirs = np.mean(np.square(at_start - actual), axis=1)
+    gain = mine - theirs
     blocks = np.array([block.mean() for block in np.array_split(gain, START_BLOCKS)])
     error = float(blocks.std(ddof=1) / np.sqrt(START_BLOCKS))
-    kept = not float(gain.mean()) + START_T * error < 0
-    if kept:
-        model.set_weights(start)
-    return {"kept": kept, "start_valid_mse": round(float(np.mean(np.square(at_start - actual))), 8),
-            "end_valid_mse": round(float(np.mean(np.square(learned - actual))), 8),
-            "gain": round(float(gain.mean()), 8), "gain_error": round(error, 8)}
+    return {"kept": not float(gain.mean()) + START_T * error < 0, "start_valid_mse": round(float(theirs.mean()), 8),
+            "end_valid_mse": round(float(mine.mean()), 8), "gain": round(float(gain.mean()), 8),
+            "gain_error": round(error, 8)}
 
 
 def _naive_result(experiment: Experiment, dataset: data_mod.Dataset, started: float) -> RunResult:

@@ -23,12 +23,15 @@ def real(model: str = "gru", **changes: str) -> Experiment:
 
 def test_the_grid_spans_the_scalings_the_input_rules_and_two_sizes():
     found = auto.grid(real())
-    assert found == {"scaling": ("global", "relative", "window", "difference"), "n_steps": (12, 24, 48),
+    # a real series' network starts at zero: only the scalings whose zero output is the naive forecast
+    assert found == {"scaling": ("relative", "difference"), "n_steps": (12, 24, 48),
                      "units": (20, 40)}  # El Niño is monthly: one, two and four years of input
-    assert auto.grid(real("linear"))["scaling"] == ("global", "relative", "window", "difference")
+    assert auto.grid(real(start="random")) == {**found, "scaling": ("global", "relative", "window", "difference")}
+    assert auto.grid(real("linear", start="random"))["scaling"] == ("global", "relative", "window", "difference")
     assert "units" not in auto.grid(real("linear"))  # a linear model has no size to search
-    iterative = auto.grid(real(mode="iterative", horizon="6"))
+    iterative = auto.grid(real(mode="iterative", horizon="6", start="random"))
     assert iterative["scaling"] == ("global", "difference")  # the iterative mode refuses the other two
+    assert auto.grid(real(mode="iterative", horizon="6"))["scaling"] == ("difference",)
     with pytest.raises(FieldError, match="the search is for a real series"):
         auto.grid(Experiment.book("gru"))
     with pytest.raises(FieldError, match="trains nothing: there is nothing to search"):
@@ -36,13 +39,14 @@ def test_the_grid_spans_the_scalings_the_input_rules_and_two_sizes():
 
 
 def test_the_search_samples_a_fixed_set_of_configurations_with_their_seeds():
-    sweep = auto.search(real(), seeds=2, configurations=5)
+    sweep = auto.search(real(start="random"), seeds=2, configurations=5)
     assert sweep.size() == 10 and len(sweep.cells()) == 5  # 5 of the 24 configurations, 2 seeds each
     assert sweep.describe() == ("gru: scaling (4) × n_steps (3) × units (2), a sample of 5 of the 24 combinations, "
                                 "2 seeds each = 10 trainings")
-    again = auto.search(real(), seeds=2, configurations=5)
+    again = auto.search(real(start="random"), seeds=2, configurations=5)
     assert [c.label() for c in again.cells()] == [c.label() for c in sweep.cells()]  # the same sample
-    assert len(auto.search(real("linear"), seeds=1, configurations=12).cells()) == 12  # 4 × 3: all of them
+    assert len(auto.search(real("linear", start="random"), seeds=1, configurations=12).cells()) == 12  # 4 × 3: all
+    assert len(auto.search(real()).cells()) == 12  # starting at zero: 2 scalings × 3 × 2, all of the default 12
 
 
 def test_the_best_is_chosen_on_validation_across_models():
@@ -103,7 +107,8 @@ def test_the_train_page_links_to_the_search_on_the_sweep_page(app, fake_manager)
     swept = app("pages/sweep.py", **query)  # the Sweep page holds the search, ready to cost and train
     assert not swept.exception and not swept.error
     assert swept.session_state[FIELDS_KEY] == ["scaling", "n_steps", "units"]
-    assert (swept.session_state[REPEATS_KEY], swept.session_state[SAMPLE_KEY]) == (2, 12)
+    # 2 scalings × 3 input lengths × 2 sizes are the budget's 12: the whole grid, no sample of it
+    assert (swept.session_state[REPEATS_KEY], swept.session_state[SAMPLE_KEY]) == (2, 0)
     assert fake_manager.jobs() == []  # nothing trains until asked
     book = app("pages/train.py", **to_query(Experiment.book("gru")))
     assert not [p for p in book.get("page_link") if p.proto.label == "Find a good model for me"]  # generated: none

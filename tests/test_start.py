@@ -44,13 +44,15 @@ CYCLE = _series(10 + 3 * np.sin(2 * np.pi * np.arange(600) / 7)
                 + np.random.default_rng(8).normal(scale=0.1, size=600))
 
 
-def test_a_real_series_starts_at_random_unless_asked_and_every_stored_key_stays():
+def test_a_real_series_starts_at_zero_unless_asked_and_every_stored_key_stays():
     exp = _experiment(STOCK)
     assert exp.series.start == "zero" and exp.to_dict()["series"]["start"] == "zero"
-    default = _experiment(STOCK, start=None)  # left out, as every link and stored run before the field
-    assert default.series.start == "random" and "start" not in default.to_dict()["series"]
-    assert default.key() == _experiment(STOCK, start="random").key() != exp.key()
-    assert Experiment.from_dict(default.to_dict()).series.start == "random"
+    default = _experiment(STOCK, start=None)  # left out of a link or a command: a real series' default
+    assert default.series.start == "zero" and default.key() == exp.key()
+    # at random, the field is left out of the key, as in every run stored before it existed, which reads back so
+    at_random = _experiment(STOCK, start="random")
+    assert "start" not in at_random.to_dict()["series"] and at_random.key() != exp.key()
+    assert Experiment.from_dict(at_random.to_dict()).series.start == "random"
     assert Experiment.book("gru").series.start is None and "start" not in Experiment.book("gru").to_dict()["series"]
     with pytest.raises(FieldError, match="start applies to a real series"):
         Experiment.book("gru").replace(start="zero")

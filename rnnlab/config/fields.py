@@ -379,11 +379,11 @@ _TABLE = (
           "(the mean with the others); it keeps what training taught it only if that beats the start on "
           "validation, and otherwise keeps the start (on a series that moves like a random walk nothing beats "
           "the naive forecast, and a network that tries only learns the noise); one that keeps its start "
-          "forecasts past the end from the last window, with no final model. Random: Keras' random initial "
-          "weights, kept whatever the validation says (the book's way, and the default: README, 'Where a network "
-          "starts', says why).",
+          "forecasts past the end from the last window, with no final model (the default on a real series: "
+          "README, 'Where a network starts', says why). Random: Keras' random initial weights, kept whatever the "
+          "validation says (the book's way).",
           default="random", choices=tuple(START_LABELS), choice_label=START_LABELS.__getitem__, group="real",
-          applies="real", since=2,
+          applies="real", since=2, real_default="zero",
           refused="start applies to a real series (a network's fallback to the naive forecast); use "
                   "--dataset NAME or --data FILE.csv"),
     Field("folds", "series", "int", "Backtest folds",

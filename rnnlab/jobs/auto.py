@@ -1,7 +1,11 @@
 """Find a good model for a real series: a budgeted search, chosen on validation (``python -m rnnlab auto``).
 
 The search is an ordinary sweep (:mod:`rnnlab.jobs.sweeps`) around the experiment a user would train: over the
-scaling (every choice the forecast mode allows), the input length (the rules of
+scaling (every choice the forecast mode allows; for a network that starts from zero, the default on a real series,
+only the scalings whose zero output is the naive forecast, first differences and relative: each configuration then
+either beats the naive forecast on validation by more than chance or keeps it, see
+:func:`rnnlab.training.fit.start_at_zero`, where a globally or per-window scaled network starts from the mean and can
+be chosen for a gain on validation that is only noise, as on a share price), the input length (the rules of
 :data:`rnnlab.series.windows.INPUT_RULES`, measured in docs/scalings.md) and, for a model with units, its size
 (the default and twice it), each configuration trained with a few seeds. Every training is a stored run keyed like
 any other, so a second search is answered from the store, and the trainings go through the same fair queue and
@@ -37,6 +41,8 @@ def grid(base: Experiment) -> dict[str, tuple[Any, ...]]:
         raise FieldError("model", f"{base.model.entry.display_name} trains nothing: there is nothing to search")
     kinds = tuple(k for k in scaling.SCALINGS
                   if base.model.mode != "iterative" or k not in ("relative", "window"))  # as Experiment refuses
+    if base.series.start == "zero":  # only where a network starts from the naive forecast (module docstring)
+        kinds = tuple(k for k in kinds if k in scaling.NAIVE_AT_ZERO)
     info, s = catalog.info(base.series.data), base.series
     lengths = sorted({real_input(info, s.horizon, s.train_fraction, rule) for rule in windows.INPUT_RULES})
     out: dict[str, tuple[Any, ...]] = {"scaling": kinds, "n_steps": tuple(lengths)}

@@ -112,6 +112,25 @@ def test_the_train_and_inspect_pages_say_the_network_kept_its_start(kept_run, ap
     assert any(i.value.startswith("None: this network kept its start") for i in at.info)
 
 
+def test_the_page_withdraws_the_final_model_of_a_network_that_kept_its_start(kept_run, app, fake_manager):
+    """Regression: the Train page submits a network's final model beside it (its forecast past the end comes from
+    it), before the outcome is known; a network that kept its start shows the start's forecast instead, and the
+    final model went on training on a shared worker for nobody."""
+    exp, run = kept_run
+    final = yardsticks.final_experiment(exp)
+    at = app("pages/train.py", **to_query(exp))
+    at.button(key="train").click().run()
+    assert not at.exception and not at.error
+    jobs = {j.key: j for j in fake_manager.jobs()}
+    assert not jobs[final.key()].finished  # asked for with the network, right after it in the queue
+    jobs[exp.key()].finish("done", result=run)
+    at.run()
+    assert not at.exception
+    assert jobs[final.key()].state == "cancelled"  # withdrawn once the network kept its start
+    assert any("did not beat its starting point" in i.value for i in at.info)
+    assert not [i.value for i in at.info if "final model" in i.value and "training now" in i.value]
+
+
 def test_a_network_that_kept_its_start_ties_the_naive_forecast_and_is_not_called_worse(kept_run):
     """Regression: the Train page called a network that kept its start "worse than the naive forecast (test MAE
     0.248 against 0.248)" and drew "+0.0% vs naive" as a loss: its float32 forecasts score within 1e-7 of the

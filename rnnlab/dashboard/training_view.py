@@ -347,9 +347,16 @@ def future_section(experiment: Experiment, result: RunResult, manager: JobManage
     with a caption naming it; while that trains, a line saying so instead of a chart (the evaluated run's own
     forecast, from a model that never saw the last 30% of the series, is not shown as if it were the forecast). A
     forecaster's own future already comes from all the data, and so does a network's that kept its start (the naive
-    forecast from the last window, with first differences): its final model, trained beside it, is not shown."""
+    forecast from the last window, with first differences): its final model, submitted beside it before the outcome
+    was known, is not shown, and this person's request for it is withdrawn (it stops unless someone else waits for
+    it: a shared instance's worker is not spent on a model nobody will see)."""
     kept = yardsticks.kept_start(result.start, experiment.series.scaling)
     final = None if kept else yardsticks.final_experiment(experiment)
+    if kept:
+        unseen = yardsticks.final_experiment(experiment)
+        job = manager.get(unseen.key()) if unseen is not None else None
+        if job is not None and not job.finished:
+            manager.cancel(unseen.key(), state.owner())
     if final is None:
         if result.future:
             run_view.future_view(result, experiment, ds, levels=levels)

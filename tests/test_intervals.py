@@ -503,6 +503,14 @@ def test_the_band_figures_draw_one_shaded_band_per_level_and_refuse_crossed_boun
     assert fig.data[0].fill == "toself" and fig.layout.xaxis.title.text == "Time"
     fig = future_forecast(["t0", "t1"], [1.0, 2.0], ["t2"], [2.5], last_time="t1", bands={90: ([2.0], [3.0])})
     assert [t.name for t in fig.data] == ["Observed", "90% interval", "Forecast"]
+    # one step ahead: a band of one point has no width (regression: invisible); a thick bar from bound to bound
+    fig = future_forecast(["t0", "t1"], [1.0, 2.0], ["t2"], [2.5], last_time="t1",
+                          bands={80: ([2.2], [2.8]), 95: ([2.0], [3.0])})
+    bars = [t for t in fig.data if t.name.endswith("interval")]
+    assert [(t.name, list(t.x), list(t.y)) for t in bars] == [("95% interval", ["t2", "t2"], [2.0, 3.0]),
+                                                              ("80% interval", ["t2", "t2"], [2.2, 2.8])]
+    assert all(t.line.width >= 10 and t.fill is None for t in bars)
+    assert bars[1].line.color != bars[0].line.color  # the narrower darker, on top
     with pytest.raises(ValueError, match="the 80% interval has a lower bound above its upper bound"):
         interval_forecast(["a"], [1.0], [1.0], {80: ([2.0], [1.0])})
     with pytest.raises(ValueError, match=r"one lower and one upper bound per forecast value \(2\), got 1 and 1"):

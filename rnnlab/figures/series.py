@@ -181,10 +181,15 @@ def future_forecast(history_times, history, future_times, future, *, last_time: 
     return finish(fig, title)
 
 
+#: Width in pixels of a one-step forecast's interval bar.
+ONE_STEP_BAR = 14
+
+
 def _add_bands(fig: go.Figure, x: list[Any], bands: Mapping[int, tuple[Sequence[float], Sequence[float]]],
                n: int) -> None:
     """Each level's interval as a shaded band between its bounds, the widest (palest) first so the narrower ones
-    show on top."""
+    show on top. A single forecast value (one step ahead) has a band of no width: its intervals are thick vertical
+    bars instead, the narrower darker inside the wider."""
     for level in sorted(bands, reverse=True):
         lower, upper = (array(b, f"{level}% bound") for b in bands[level])
         if len(lower) != n or len(upper) != n:
@@ -193,9 +198,14 @@ def _add_bands(fig: go.Figure, x: list[Any], bands: Mapping[int, tuple[Sequence[
         if (lower > upper).any():
             raise ValueError(f"the {level}% interval has a lower bound above its upper bound")
         opacity = 0.12 + 0.25 * (1 - level / 100) * 2
+        color = _rgba(FORECAST_COLOR, min(opacity, 0.45))
+        if n == 1:
+            fig.add_trace(go.Scatter(x=[x[0], x[0]], y=[lower[0], upper[0]], mode="lines",
+                                     line=dict(width=ONE_STEP_BAR, color=color), name=f"{level}% interval",
+                                     hoverinfo="skip"))
+            continue
         fig.add_trace(go.Scatter(x=x + x[::-1], y=[*upper, *lower[::-1]], fill="toself", mode="lines",
-                                 line=dict(width=0), fillcolor=_rgba(FORECAST_COLOR, min(opacity, 0.45)),
-                                 name=f"{level}% interval", hoverinfo="skip"))
+                                 line=dict(width=0), fillcolor=color, name=f"{level}% interval", hoverinfo="skip"))
 
 
 def _rgba(color: str, alpha: float) -> str:

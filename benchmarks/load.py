@@ -91,20 +91,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, workers: int = 2, *, root: Path = ROOT,
-                 env_extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(home: Path, workers: int = 2, *, root: Path = ROOT, env_extra: dict[str, str] | None = None,
+                 sent_log: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Start ``python -m rnnlab.dashboard.server`` on a free loopback port and wait until it is healthy. ``root``:
     the checkout to serve (its ``rnnlab`` and ``app.py``; another one than this benchmark's measures an older
-    commit with the same benchmark); ``env_extra``: more environment for the server."""
+    commit with the same benchmark); ``env_extra``: more environment for the server; ``sent_log``: start it
+    through :mod:`benchmarks.sendlog`, which notes there when each connection is sent the result."""
     port = free_port()
-    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": str(workers), "PYTHONPATH": str(root),
+    env = {**os.environ, "RNNLAB_HOME": str(home), "RNNLAB_WORKERS": str(workers),
+           "PYTHONPATH": str(root) + (os.pathsep + str(ROOT) if sent_log is not None else ""),
            "TF_CPP_MIN_LOG_LEVEL": "3", "RNNLAB_JOBS_PER_OWNER": "2", "RNNLAB_QUEUE_LENGTH": "64",
            "RNNLAB_CALIBRATE": "0",  # measuring the workers would add its own trainings to the counts
            "RNNLAB_START_CLUSTER": "1",  # warm workers at the first session, as on a deployed server
-           **(env_extra or {})}
+           **(env_extra or {}), **({"RNNLAB_BENCH_SENT_LOG": str(sent_log)} if sent_log is not None else {})}
     home.mkdir(parents=True, exist_ok=True)
     log = open(home.parent / f"load-server-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.dashboard.server", "--server.port", str(port),
+    module = "benchmarks.sendlog" if sent_log is not None else "rnnlab.dashboard.server"
+    proc = subprocess.Popen([sys.executable, "-m", module, "--server.port", str(port),
                              "--server.address", "127.0.0.1"], cwd=root, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -414,6 +417,9 @@ class WatchReport:
     #: Per session: seconds from the run reaching the store to the server's message with the result reaching the
     #: session's connection (None: never seen; an empty list: not measured)
     sent_delays: list[float | None] = field(default_factory=list)
+    #: Per session: seconds from the run reaching the store to the server putting the message with the result in
+    #: the session's socket (benchmarks.sendlog; an empty list: not measured). The server's part alone.
+    server_sent_delays: list[float] = field(default_factory=list)
     #: Seconds one page, opened alone once every session had the result, took to show it (a student's own browser)
     alone_seconds: float | None = None
     open_seconds: float = 0.0  # opening every session until each showed the progress
@@ -436,9 +442,10 @@ class WatchReport:
         return [d for d in self.sent_delays if d is not None]
 
     def on_own_browsers(self) -> float | None:
-        """The latest a session would show the result on a browser of its own: the server's message reaching the
-        last session, plus one page drawing it alone (None when either was not measured)."""
-        sent = self.sent()
+        """The latest a session would show the result on a browser of its own: the server sending its message to
+        the last session (as the server notes it; else as the browsers saw it arrive), plus one page drawing it
+        alone (None when either was not measured)."""
+        sent = self.server_sent_delays if len(self.server_sent_delays) == self.sessions else self.sent()
         if len(sent) != self.sessions or self.alone_seconds is None:
             return None
         return max(sent) + self.alone_seconds
@@ -460,6 +467,9 @@ class WatchReport:
         sent = self.sent()
         arrived = (f"{statistics.median(sent):.1f} s / {max(sent):.1f} s" if len(sent) == self.sessions
                    else f"{len(sent)} of {self.sessions} seen")
+        server = self.server_sent_delays
+        by_server = (f"{statistics.median(server):.1f} s / {max(server):.1f} s" if len(server) == self.sessions
+                     else f"{len(server)} of {self.sessions} noted" if server else "not measured")
         alone = f"{self.alone_seconds:.1f} s" if self.alone_seconds is not None else "?"
         own = self.on_own_browsers()
         pace = f"{self.train_seconds / self.epochs:.2f} s" if self.train_seconds and self.epochs else "?"
@@ -467,16 +477,17 @@ class WatchReport:
                 f"**{self.per_watcher:.2f} s** | {holds:.0f} | {self.idle.rss:.0f} MB | "
                 f"{self.rss_per_session:.1f} MB | "
                 f"{statistics.median(health) * 1000 if health else float('nan'):.0f} ms / "
-                f"{max(health, default=float('nan')) * 1000:.0f} ms | {arrived} | {alone} | "
+                f"{max(health, default=float('nan')) * 1000:.0f} ms | {by_server} | {arrived} | {alone} | "
                 f"{f'{own:.1f} s' if own is not None else '?'} | {delay} |")
 
 
 WATCH_HEADER = ("| watching sessions | training's s/epoch | server CPU, nobody watching (per min) | server CPU, N watching (per min) | "
                 "CPU-s per watcher per min | watchers one core holds | server RSS, nobody watching | "
-                "RSS per session | health latency in the window (median / max) | result reached the session after "
-                "the run was stored (median / max) | one page alone draws it | latest shown on browsers of their "
-                "own | result shown here, every browser on the server's cores (median / max) |\n"
-                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                "RSS per session | health latency in the window (median / max) | server sent the result after the "
+                "run was stored (median / max) | result reached the session (median / max) | one page alone draws "
+                "it | latest shown on browsers of their own | result shown here, every browser on the server's "
+                "cores (median / max) |\n"
+                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def _say(text: str) -> None:
@@ -505,6 +516,7 @@ class _StorePoller(threading.Thread):
         super().__init__(daemon=True)
         self.runs, self.before = runs, self._names(runs)
         self.stored_at: float | None = None
+        self.stored_wall: float | None = None  # the same moment on the wall clock (the server's log uses it)
         self._done = threading.Event()
 
     @staticmethod
@@ -514,7 +526,7 @@ class _StorePoller(threading.Thread):
     def run(self) -> None:
         while not self._done.is_set() and self.stored_at is None:
             if self._names(self.runs) - self.before:
-                self.stored_at = time.monotonic()
+                self.stored_at, self.stored_wall = time.monotonic(), time.time()
             self._done.wait(0.1)
 
     def stop(self) -> None:
@@ -553,7 +565,8 @@ def _result_listener(sent_at: list[float | None], i: int):
 
 
 async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, probe: HealthProbe, *,
-                 window: float, settle: float, stagger: float, timeout_s: float) -> WatchReport:
+                 window: float, settle: float, stagger: float, timeout_s: float,
+                 sent_log: Path | None = None) -> WatchReport:
     from playwright.async_api import async_playwright
 
     timeout_ms = int(timeout_s * 1000)
@@ -618,6 +631,7 @@ async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, pro
             context = await browser.new_context(viewport={"width": 1200, "height": 900})
             page = await context.new_page()
             page.set_default_timeout(timeout_ms)
+            every_shown = time.time()  # the server's sends to the class are the ones before this
             opened_alone = time.monotonic()
             await page.goto(f"{base}/train?{query}")
             await page.get_by_text(RESULT).first.wait_for()
@@ -626,21 +640,30 @@ async def _watch(base: str, pid: int, home: Path, sessions: int, query: str, pro
         finally:
             await browser.close()
     stored = poller.stored_at
+    by_server = []
+    if sent_log is not None and poller.stored_wall is not None:
+        from benchmarks import sendlog
+
+        by_server = [at - poller.stored_wall for at in sendlog.read(str(sent_log))
+                     if poller.stored_wall <= at <= every_shown]
 
     def since_stored(moments: list[float | None]) -> list[float | None]:
         return [None if at is None or stored is None else max(at - stored, 0.0) for at in moments]
 
     return WatchReport(sessions=sessions, idle=idle, watching=watching, still_running=still_running,
                        result_delays=since_stored(shown_at), sent_delays=since_stored(sent_at), alone_seconds=alone,
+                       server_sent_delays=by_server,
                        open_seconds=open_seconds,
                        epochs=int(re.search(r"epochs=(\d+)", query).group(1)),
                        train_seconds=trained[0] if trained else None)
 
 
 def run_watch(base: str, pid: int, home: Path, sessions: int, *, epochs: int, seed: int = 1, window: float = 30.0,
-              settle: float = 5.0, stagger: float = 0.3, timeout_s: float = 600, renice: bool = True) -> WatchReport:
+              settle: float = 5.0, stagger: float = 0.3, timeout_s: float = 600, renice: bool = True,
+              sent_log: Path | None = None) -> WatchReport:
     """``sessions`` browser sessions watch one running training at ``base``, whose server is process ``pid``
-    with its store in ``home``; see the module's docstring."""
+    with its store in ``home`` (and, when it was started through :mod:`benchmarks.sendlog`, its log of the
+    results sent in ``sent_log``); see the module's docstring."""
     # The workers are up before anything is measured (a visitor has trained something already).
     _in_fresh_thread(lambda: asyncio.run(_sessions(base, ["model=naive&n_series=200&n_steps=20"],
                                                    int(timeout_s * 1000), 0)))
@@ -650,7 +673,7 @@ def run_watch(base: str, pid: int, home: Path, sessions: int, *, epochs: int, se
     try:
         return _in_fresh_thread(lambda: asyncio.run(_watch(
             base, pid, home, sessions, watch_query(seed, epochs), probe, window=window, settle=settle,
-            stagger=stagger, timeout_s=timeout_s)))
+            stagger=stagger, timeout_s=timeout_s, sent_log=sent_log)))
     finally:
         probe.stop()
 
@@ -695,17 +718,19 @@ def main_watch(args) -> int:
         epochs = args.epochs or watch_epochs(n, args.window, args.seconds_per_epoch, per_session)
         env = {"RNNLAB_MAX_EPOCHS": str(max(epochs, 200)), "RNNLAB_MAX_JOB_SECONDS": "7200",
                "RNNLAB_JOB_TIMEOUT": "7200"}
-        proc = None
+        proc, sent_log = None, None
         if args.url is None:  # a fresh server for each level: memory and caches start alike
             home = Path(tempfile.mkdtemp(prefix="rnnlab-watch-")) / "home"
-            proc, base = start_server(home, root=root, env_extra=env)
+            sent_log = home.parent / "sent.jsonl"
+            proc, base = start_server(home, root=root, env_extra=env, sent_log=sent_log)
             pid = proc.pid
         else:
             base, pid, home = args.url, args.server_pid, Path(args.home)
         try:
             # the wait for the result outlasts the training even if the class slows it to a third of its pace
             report = run_watch(base, pid, home, n, epochs=epochs, seed=100 + i, window=args.window,
-                               renice=not args.no_renice, timeout_s=result_wait(epochs, args.seconds_per_epoch))
+                               renice=not args.no_renice, timeout_s=result_wait(epochs, args.seconds_per_epoch),
+                               sent_log=sent_log)
         finally:
             if proc is not None:
                 proc.terminate()
@@ -720,6 +745,7 @@ def main_watch(args) -> int:
                           "health_failures": report.watching.health_failures,
                           "result_delays": [_tenths(d) for d in report.result_delays],
                           "sent_delays": [_tenths(d) for d in report.sent_delays],
+                          "server_sent_delays": [_tenths(d) for d in report.server_sent_delays],
                           "alone_s": _tenths(report.alone_seconds)}),
               file=sys.stderr, flush=True)
     print(f"Served from {root}; {os.cpu_count()} cores; window {args.window:.0f} s.")

@@ -70,7 +70,17 @@ def test_watch_figures_are_the_servers_own_per_session_and_minute():
     assert report.on_own_browsers() == 4.0 + 2.5  # the last session's message, plus one page drawing it alone
     line = report.markdown()
     assert report.ok() and "| 20 | ? | 3.0 s | 15.0 s | **0.60 s** | 100 |" in line
-    assert "| 1.0 s / 4.0 s | 2.5 s | 6.5 s | 30.0 s / 30.0 s |" in line
+    assert "| not measured | 1.0 s / 4.0 s | 2.5 s | 6.5 s | 30.0 s / 30.0 s |" in line
+    # the server's own note of each send, when there is one, is the server's part: the browsers' late frames
+    # (they share the server's cores here) do not count against it
+    noted = WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[30.0] * 20,
+                        sent_delays=[25.0] * 20, alone_seconds=2.5, server_sent_delays=[0.5] * 19 + [2.0])
+    assert noted.on_own_browsers() == 2.0 + 2.5 and noted.ok()
+    assert "| 0.5 s / 2.0 s | 25.0 s / 25.0 s | 2.5 s | 4.5 s |" in noted.markdown()
+    partial = WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[30.0] * 20,
+                          sent_delays=[25.0] * 20, alone_seconds=2.5, server_sent_delays=[0.5] * 19)
+    assert partial.on_own_browsers() == 25.0 + 2.5 and not partial.ok()  # one session unnoted: the frames decide
+    assert "| 19 of 20 noted |" in partial.markdown()
     # the result must reach every session, in time, and every page must show it
     late = dict(sent_delays=[1.0] * 19 + [18.0], alone_seconds=2.5)
     assert not WatchReport(sessions=20, idle=idle, watching=watching, result_delays=[3.0] * 20, **late).ok()
@@ -108,3 +118,35 @@ def test_the_sessions_wait_for_the_result_longer_than_the_training_takes():
 
     assert result_wait(714) >= 3 * 714 * SECONDS_PER_EPOCH > 600
     assert result_wait(50) == 600.0  # a short training: the ten minutes a page may take anyway
+
+
+def test_the_server_notes_when_each_connection_is_first_sent_the_result(tmp_path, monkeypatch):
+    """benchmarks.sendlog wraps Starlette's ``WebSocket.send_bytes`` in the benchmark's server process: one line
+    per connection, at the first message holding the result, after it was sent."""
+    import asyncio
+
+    from starlette.websockets import WebSocket
+
+    from benchmarks import sendlog
+
+    sent = []
+
+    async def fake_send(self, data):  # the real one writes to a socket
+        sent.append(data)
+
+    monkeypatch.setattr(WebSocket, "send_bytes", fake_send)
+    log = tmp_path / "sent.jsonl"
+    sendlog.install(str(log))
+    one, two = object.__new__(WebSocket), object.__new__(WebSocket)
+
+    async def class_session():
+        await WebSocket.send_bytes(one, b"Epoch 3 of 9")
+        await WebSocket.send_bytes(one, b"...Trained in 12.5 s....")
+        await WebSocket.send_bytes(one, b"...Trained in 12.5 s.... (a later rerun)")
+        await WebSocket.send_bytes(two, b"...Trained in 12.5 s....")
+
+    asyncio.run(class_session())
+    assert len(sent) == 4  # every message still goes out
+    moments = sendlog.read(str(log))
+    assert len(moments) == 2 and moments == sorted(moments)  # once per connection
+    assert sendlog.read(str(tmp_path / "none.jsonl")) == []

@@ -152,6 +152,7 @@ def test_the_scalings_report_chooses_on_validation_and_reports_interval_coverage
 
     def fake_train(exp, store, stream, label):
         trained.append(exp.key())
+        assert exp.series.start == "random"  # the scalings as chosen, whatever a real series' default start is
         ds = make_dataset(exp)
         two = exp.series.n_steps == 24  # El Niño's two seasons
         one = exp.series.n_steps == 12

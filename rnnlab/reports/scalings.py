@@ -42,7 +42,8 @@ def _cell(name: str, horizon: int, model: str, n_steps: int, epochs: int, kind: 
     """One training of the report (from the store when it was made before), its (valid, test) ratios to the naive
     forecast, each also added to ``ratios``."""
     exp = parse_flat({"model": model, "data": name, "mode": "one_step" if horizon == 1 else "seq2vec",
-                      "horizon": str(horizon), "n_steps": str(n_steps), "epochs": str(epochs), "scaling": kind},
+                      "horizon": str(horizon), "n_steps": str(n_steps), "epochs": str(epochs), "scaling": kind,
+                      "start": "random"},  # the scalings as they were chosen: every network from Keras' random start
                      strict=True).experiment
     result = _train(exp, store, stream, label)
     pair = _ratio(result, "valid"), _ratio(result, "test")
@@ -88,7 +89,8 @@ def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, mo
         "# Which scaling a network starts from on a real series", "",
         f"Made by `python -m rnnlab scalings --epochs {epochs} --n-steps {n_steps}` on "
         f"{started:%Y-%m-%d}: {', '.join(models)} on every bundled series, one step ahead and at its natural "
-        "horizon, once with each scaling. Each figure is the run's MAE over the naive forecast's on the same "
+        "horizon, once with each scaling, each network from Keras' random start (the book's; a real series' "
+        "default is now a start at the naive forecast, README, 'Where a network starts'). Each figure is the run's MAE over the naive forecast's on the same "
         "windows (below 1: better than repeating the last value), validation / test. The scaling is chosen on the "
         "median validation ratio; the test period only reports how the choice did.", "",
         *summary, "",

@@ -124,6 +124,7 @@ def test_the_server_notes_when_each_connection_is_first_sent_the_result(tmp_path
     """benchmarks.sendlog wraps Starlette's ``WebSocket.send_bytes`` in the benchmark's server process: one line
     per connection, at the first message holding the result, after it was sent."""
     import asyncio
+    import threading
 
     from starlette.websockets import WebSocket
 
@@ -145,7 +146,10 @@ def test_the_server_notes_when_each_connection_is_first_sent_the_result(tmp_path
         await WebSocket.send_bytes(one, b"...Trained in 12.5 s.... (a later rerun)")
         await WebSocket.send_bytes(two, b"...Trained in 12.5 s....")
 
-    asyncio.run(class_session())
+    # a thread of its own: in the suite a test process may already run an event loop in this one
+    worker = threading.Thread(target=lambda: asyncio.run(class_session()))
+    worker.start()
+    worker.join(30)
     assert len(sent) == 4  # every message still goes out
     moments = sendlog.read(str(log))
     assert len(moments) == 2 and moments == sorted(moments)  # once per connection

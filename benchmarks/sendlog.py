@@ -3,8 +3,8 @@ through this module (``python -m benchmarks.sendlog [streamlit options]``) to ti
 the browsers' (which share the server's cores in the benchmark, unlike a class's laptops).
 
 Streamlit hands every message for a browser to Starlette's ``WebSocket.send_bytes`` (its public API): the first
-message on each connection that holds the result ("Trained in ... s") is noted, one JSON line per connection
-(``{"at": wall-clock seconds, "socket": id}``), in the file named by ``RNNLAB_BENCH_SENT_LOG``. The app is not
+message on each connection that holds the result (:data:`benchmarks.load.RESULT_BYTES`) is noted, one JSON line per
+connection (``{"at": wall-clock seconds}``), in the file named by ``RNNLAB_BENCH_SENT_LOG``. The app is not
 changed; only this benchmark's server process wraps the method.
 """
 
@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import threading
 import time
 
-RESULT_BYTES = re.compile(rb"Trained in [\d.]+ s")
+from benchmarks.load import RESULT_BYTES
+
+#: Set on a connection once it has been sent the result (on the connection itself: an id() is reused once a
+#: closed connection is collected, and Starlette's WebSocket, a Mapping, cannot go into a set).
+NOTED = "_rnnlab_result_sent"
 
 
 def install(path: str) -> None:
@@ -25,17 +28,15 @@ def install(path: str) -> None:
     from starlette.websockets import WebSocket
 
     original = WebSocket.send_bytes
-    noted: set[int] = set()
     lock = threading.Lock()
 
     async def send_bytes(self, data: bytes) -> None:
         await original(self, data)
-        if id(self) not in noted and RESULT_BYTES.search(data):
+        if not getattr(self, NOTED, False) and RESULT_BYTES.search(data):
             at = time.time()  # the message is in the socket: what is left is the network and the browser
-            with lock:
-                noted.add(id(self))
-                with open(path, "a", encoding="utf-8") as log:
-                    log.write(json.dumps({"at": at, "socket": id(self)}) + "\n")
+            setattr(self, NOTED, True)
+            with lock, open(path, "a", encoding="utf-8") as log:
+                log.write(json.dumps({"at": at}) + "\n")
 
     WebSocket.send_bytes = send_bytes
 

@@ -350,13 +350,12 @@ def future_section(experiment: Experiment, result: RunResult, manager: JobManage
     forecast from the last window, with first differences): its final model, submitted beside it before the outcome
     was known, is not shown, and this person's request for it is withdrawn (it stops unless someone else waits for
     it: a shared instance's worker is not spent on a model nobody will see)."""
-    kept = yardsticks.kept_start(result.start, experiment.series.scaling)
-    final = None if kept else yardsticks.final_experiment(experiment)
-    if kept:
-        unseen = yardsticks.final_experiment(experiment)
-        job = manager.get(unseen.key()) if unseen is not None else None
+    final = yardsticks.final_experiment(experiment)
+    if final is not None and yardsticks.kept_start(result.start, experiment.series.scaling):
+        job = manager.get(final.key())
         if job is not None and not job.finished:
-            manager.cancel(unseen.key(), state.owner())
+            manager.cancel(final.key(), state.owner())
+        final = None
     if final is None:
         if result.future:
             run_view.future_view(result, experiment, ds, levels=levels)

@@ -23,7 +23,7 @@ from rnnlab.forecasting import metrics, yardsticks
 from rnnlab.jobs import auto
 from rnnlab.jobs.progress import Progress
 from rnnlab.models.registry import REGISTRY
-from rnnlab.series import catalog, windows
+from rnnlab.series import catalog, scaling, windows
 from rnnlab.store.runs import RunResult
 from rnnlab.store.runstore import RunStore
 from rnnlab.training import fit as training
@@ -455,8 +455,8 @@ def _header(epochs: int, n_steps: int | None, started: datetime) -> list[str]:
         + ", starting from the naive forecast (the zero output) and keeping what they learn only if it beats it on "
         "validation by more than chance (README, 'Where a network starts'), tuned on nothing; the auto-search row "
         f"is what `python -m rnnlab auto {AUTO_MODEL}` (the Train page's \"Find a good model for me\") finds with "
-        f"its default budget: {auto.CONFIGURATIONS} configurations of scaling (the two that start from the naive "
-        f"forecast, first differences and relative), input length and size, {auto.SEEDS} seeds each, the "
+        f"its default budget: {auto.CONFIGURATIONS} configurations of scaling (those whose zero output is the naive "
+        f"forecast: {' and '.join(scaling.NAIVE_AT_ZERO)}), input length and size, {auto.SEEDS} seeds each, the "
         "configuration with the lowest mean validation MSE and its seed with the lowest validation MAE. All are "
         "scored on the validation (15%) and test (15%) "
         "periods in the series' own units. The naive, seasonal-naive, ETS, ARIMA and Theta forecasts are scored on "

@@ -90,9 +90,10 @@ def scalings(*, epochs: int = 10, n_steps: int = 48, only: str | None = None, mo
         f"Made by `python -m rnnlab scalings --epochs {epochs} --n-steps {n_steps}` on "
         f"{started:%Y-%m-%d}: {', '.join(models)} on every bundled series, one step ahead and at its natural "
         "horizon, once with each scaling, each network from Keras' random start (the book's; a real series' "
-        "default is now a start at the naive forecast, README, 'Where a network starts'). Each figure is the run's MAE over the naive forecast's on the same "
-        "windows (below 1: better than repeating the last value), validation / test. The scaling is chosen on the "
-        "median validation ratio; the test period only reports how the choice did.", "",
+        "default is now a start at the naive forecast, README, 'Where a network starts'). Each figure is the run's "
+        "MAE over the naive forecast's on the same windows (below 1: better than repeating the last value), "
+        "validation / test. The scaling is chosen on the median validation ratio; the test period only reports how "
+        "the choice did.", "",
         *summary, "",
         "| series | h | model | " + " | ".join(scaling.SCALINGS) + " |",
         "|---|---:|---|" + "---:|" * len(scaling.SCALINGS),

@@ -138,19 +138,28 @@ def test_the_server_notes_when_each_connection_is_first_sent_the_result(tmp_path
     monkeypatch.setattr(WebSocket, "send_bytes", fake_send)
     log = tmp_path / "sent.jsonl"
     sendlog.install(str(log))
+
+    def send(*messages) -> None:
+        """Send ``(connection, bytes)`` pairs in order, on an event loop in a thread of its own (in the suite a
+        test process may already run one in this thread)."""
+        async def session():
+            for connection, data in messages:
+                await WebSocket.send_bytes(connection, data)
+
+        worker = threading.Thread(target=lambda: asyncio.run(session()))
+        worker.start()
+        worker.join(30)
+
     one, two = object.__new__(WebSocket), object.__new__(WebSocket)
-
-    async def class_session():
-        await WebSocket.send_bytes(one, b"Epoch 3 of 9")
-        await WebSocket.send_bytes(one, b"...Trained in 12.5 s....")
-        await WebSocket.send_bytes(one, b"...Trained in 12.5 s.... (a later rerun)")
-        await WebSocket.send_bytes(two, b"...Trained in 12.5 s....")
-
-    # a thread of its own: in the suite a test process may already run an event loop in this one
-    worker = threading.Thread(target=lambda: asyncio.run(class_session()))
-    worker.start()
-    worker.join(30)
+    send((one, b"Epoch 3 of 9"), (one, b"...Trained in 12.5 s...."), (one, b"...Trained in 12.5 s.... (a rerun)"),
+         (two, b"...Trained in 12.5 s...."))
     assert len(sent) == 4  # every message still goes out
     moments = sendlog.read(str(log))
     assert len(moments) == 2 and moments == sorted(moments)  # once per connection
+    # a connection opened after another closed may get the closed one's id (CPython reuses freed memory): it is
+    # noted too (regression: connections were told apart by id); here the new one's id() in sendlog is the closed one's
+    closed = id(two)
+    monkeypatch.setattr(sendlog, "id", lambda _: closed, raising=False)
+    send((object.__new__(WebSocket), b"...Trained in 12.5 s...."))
+    assert len(sendlog.read(str(log))) == 3
     assert sendlog.read(str(tmp_path / "none.jsonl")) == []
